@@ -1,0 +1,325 @@
+//! The orchestrator: the one place that knows the order of the stages.
+//!
+//! `ingest → extract → select → summarize → render → archive`. It turns per-item failures
+//! into report entries, never into early returns: one bad file never stops a digest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
+
+use crate::config::Config;
+use crate::model::{Classified, Digest, Subscriber, Summary};
+use crate::render::{Audience, IndexEntry};
+use crate::select::TopicMatcher;
+use crate::summarize::DigestMeta;
+use crate::{archive, extract, ingest, render, select, summarize};
+
+/// A file that gave no article, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// Every article the sources hold, classified, plus what was skipped.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Articles, in source and path order.
+    pub articles: Vec<Classified>,
+    /// Files and folders that gave no article.
+    pub skipped: Vec<Skipped>,
+    /// Files that were not valid UTF-8 and were decoded lossily.
+    pub lossy: Vec<PathBuf>,
+}
+
+/// Reads, extracts and classifies every article of every source.
+pub fn load_articles(config: &Config) -> Loaded {
+    let ingested = ingest::collect(&config.sources);
+    let matcher = TopicMatcher::new(&config.select.topics);
+    let mut loaded = Loaded {
+        skipped: ingested
+            .failures
+            .into_iter()
+            .map(|failure| Skipped { path: failure.path, reason: failure.reason })
+            .collect(),
+        ..Loaded::default()
+    };
+    for raw in ingested.items {
+        let path = raw.path.clone();
+        if raw.lossy {
+            loaded.lossy.push(path.clone());
+        }
+        match extract::clean(raw) {
+            Ok(article) => loaded.articles.push(select::classify(article, &matcher)),
+            Err(err) => loaded.skipped.push(Skipped { path, reason: err.to_string() }),
+        }
+    }
+    loaded
+}
+
+/// One article file, parsed for `newsdigest article FILE`.
+#[derive(Debug)]
+pub struct SingleArticle {
+    /// The article and its topics.
+    pub classified: Classified,
+    /// Its lead summary.
+    pub summary: Summary,
+    /// True when the file was not valid UTF-8.
+    pub lossy: bool,
+}
+
+/// Parses one file the way a source would.
+///
+/// # Errors
+/// When the file cannot be read or gives no article; the error names the file.
+pub fn article(config: &Config, path: &Path) -> anyhow::Result<SingleArticle> {
+    let raw = ingest::files::read_article("file", path)
+        .map_err(|reason| anyhow::anyhow!("cannot read `{}`: {reason}", path.display()))?;
+    let lossy = raw.lossy;
+    let article =
+        extract::clean(raw).with_context(|| format!("no article in `{}`", path.display()))?;
+    let summary = summarize::lead(&article, &config.summary, &config.digest.language);
+    let classified = select::classify(article, &TopicMatcher::new(&config.select.topics));
+    Ok(SingleArticle { classified, summary, lossy })
+}
+
+/// One digest written by `preview`.
+#[derive(Debug, Clone)]
+pub struct PreviewedDigest {
+    /// The topic-set slug (`all`, `climate+ukraine-war`).
+    pub slug: String,
+    /// The HTML file.
+    pub html: PathBuf,
+    /// The text file.
+    pub text: PathBuf,
+    /// Stories in it.
+    pub items: usize,
+    /// Subscribers who would receive it.
+    pub subscribers: usize,
+}
+
+/// What `preview` did.
+#[derive(Debug)]
+pub struct PreviewReport {
+    /// Articles read.
+    pub articles: usize,
+    /// Articles inside the window after deduplication.
+    pub selected: usize,
+    /// Digests written (topic sets with at least one story).
+    pub digests: Vec<PreviewedDigest>,
+    /// Topic sets that had no story today.
+    pub empty: Vec<String>,
+    /// The index page.
+    pub index: PathBuf,
+    /// Files that gave no article.
+    pub skipped: Vec<Skipped>,
+    /// Files decoded lossily.
+    pub lossy: Vec<PathBuf>,
+}
+
+/// The digests of one day, one per distinct subscriber topic set (one for all topics when no
+/// subscriber is configured), with the subscribers of each.
+pub fn plan_digests<'a>(
+    config: &'a Config,
+    selection: &crate::model::Selection,
+    now: DateTime<FixedOffset>,
+) -> Vec<(Digest, Vec<&'a Subscriber>)> {
+    let mut groups: BTreeMap<Vec<String>, Vec<&Subscriber>> = BTreeMap::new();
+    if config.subscribers.is_empty() {
+        groups.insert(Vec::new(), Vec::new());
+    }
+    for subscriber in &config.subscribers {
+        let mut topics = subscriber.topics.clone();
+        topics.sort();
+        groups.entry(topics).or_default().push(subscriber);
+    }
+    groups
+        .into_iter()
+        .map(|(topics, subscribers)| {
+            let sections = select::sections(selection, &topics, &config.select);
+            let topic_names = if topics.is_empty() {
+                Vec::new()
+            } else {
+                config
+                    .select
+                    .topics
+                    .iter()
+                    .filter(|topic| topics.contains(&topic.id))
+                    .map(|topic| topic.name.clone())
+                    .collect()
+            };
+            let meta = DigestMeta {
+                title: config.digest.title.clone(),
+                date: now.date_naive(),
+                slug: slug(&topics),
+                topic_names,
+                language: config.digest.language.clone(),
+            };
+            (summarize::digest(sections, meta, &config.summary), subscribers)
+        })
+        .collect()
+}
+
+/// Runs the pipeline and writes the day's previews and index; contacts no mail server and
+/// changes no state.
+///
+/// # Errors
+/// When a digest cannot be rendered or a file cannot be written.
+pub fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<PreviewReport> {
+    let loaded = load_articles(config);
+    let n_articles = loaded.articles.len();
+    let selection = select::select(loaded.articles, &config.select, now);
+    let dir = archive::edition_dir(&config.digest.output_dir, now.date_naive());
+    let mut digests = Vec::new();
+    let mut empty = Vec::new();
+    let mut entries = Vec::new();
+    for (digest, subscribers) in plan_digests(config, &selection, now) {
+        if digest.item_count() == 0 {
+            empty.push(digest.slug);
+            continue;
+        }
+        let audience = Audience { reason: reason(&digest), unsubscribe_url: None };
+        let rendered = render::render(&digest, &config.digest.language, &audience)
+            .with_context(|| format!("cannot render the digest `{}`", digest.slug))?;
+        let html = dir.join(format!("{}.html", digest.slug));
+        let text = dir.join(format!("{}.txt", digest.slug));
+        archive::write_atomic(&html, rendered.html.as_bytes())?;
+        archive::write_atomic(&text, rendered.text.as_bytes())?;
+        entries.push(IndexEntry {
+            label: if digest.topic_names.is_empty() {
+                "All topics".to_owned()
+            } else {
+                digest.topic_names.join(" + ")
+            },
+            html_file: format!("{}.html", digest.slug),
+            text_file: format!("{}.txt", digest.slug),
+            items: digest.item_count(),
+            subscribers: match subscribers.len() {
+                0 => "preview only".to_owned(),
+                1 => "1 subscriber".to_owned(),
+                n => format!("{n} subscribers"),
+            },
+        });
+        digests.push(PreviewedDigest {
+            slug: digest.slug.clone(),
+            html,
+            text,
+            items: digest.item_count(),
+            subscribers: subscribers.len(),
+        });
+    }
+    let index_html = render::render_index(
+        &config.digest.title,
+        now.date_naive(),
+        &config.digest.language,
+        &entries,
+    )
+    .context("cannot render the preview index")?;
+    let index = dir.join("index.html");
+    archive::write_atomic(&index, index_html.as_bytes())?;
+    Ok(PreviewReport {
+        articles: n_articles,
+        selected: selection.articles.len(),
+        digests,
+        empty,
+        index,
+        skipped: loaded.skipped,
+        lossy: loaded.lossy,
+    })
+}
+
+/// The footer's sentence on why the reader got this digest.
+pub fn reason(digest: &Digest) -> String {
+    if digest.topic_names.is_empty() {
+        format!("You are receiving {} because you subscribed to every topic.", digest.title)
+    } else {
+        format!(
+            "You are receiving {} because you subscribed to these topics: {}.",
+            digest.title,
+            digest.topic_names.join(", ")
+        )
+    }
+}
+
+/// A file name for a topic set: `all`, or the sorted topic ids joined by `+` (shortened with a
+/// hash past 80 characters).
+pub fn slug(topics: &[String]) -> String {
+    if topics.is_empty() {
+        return "all".to_owned();
+    }
+    let joined = topics.join("+");
+    if joined.len() <= 80 {
+        return joined;
+    }
+    use sha2::{Digest as _, Sha256};
+    let hash = Sha256::digest(joined.as_bytes());
+    let short: String = hash.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
+    let mut head: String = joined.chars().take(60).collect();
+    head.truncate(head.trim_end_matches('+').len());
+    format!("{head}+{short}")
+}
+
+/// Number of distinct digests a day produces: one per distinct subscriber topic set.
+pub fn topic_sets(config: &Config) -> usize {
+    let mut sets: Vec<Vec<String>> = config
+        .subscribers
+        .iter()
+        .map(|subscriber| {
+            let mut topics = subscriber.topics.clone();
+            topics.sort();
+            topics
+        })
+        .collect();
+    sets.sort();
+    sets.dedup();
+    sets.len().max(1)
+}
+
+/// Renders a small built-in digest through every template, to prove they work.
+///
+/// # Errors
+/// When a template or the CSS inliner fails.
+pub fn check_templates(config: &Config) -> anyhow::Result<()> {
+    use crate::model::{
+        Article, ArticleFormat, ArticleId, DateOrigin, DigestItem, TopicMatch, TopicSection,
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let article = Article {
+        id: ArticleId::from_url("https://example.com/check"),
+        title: "Template check <&> \"quoted\"".to_owned(),
+        paragraphs: vec!["A sentence to render.".to_owned()],
+        url: Some("https://example.com/check?a=1&b=2".to_owned()),
+        published: None,
+        date_origin: DateOrigin::Unknown,
+        source: "check".to_owned(),
+        author: None,
+        tags: Vec::new(),
+        origin: PathBuf::from("check"),
+        format: ArticleFormat::Markdown,
+    };
+    let digest = Digest {
+        title: config.digest.title.clone(),
+        date,
+        slug: "check".to_owned(),
+        topic_names: vec!["Check".to_owned()],
+        sections: vec![TopicSection {
+            id: "check".to_owned(),
+            name: "Check".to_owned(),
+            items: vec![DigestItem {
+                article,
+                summary: Summary { text: "A sentence to render.".to_owned(), truncated: false },
+                matched: TopicMatch { topic_id: "check".to_owned(), score: 1.0, terms: Vec::new() },
+            }],
+        }],
+    };
+    let audience = Audience { reason: reason(&digest), unsubscribe_url: None };
+    render::render(&digest, &config.digest.language, &audience)
+        .context("the digest templates fail")?;
+    render::render_index(&config.digest.title, date, &config.digest.language, &[])
+        .context("the index template fails")?;
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! The command line, declared with clap: commands, flags and their help. No logic.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// newsdigest: gather articles, pick them by topic, summarize their leads and render a daily
+/// digest for each subscriber.
+#[derive(Debug, Parser)]
+#[command(name = "newsdigest", version, about, long_about = None)]
+pub struct Cli {
+    /// The config file [default: config.toml]
+    #[arg(long, short = 'c', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Pretend the time is T (RFC 3339, e.g. 2026-11-26T07:00:00+01:00): for tests and replays
+    #[arg(long, global = true, value_name = "T", value_parser = parse_now)]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build today's digests and write them under digests/<date>/ with an index page; sends
+    /// nothing and changes no state
+    Preview,
+    /// List every article the sources hold, with date, topics and the terms that matched, and
+    /// every file that was skipped
+    Articles {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse one article file and print its title, date, topics, body and summary
+    Article {
+        /// The file (.txt page dump, .md, .html)
+        file: PathBuf,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+        /// Summarize with N sentences, without the word budget
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        sentences: Option<u16>,
+    },
+    /// Validate the config and the templates, and print a short summary
+    Check,
+}
+
+fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    chrono::DateTime::parse_from_rfc3339(text).map_err(|err| {
+        format!("`{text}` is not an RFC 3339 time such as 2026-11-26T07:00:00Z ({err})")
+    })
+}

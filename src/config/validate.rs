@@ -1,0 +1,368 @@
+//! `RawConfig → Config`: checks values and cross-references, collecting every problem.
+//!
+//! Problems name their key path (`subscribers[2].topics`), their place in the file when known,
+//! and a hint where one helps ("did you mean …?").
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::TimeDelta;
+use lettre::message::Mailbox;
+
+use super::raw::{RawConfig, RawSource};
+use super::{
+    Config, ConfigProblem, DigestConfig, SelectConfig, SourceConfig, SummaryConfig, TopicConfig,
+};
+use crate::model::Subscriber;
+
+/// Validates `raw`; relative paths are resolved against `base_dir`.
+///
+/// # Errors
+/// All problems found, in file order.
+pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigProblem>> {
+    let mut problems = Vec::new();
+
+    let digest = DigestConfig {
+        title: raw.digest.title.trim().to_owned(),
+        language: raw.digest.language.trim().to_owned(),
+        output_dir: base_dir.join(&raw.digest.output_dir),
+    };
+    if digest.title.is_empty() {
+        problems.push(ConfigProblem::new("digest.title", "must not be empty"));
+    }
+    if !is_language_tag(&digest.language) {
+        problems.push(
+            ConfigProblem::new(
+                "digest.language",
+                format!("`{}` is not a language code", digest.language),
+            )
+            .hint("use a code such as `en`, `de` or `pt-BR`"),
+        );
+    }
+
+    let window = match parse_duration(raw.select.window.get_ref()) {
+        Ok(window) if window > TimeDelta::zero() => window,
+        Ok(_) => {
+            problems.push(
+                ConfigProblem::new("select.window", "must be longer than zero")
+                    .at(raw.select.window.span()),
+            );
+            TimeDelta::hours(24)
+        }
+        Err(message) => {
+            problems.push(
+                ConfigProblem::new("select.window", message)
+                    .hint("write a number and a unit, such as `24h`, `90m`, `2d` or `1d12h`")
+                    .at(raw.select.window.span()),
+            );
+            TimeDelta::hours(24)
+        }
+    };
+    let max_per_topic = positive(&raw.select.max_per_topic, "select.max_per_topic", &mut problems);
+    let max_sentences =
+        positive(&raw.summary.max_sentences, "summary.max_sentences", &mut problems);
+    let max_words = positive(&raw.summary.max_words, "summary.max_words", &mut problems);
+
+    let topics = validate_topics(&raw, &mut problems);
+    let sources = validate_sources(&raw, base_dir, &mut problems);
+    let subscribers = validate_subscribers(&raw, &topics, &mut problems);
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Config {
+        digest,
+        select: SelectConfig {
+            window,
+            max_per_topic,
+            other_section: raw.select.other_section.map(|name| name.trim().to_owned()),
+            topics,
+        },
+        summary: SummaryConfig { max_sentences, max_words: Some(max_words) },
+        sources,
+        subscribers,
+    })
+}
+
+fn positive(value: &toml::Spanned<i64>, key: &str, problems: &mut Vec<ConfigProblem>) -> usize {
+    match usize::try_from(*value.get_ref()) {
+        Ok(n) if n >= 1 => n,
+        _ => {
+            problems.push(
+                ConfigProblem::new(key, format!("must be at least 1, not {}", value.get_ref()))
+                    .at(value.span()),
+            );
+            1
+        }
+    }
+}
+
+fn validate_topics(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> Vec<TopicConfig> {
+    let mut seen = BTreeSet::new();
+    let mut topics = Vec::new();
+    for (idx, topic) in raw.topics.iter().enumerate() {
+        let id = topic.id.get_ref().trim().to_owned();
+        let key = format!("topics[{idx}]");
+        if !is_topic_id(&id) {
+            problems.push(
+                ConfigProblem::new(format!("{key}.id"), format!("`{id}` is not a valid topic id"))
+                    .hint("use lowercase letters, digits and `-`, such as `ukraine-war`")
+                    .at(topic.id.span()),
+            );
+        } else if !seen.insert(id.clone()) {
+            problems.push(
+                ConfigProblem::new(format!("{key}.id"), format!("topic `{id}` is defined twice"))
+                    .at(topic.id.span()),
+            );
+        }
+        let keywords = clean_terms(&topic.keywords, &format!("{key}.keywords"), problems);
+        let exclude = clean_terms(&topic.exclude, &format!("{key}.exclude"), problems);
+        if keywords.is_empty() {
+            problems.push(
+                ConfigProblem::new(
+                    format!("{key}.keywords"),
+                    format!("topic `{id}` has no keywords"),
+                )
+                .hint(
+                    "add words or phrases, such as `keywords = [\"sanctions\", \"central bank\"]`",
+                )
+                .at(topic.id.span()),
+            );
+        }
+        let min_score = match &topic.min_score {
+            Some(score) if !(score.get_ref().is_finite() && *score.get_ref() > 0.0) => {
+                problems.push(
+                    ConfigProblem::new(format!("{key}.min_score"), "must be a number above 0")
+                        .at(score.span()),
+                );
+                2.0
+            }
+            Some(score) => *score.get_ref(),
+            None => 2.0,
+        };
+        let name = topic.name.as_deref().map(str::trim).filter(|name| !name.is_empty());
+        topics.push(TopicConfig {
+            name: name.unwrap_or(&id).to_owned(),
+            id,
+            keywords,
+            exclude,
+            min_score,
+        });
+    }
+    topics
+}
+
+fn clean_terms(
+    terms: &[toml::Spanned<String>],
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for term in terms {
+        let cleaned = crate::text::normalize(term.get_ref());
+        if crate::text::words(&cleaned).is_empty() {
+            problems.push(
+                ConfigProblem::new(key, format!("`{}` holds no word", term.get_ref()))
+                    .at(term.span()),
+            );
+        } else {
+            out.push(cleaned);
+        }
+    }
+    out
+}
+
+fn validate_sources(
+    raw: &RawConfig,
+    base_dir: &Path,
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<SourceConfig> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut sources = Vec::new();
+    for (idx, source) in raw.sources.iter().enumerate() {
+        let key = format!("sources[{idx}]");
+        match source {
+            RawSource::Files(files) => {
+                let path_text = files.path.trim();
+                if path_text.is_empty() {
+                    problems.push(ConfigProblem::new(format!("{key}.path"), "must not be empty"));
+                    continue;
+                }
+                let path = base_dir.join(path_text);
+                let id = match &files.id {
+                    Some(id) => id.trim().to_owned(),
+                    None => Path::new(path_text).file_name().map_or_else(
+                        || path_text.to_owned(),
+                        |name| name.to_string_lossy().into_owned(),
+                    ),
+                };
+                if let Some(first) = seen.insert(id.clone(), idx) {
+                    problems.push(
+                        ConfigProblem::new(
+                            format!("{key}.id"),
+                            format!("source id `{id}` is already used by sources[{first}]"),
+                        )
+                        .hint("give each source a unique `id`"),
+                    );
+                }
+                sources.push(SourceConfig::Files { id, path });
+            }
+        }
+    }
+    sources
+}
+
+fn validate_subscribers(
+    raw: &RawConfig,
+    topics: &[TopicConfig],
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<Subscriber> {
+    let known: Vec<&str> = topics.iter().map(|topic| topic.id.as_str()).collect();
+    let mut seen_addresses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut subscribers = Vec::new();
+    for (idx, raw_subscriber) in raw.subscribers.iter().enumerate() {
+        let key = format!("subscribers[{idx}]");
+        let email = raw_subscriber.email.get_ref().trim();
+        let name = raw_subscriber.name.as_deref().map(crate::text::normalize);
+        let mailbox = match email.parse::<lettre::Address>() {
+            Ok(address) => Some(Mailbox::new(name.filter(|name| !name.is_empty()), address)),
+            Err(err) => {
+                problems.push(
+                    ConfigProblem::new(
+                        format!("{key}.email"),
+                        format!("`{email}` is not a valid email address ({err})"),
+                    )
+                    .hint("write a bare address such as `jane@example.com`; put the name in `name`")
+                    .at(raw_subscriber.email.span()),
+                );
+                None
+            }
+        };
+        if let Some(mailbox) = &mailbox {
+            let folded = mailbox.email.to_string().to_lowercase();
+            if let Some(first) = seen_addresses.insert(folded, idx) {
+                problems.push(
+                    ConfigProblem::new(
+                        format!("{key}.email"),
+                        format!("`{email}` is already subscribed as subscribers[{first}]"),
+                    )
+                    .at(raw_subscriber.email.span()),
+                );
+            }
+        }
+        let mut subscriber_topics = Vec::new();
+        for topic in &raw_subscriber.topics {
+            let id = topic.get_ref().trim();
+            if known.contains(&id) {
+                if !subscriber_topics.iter().any(|t: &String| t == id) {
+                    subscriber_topics.push(id.to_owned());
+                }
+                continue;
+            }
+            let mut problem =
+                ConfigProblem::new(format!("{key}.topics"), format!("unknown topic \"{id}\""))
+                    .at(topic.span());
+            problem = match suggest(id, &known) {
+                Some(near) => problem.hint(format!("did you mean \"{near}\"?")),
+                None if known.is_empty() => problem.hint("no topics are defined: add [[topics]]"),
+                None => problem.hint(format!("known topics: {}", known.join(", "))),
+            };
+            problems.push(problem);
+        }
+        if let Some(mailbox) = mailbox {
+            subscribers.push(Subscriber { mailbox, topics: subscriber_topics });
+        }
+    }
+    subscribers
+}
+
+/// The known name closest to `name`, when it is close enough to be a likely typo.
+pub(crate) fn suggest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 4))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Parses `24h`, `90m`, `2d`, `1d12h`, `1w`, `3600s` (units: s, m, h, d, w).
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.is_empty() {
+        return Err("is empty".to_owned());
+    }
+    let mut total = TimeDelta::zero();
+    let mut number = String::new();
+    for ch in compact.chars() {
+        if ch.is_ascii_digit() {
+            number.push(ch);
+            continue;
+        }
+        let value: i64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration: a unit must follow a number"))?;
+        let part = match ch {
+            's' => TimeDelta::try_seconds(value),
+            'm' => TimeDelta::try_minutes(value),
+            'h' => TimeDelta::try_hours(value),
+            'd' => TimeDelta::try_days(value),
+            'w' => TimeDelta::try_weeks(value),
+            other => {
+                return Err(format!("`{text}` is not a duration: unknown unit `{other}`"));
+            }
+        };
+        total = part
+            .and_then(|part| total.checked_add(&part))
+            .ok_or_else(|| format!("`{text}` is too long a duration"))?;
+        number.clear();
+    }
+    if !number.is_empty() {
+        return Err(format!("`{text}` is not a duration: `{number}` has no unit"));
+    }
+    Ok(total)
+}
+
+fn is_topic_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|part| (1..=8).contains(&part.len()) && part.chars().all(char::is_alphanumeric))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h"), Ok(TimeDelta::hours(24)));
+        assert_eq!(parse_duration("1d12h"), Ok(TimeDelta::hours(36)));
+        assert_eq!(parse_duration("90m"), Ok(TimeDelta::minutes(90)));
+        assert_eq!(
+            parse_duration("24"),
+            Err("`24` is not a duration: `24` has no unit".to_owned())
+        );
+        assert_eq!(
+            parse_duration("2y"),
+            Err("`2y` is not a duration: unknown unit `y`".to_owned())
+        );
+    }
+
+    #[test]
+    fn suggestions_only_for_near_misses() {
+        let known = ["ukraine-war", "technology", "climate"];
+        assert_eq!(suggest("ukrane-war", &known), Some("ukraine-war"));
+        assert_eq!(suggest("sports", &known), None);
+    }
+}

@@ -1,0 +1,314 @@
+//! Plain-text page dumps: a news page saved as text, with everything a page shows.
+//!
+//! The headline and the article's paragraphs are found by line shape, not by any publisher's
+//! strings: prose lines (long, ending like sentences) form the article, and the densest run of
+//! them wins (a maximum-sum run, so menus and teaser lists around it fall away). Inside it,
+//! photo captions (a line repeated on the next lines, as caption and alt text; a line whose
+//! block ends in a credit), credits, labels and page furniture are dropped, and a
+//! related-content heading (`More from …`, `Related`, `Recommended`) ends the article.
+
+use super::noise::{
+    is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
+};
+use crate::text::{ends_like_sentence, normalize, word_count};
+
+/// The headline and body found in a dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The headline, when one was found.
+    pub title: Option<String>,
+    /// The article's paragraphs, in order.
+    pub paragraphs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Sentence-like text: part of an article, or of a teaser.
+    Prose,
+    /// A short line: a heading, a menu entry, a byline.
+    Short,
+    /// Credits, labels, furniture, bullets that are not prose.
+    Noise,
+    /// A photo caption.
+    Caption,
+    /// A related-content heading.
+    End,
+}
+
+#[derive(Debug)]
+struct Line {
+    text: String,
+    block: usize,
+    bulleted: bool,
+    kind: Kind,
+}
+
+/// Finds the headline and the article's paragraphs in a text dump.
+pub fn extract(text: &str) -> Extracted {
+    let mut lines = split_lines(text);
+    classify(&mut lines);
+    mark_captions(&mut lines);
+    let Some((start, end)) = body_range(&lines) else {
+        let title = lines.iter().find(|line| is_headline(line)).map(|line| line.text.clone());
+        return Extracted { title, paragraphs: Vec::new() };
+    };
+    let paragraphs = (start..=end)
+        .filter(|&idx| keep_in_body(&lines, idx))
+        .map(|idx| lines[idx].text.clone())
+        .collect();
+    Extracted { title: find_title(&lines, start), paragraphs }
+}
+
+/// Non-blank lines, normalised, with the block (run of non-blank lines) each belongs to.
+/// Hard-wrapped paragraphs (a block of lines that mostly do not end sentences) are joined.
+fn split_lines(text: &str) -> Vec<Line> {
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for raw in text.lines() {
+        let line = normalize(raw);
+        if line.is_empty() {
+            if !current.is_empty() {
+                blocks.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        blocks.push(current);
+    }
+    let mut lines = Vec::new();
+    for (block_idx, block) in blocks.into_iter().enumerate() {
+        let block = if is_hard_wrapped(&block) { vec![block.join(" ")] } else { block };
+        for text in block {
+            let (bulleted, text) = strip_bullet(&text);
+            lines.push(Line { text, block: block_idx, bulleted, kind: Kind::Short });
+        }
+    }
+    lines
+}
+
+/// A block whose lines were wrapped at a fixed width: several lines, all of prose width,
+/// most of them (the last apart) not ending a sentence, none a bullet.
+fn is_hard_wrapped(block: &[String]) -> bool {
+    if block.len() < 2 {
+        return false;
+    }
+    let widths: Vec<usize> = block.iter().map(|line| line.chars().count()).collect();
+    let max = widths.iter().copied().max().unwrap_or(0);
+    let body = &block[..block.len() - 1];
+    let open = body.iter().filter(|line| !ends_like_sentence(line)).count();
+    (40..=100).contains(&max)
+        && body.iter().zip(&widths).all(|(_, width)| *width * 10 >= max * 6)
+        && open * 2 > body.len()
+        && !block.iter().any(|line| strip_bullet(line).0)
+}
+
+/// Removes a list marker (`* `, `+ `, `- `, `• `); returns whether there was one.
+fn strip_bullet(text: &str) -> (bool, String) {
+    for marker in ["* ", "+ ", "- ", "• ", "· ", "– ", "— "] {
+        if let Some(rest) = text.strip_prefix(marker) {
+            return (true, rest.trim().to_owned());
+        }
+    }
+    if matches!(text, "*" | "+" | "-" | "•") {
+        return (true, String::new());
+    }
+    (false, text.to_owned())
+}
+
+fn is_prose(text: &str) -> bool {
+    let words = word_count(text);
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let has_lowercase = text.chars().any(char::is_lowercase);
+    has_lowercase
+        && letters * 2 > text.chars().count()
+        && ((words >= 8 && ends_like_sentence(text)) || words >= 25)
+}
+
+fn classify(lines: &mut [Line]) {
+    for line in lines.iter_mut() {
+        let text = line.text.as_str();
+        line.kind = if text.is_empty() {
+            Kind::Noise
+        } else if is_end_marker(text) && !line.bulleted {
+            Kind::End
+        } else if is_caption_label(text) {
+            Kind::Caption
+        } else if is_credit(text) || is_boilerplate(text) {
+            Kind::Noise
+        } else if is_prose(text) && (!line.bulleted || word_count(text) >= 10) {
+            Kind::Prose
+        } else if line.bulleted {
+            Kind::Noise
+        } else {
+            Kind::Short
+        };
+    }
+}
+
+/// Marks photo captions: a line repeated within the next three lines (caption and alt text),
+/// and lines in the same block as a following credit line.
+fn mark_captions(lines: &mut [Line]) {
+    for idx in 0..lines.len() {
+        if lines[idx].kind == Kind::Noise || word_count(&lines[idx].text) < 3 {
+            continue;
+        }
+        let repeat =
+            (idx + 1..lines.len().min(idx + 4)).find(|&other| lines[other].text == lines[idx].text);
+        if let Some(other) = repeat {
+            lines[idx].kind = Kind::Caption;
+            lines[other].kind = Kind::Caption;
+        }
+    }
+    for idx in 0..lines.len() {
+        let credit_follows = lines
+            .get(idx + 1)
+            .is_some_and(|next| next.block == lines[idx].block && is_credit(&next.text));
+        if credit_follows && matches!(lines[idx].kind, Kind::Prose | Kind::Short) {
+            // Walk back over the block: every line before a credit is part of the caption.
+            let block = lines[idx].block;
+            let mut back = idx;
+            loop {
+                if matches!(lines[back].kind, Kind::Prose | Kind::Short) {
+                    lines[back].kind = Kind::Caption;
+                }
+                if back == 0 || lines[back - 1].block != block {
+                    break;
+                }
+                back -= 1;
+            }
+        }
+    }
+}
+
+/// The line range of the article: the maximum-sum run of line weights, where prose weighs
+/// its word count and other lines weigh against it. A related-content heading is a barrier no
+/// run crosses, and runs after such headings count for half as much per heading, since what
+/// follows them is usually teasers for other stories.
+fn body_range(lines: &[Line]) -> Option<(usize, usize)> {
+    let mut best: Option<(f64, usize, usize)> = None;
+    let mut run_sum = 0i64;
+    let mut run_start = 0usize;
+    let mut discount = 1.0f64;
+    for (idx, line) in lines.iter().enumerate() {
+        if line.kind == Kind::End {
+            run_sum = 0;
+            discount *= 0.5;
+            continue;
+        }
+        let words = i64::try_from(word_count(&line.text)).unwrap_or(i64::MAX / 4);
+        let weight = match line.kind {
+            Kind::Prose => words,
+            Kind::Short => -(3 + words),
+            Kind::Caption => -(2 + words / 2),
+            Kind::Noise | Kind::End => -3,
+        };
+        if run_sum <= 0 {
+            run_sum = 0;
+            run_start = idx;
+        }
+        run_sum += weight;
+        #[allow(clippy::cast_precision_loss, reason = "word counts are far below 2^52")]
+        let score = run_sum as f64 * discount;
+        if run_sum > 0 && best.is_none_or(|(best_score, _, _)| score > best_score) {
+            best = Some((score, run_start, idx));
+        }
+    }
+    let (_, start, end) = best?;
+    // The run may open on a non-prose line with positive sum behind it; start at prose.
+    let start = (start..=end).find(|&idx| lines[idx].kind == Kind::Prose)?;
+    Some((start, end))
+}
+
+/// Inside the article, keep prose and short section headings that lead into prose.
+fn keep_in_body(lines: &[Line], idx: usize) -> bool {
+    let line = &lines[idx];
+    match line.kind {
+        Kind::Prose => !is_byline_or_timestamp(&line.text),
+        Kind::Short => {
+            let words = word_count(&line.text);
+            let next_is_prose = lines.get(idx + 1).is_some_and(|next| next.kind == Kind::Prose);
+            (2..=12).contains(&words)
+                && next_is_prose
+                && !line.bulleted
+                && !is_byline_or_timestamp(&line.text)
+                && line.text.chars().any(char::is_lowercase)
+        }
+        Kind::Noise | Kind::Caption | Kind::End => false,
+    }
+}
+
+/// A line that can be a headline: 2 to 30 words, no full stop at the end, not a credit,
+/// byline, menu entry or piece of furniture.
+fn is_headline(line: &Line) -> bool {
+    let words = word_count(&line.text);
+    (2..=30).contains(&words)
+        && !line.bulleted
+        && matches!(line.kind, Kind::Short | Kind::Prose)
+        && !line.text.trim_end().ends_with(['.', ',', ';', ':'])
+        && !is_byline_or_timestamp(&line.text)
+        && line.text.chars().any(char::is_alphabetic)
+}
+
+/// The headline: the first line of the dump when it reads as one and stands shortly before
+/// the article (a dump that starts with its headline), else the nearest headline-like line
+/// above the article.
+fn find_title(lines: &[Line], body_start: usize) -> Option<String> {
+    let first = lines.first()?;
+    if is_headline(first) && word_count(&first.text) >= 3 && body_start <= 15 {
+        return Some(first.text.clone());
+    }
+    let lookback = body_start.saturating_sub(20);
+    (lookback..body_start)
+        .rev()
+        .find(|&idx| is_headline(&lines[idx]))
+        .or_else(|| (0..body_start).find(|&idx| is_headline(&lines[idx])))
+        .map(|idx| lines[idx].text.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caption_twice_and_credit_are_dropped() {
+        let dump = "\
+Minister quits over budget row
+
+The minister at a news conference in the capital, on Monday.
+The minister at a news conference in the capital, on Monday.
+AP Photo/Jane Roe
+
+The finance minister resigned on Tuesday after a week of open conflict with the prime minister over the budget.
+
+Her departure leaves the coalition without a majority in the upper house, where the budget must pass by the end of the month.
+";
+        let extracted = extract(dump);
+        assert_eq!(extracted.title.as_deref(), Some("Minister quits over budget row"));
+        assert_eq!(extracted.paragraphs.len(), 2);
+        assert!(extracted.paragraphs[0].starts_with("The finance minister resigned"));
+    }
+
+    #[test]
+    fn hard_wrapped_paragraphs_are_joined() {
+        let dump = "\
+Rail strike halts trains across the north
+
+Train drivers walked out at dawn on Thursday, halting services across
+the north of the country for the second time this month as talks over
+pay and working hours broke down late on Wednesday evening.
+
+The union said a further walkout would follow next week unless the
+operators returned to the table with an improved offer for its members.
+";
+        let extracted = extract(dump);
+        assert_eq!(extracted.paragraphs.len(), 2);
+        assert!(extracted.paragraphs[0].ends_with("late on Wednesday evening."));
+    }
+
+    #[test]
+    fn empty_dump_gives_nothing() {
+        assert_eq!(extract("\n\n  \n"), Extracted { title: None, paragraphs: Vec::new() });
+    }
+}

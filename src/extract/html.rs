@@ -1,0 +1,419 @@
+//! HTML pages: metadata from the head, the article's paragraphs from the body.
+//!
+//! Three steps: lol_html strips what is never article text (scripts, navigation, asides,
+//! figures and captions, share bars, newsletter boxes, related lists, comments, footers);
+//! dom_smoothie (a readability port) finds the article's container; our own block walk turns
+//! that container into paragraphs, and the shared noise rules drop what readability kept
+//! (credits, furniture, a trailing related-content block). When readability finds nothing,
+//! the whole cleaned page goes through the text-dump extractor instead.
+
+use dom_query::{Document, NodeRef};
+use lol_html::{RewriteStrSettings, element, rewrite_str};
+use serde_json::Value;
+
+use super::dump;
+use super::noise::{
+    is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
+};
+use crate::text::{normalize, word_count};
+
+/// What a page says about itself, and its article text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// og:title, else the first h1, else `<title>` without its ` | Site` suffix.
+    pub title: Option<String>,
+    /// article:published_time, JSON-LD datePublished, or the first `<time datetime>`, as
+    /// written.
+    pub published: Option<String>,
+    /// rel=canonical, else og:url.
+    pub url: Option<String>,
+    /// og:site_name, else the JSON-LD publisher.
+    pub site_name: Option<String>,
+    /// The author when stated.
+    pub author: Option<String>,
+    /// article:tag and news_keywords entries.
+    pub tags: Vec<String>,
+    /// The article's paragraphs.
+    pub paragraphs: Vec<String>,
+}
+
+/// Parses a page.
+pub fn parse(html: &str) -> Parsed {
+    let document = Document::from(html);
+    let mut parsed = metadata(&document);
+    drop(document);
+    let cleaned = pre_clean(html).unwrap_or_else(|_| html.to_owned());
+    let mut paragraphs = readability_paragraphs(&cleaned, parsed.url.as_deref());
+    if word_count(&paragraphs.join(" ")) < 40 {
+        let page_lines = block_text(&Document::from(cleaned.as_str()));
+        let fallback = dump::extract(&page_lines.join("\n\n"));
+        if word_count(&fallback.paragraphs.join(" ")) > word_count(&paragraphs.join(" ")) {
+            paragraphs = fallback.paragraphs;
+            if parsed.title.is_none() {
+                parsed.title = fallback.title;
+            }
+        }
+    }
+    if let Some(title) = &parsed.title {
+        // Readability sometimes keeps the headline as the first block.
+        if paragraphs.first() == Some(title) {
+            paragraphs.remove(0);
+        }
+    }
+    parsed.paragraphs = paragraphs;
+    parsed
+}
+
+fn meta_content(document: &Document, selectors: &[&str]) -> Option<String> {
+    selectors.iter().find_map(|selector| {
+        document
+            .select(selector)
+            .iter()
+            .find_map(|node| node.attr("content").map(|value| normalize(&value)))
+            .filter(|value| !value.is_empty())
+    })
+}
+
+fn metadata(document: &Document) -> Parsed {
+    let json_ld = json_ld_article(document);
+    let ld_text = |key: &str| -> Option<String> {
+        let value = json_ld.as_ref()?.get(key)?;
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Object(map) => map.get("name")?.as_str()?.to_owned(),
+            Value::Array(items) => match items.first()? {
+                Value::String(text) => text.clone(),
+                Value::Object(map) => map.get("name")?.as_str()?.to_owned(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(normalize(&text)).filter(|text| !text.is_empty())
+    };
+
+    let site_name =
+        meta_content(document, &["meta[property='og:site_name']"]).or_else(|| ld_text("publisher"));
+    let head_title = document.select("title").iter().next().map(|node| normalize(&node.text()));
+    let h1 =
+        document.select("h1").iter().map(|node| normalize(&node.text())).find(|t| !t.is_empty());
+    let title =
+        meta_content(document, &["meta[property='og:title']", "meta[name='twitter:title']"])
+            .or_else(|| ld_text("headline"))
+            .or(h1)
+            .or_else(|| head_title.filter(|t| !t.is_empty()))
+            .map(|title| strip_site_suffix(&title, site_name.as_deref()));
+
+    let published = meta_content(
+        document,
+        &[
+            "meta[property='article:published_time']",
+            "meta[itemprop='datePublished']",
+            "meta[name='article:published_time']",
+            "meta[name='pubdate']",
+            "meta[name='publishdate']",
+            "meta[name='date']",
+            "meta[name='dc.date']",
+            "meta[name='DC.date.issued']",
+        ],
+    )
+    .or_else(|| ld_text("datePublished"))
+    .or_else(|| {
+        document
+            .select("time[datetime]")
+            .iter()
+            .find_map(|node| node.attr("datetime").map(|value| normalize(&value)))
+    });
+
+    let url = document
+        .select("link[rel='canonical']")
+        .iter()
+        .find_map(|node| node.attr("href").map(|href| normalize(&href)))
+        .or_else(|| meta_content(document, &["meta[property='og:url']"]))
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
+
+    let author =
+        meta_content(document, &["meta[name='author']", "meta[property='article:author']"])
+            .filter(|author| !author.starts_with("http"))
+            .or_else(|| ld_text("author"));
+
+    let mut tags: Vec<String> = document
+        .select("meta[property='article:tag']")
+        .iter()
+        .filter_map(|node| node.attr("content").map(|value| normalize(&value)))
+        .collect();
+    if let Some(keywords) = meta_content(document, &["meta[name='news_keywords']"]) {
+        tags.extend(keywords.split(',').map(normalize));
+    }
+    tags.retain(|tag| !tag.is_empty());
+
+    Parsed { title, published, url, site_name, author, tags, paragraphs: Vec::new() }
+}
+
+/// The first JSON-LD object that describes an article (has a `headline` or `datePublished`).
+fn json_ld_article(document: &Document) -> Option<serde_json::Map<String, Value>> {
+    fn find(value: Value) -> Option<serde_json::Map<String, Value>> {
+        match value {
+            Value::Object(map) => {
+                if map.contains_key("datePublished") || map.contains_key("headline") {
+                    return Some(map);
+                }
+                map.into_iter().find_map(|(key, value)| {
+                    (key == "@graph" || key == "mainEntity").then(|| find(value)).flatten()
+                })
+            }
+            Value::Array(items) => items.into_iter().find_map(find),
+            _ => None,
+        }
+    }
+    document.select("script[type='application/ld+json']").iter().find_map(|node| {
+        let text = node.text();
+        serde_json::from_str::<Value>(text.trim()).ok().and_then(find)
+    })
+}
+
+/// `Headline | Site` → `Headline`, when the suffix is the site's name or short.
+fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
+    for separator in [" | ", " - ", " — ", " – ", " :: ", " · "] {
+        if let Some((head, tail)) = title.rsplit_once(separator) {
+            let is_site =
+                site_name.is_some_and(|site| tail.trim().eq_ignore_ascii_case(site.trim()));
+            if is_site || (word_count(tail) <= 4 && word_count(head) >= 3) {
+                return head.trim().to_owned();
+            }
+        }
+    }
+    title.to_owned()
+}
+
+/// Elements never part of an article's text.
+const DROPPED_ELEMENTS: &str = "script, style, noscript, template, svg, canvas, iframe, object, \
+    embed, form, button, select, input, textarea, nav, footer, aside, figure, figcaption, \
+    picture, video, audio, dialog, [hidden], [aria-hidden='true'], [role='navigation'], \
+    [role='complementary'], [role='dialog'], [role='alert']";
+
+/// Class and id words that mark page furniture.
+const JUNK_WORDS: &[&str] = &[
+    "share",
+    "sharing",
+    "social",
+    "newsletter",
+    "related",
+    "recommended",
+    "recommendations",
+    "promo",
+    "advert",
+    "advertisement",
+    "ads",
+    "ad",
+    "sponsor",
+    "sponsored",
+    "subscribe",
+    "subscription",
+    "signup",
+    "cookie",
+    "cookies",
+    "consent",
+    "breadcrumb",
+    "breadcrumbs",
+    "sidebar",
+    "comments",
+    "comment",
+    "disqus",
+    "outbrain",
+    "taboola",
+    "popup",
+    "modal",
+    "caption",
+    "credit",
+    "byline",
+    "trending",
+    "popular",
+    "toolbar",
+    "navbar",
+    "menu",
+    "masthead",
+    "teaser",
+    "teasers",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "author-bio",
+    "tags",
+];
+
+/// Class and id words that mark the article itself: never dropped on a junk word.
+const KEEP_WORDS: &[&str] =
+    &["article", "body", "content", "story", "main", "post", "entry", "text", "prose"];
+
+/// Strips elements that are never article text, streaming (lol_html).
+fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
+    rewrite_str(
+        html,
+        RewriteStrSettings::new()
+            .append_element_content_handler(element!(DROPPED_ELEMENTS, |el| {
+                el.remove();
+                Ok(())
+            }))
+            .append_element_content_handler(element!("[class], [id]", |el| {
+                let tag = el.tag_name();
+                if matches!(tag.as_str(), "html" | "body" | "article" | "main") {
+                    return Ok(());
+                }
+                let names = format!(
+                    "{} {}",
+                    el.get_attribute("class").unwrap_or_default(),
+                    el.get_attribute("id").unwrap_or_default()
+                )
+                .to_lowercase();
+                let words: Vec<&str> = names
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let junk = words.iter().any(|word| JUNK_WORDS.contains(word));
+                let keep = words.iter().any(|word| KEEP_WORDS.contains(word));
+                if junk && !keep {
+                    el.remove();
+                }
+                Ok(())
+            })),
+    )
+}
+
+/// The article's paragraphs as readability sees them, filtered by the noise rules.
+fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
+    let config = dom_smoothie::Config { max_elements_to_parse: 0, ..Default::default() };
+    let Ok(mut readability) = dom_smoothie::Readability::new(html, url, Some(config)) else {
+        return Vec::new();
+    };
+    let Ok(article) = readability.parse() else {
+        return Vec::new();
+    };
+    let content = Document::from(article.content.as_ref());
+    filter_paragraphs(block_text(&content))
+}
+
+/// Drops credits, caption labels, furniture and bylines, and cuts at a related-content
+/// heading once the article has begun.
+fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut words_so_far = 0;
+    for block in blocks {
+        if is_end_marker(&block) && words_so_far >= 40 {
+            break;
+        }
+        if is_credit(&block)
+            || is_caption_label(&block)
+            || is_boilerplate(&block)
+            || is_end_marker(&block)
+            || (is_byline_or_timestamp(&block) && out.is_empty())
+        {
+            continue;
+        }
+        words_so_far += word_count(&block);
+        out.push(block);
+    }
+    out
+}
+
+/// Element names that start a new block of text.
+const BLOCK_ELEMENTS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "br",
+    "hr",
+    "address",
+    "details",
+    "summary",
+    "center",
+    "body",
+];
+
+/// Elements whose text is never shown.
+const HIDDEN_ELEMENTS: &[&str] = &["script", "style", "noscript", "template", "head", "title"];
+
+/// The document's visible text as blocks: one per paragraph, heading, list item, cell.
+fn block_text(document: &Document) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    walk(&document.root(), &mut blocks, &mut current);
+    flush(&mut blocks, &mut current);
+    blocks
+}
+
+fn flush(blocks: &mut Vec<String>, current: &mut String) {
+    let block = normalize(current);
+    current.clear();
+    if !block.is_empty() {
+        blocks.push(block);
+    }
+}
+
+fn walk(node: &NodeRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
+    for child in node.children() {
+        if child.is_text() {
+            current.push_str(&child.text());
+            continue;
+        }
+        if !child.is_element() {
+            continue;
+        }
+        let name = child.node_name().map(|name| name.to_ascii_lowercase()).unwrap_or_default();
+        if HIDDEN_ELEMENTS.contains(&name.as_str()) {
+            continue;
+        }
+        let is_block = BLOCK_ELEMENTS.contains(&name.as_str());
+        if is_block {
+            flush(blocks, current);
+        }
+        walk(&child, blocks, current);
+        if is_block {
+            flush(blocks, current);
+        } else if matches!(name.as_str(), "img") {
+            current.push(' ');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_suffix() {
+        assert_eq!(strip_site_suffix("Rates held again | The Ledger", None), "Rates held again");
+        assert_eq!(strip_site_suffix("Rates held - Ledger", Some("Ledger")), "Rates held");
+        assert_eq!(
+            strip_site_suffix("Left - right politics explained", None),
+            "Left - right politics explained"
+        );
+    }
+
+    #[test]
+    fn blocks_split_at_block_elements() {
+        let document =
+            Document::from("<div><p>One <b>two</b></p><ul><li>three</li></ul>four</div>");
+        assert_eq!(block_text(&document), ["One two", "three", "four"]);
+    }
+}

@@ -1,0 +1,233 @@
+//! Extract: turn one file's text into an [`Article`] of plain paragraphs.
+//!
+//! The format is told apart by extension and content ([`detect_format`]): plain-text page
+//! dumps ([`dump`]), Markdown with front matter ([`markdown`]) and HTML pages ([`html`]).
+//! HTML never leaves this module. Pure: no I/O, no clock.
+
+pub mod dump;
+pub mod html;
+pub mod markdown;
+pub mod noise;
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+
+use crate::model::{Article, ArticleFormat, ArticleId, DateOrigin, RawArticle};
+use crate::text::normalize;
+
+/// Why a file gave no article.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// The file's structure is broken (for example its front matter).
+    #[error("{0}")]
+    Malformed(String),
+    /// No article text was found.
+    #[error("no article text found")]
+    Empty,
+}
+
+/// Tells the format by extension, then by content: a `.txt` holding an HTML document is
+/// HTML, and one opening with front matter is Markdown.
+pub fn detect_format(path: &Path, text: &str) -> ArticleFormat {
+    let extension =
+        path.extension().and_then(|ext| ext.to_str()).unwrap_or("").to_ascii_lowercase();
+    let start = text.trim_start_matches('\u{FEFF}').trim_start();
+    let head = start.get(..start.len().min(64)).unwrap_or(start).to_ascii_lowercase();
+    match extension.as_str() {
+        "html" | "htm" => ArticleFormat::Html,
+        "md" | "markdown" => ArticleFormat::Markdown,
+        _ if head.starts_with("<!doctype html") || head.starts_with("<html") => ArticleFormat::Html,
+        _ if start.starts_with("+++\n")
+            || start.starts_with("---\n")
+            || start.starts_with("+++\r\n")
+            || start.starts_with("---\r\n") =>
+        {
+            ArticleFormat::Markdown
+        }
+        _ => ArticleFormat::TextDump,
+    }
+}
+
+/// Extracts the article from one file.
+///
+/// # Errors
+/// [`ExtractError::Malformed`] for broken front matter, [`ExtractError::Empty`] when no
+/// article text is found.
+pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
+    let format = detect_format(&raw.path, &raw.text);
+    let stem =
+        raw.path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+    let (title, paragraphs, stated_date, url, source, author, tags) = match format {
+        ArticleFormat::TextDump => {
+            let extracted = dump::extract(&raw.text);
+            (extracted.title, extracted.paragraphs, None, None, None, None, Vec::new())
+        }
+        ArticleFormat::Markdown => {
+            let parsed = markdown::parse(&raw.text).map_err(ExtractError::Malformed)?;
+            (
+                parsed.title,
+                parsed.paragraphs,
+                parsed.date,
+                parsed.url,
+                parsed.source,
+                parsed.author,
+                parsed.tags,
+            )
+        }
+        ArticleFormat::Html => {
+            let parsed = html::parse(&raw.text);
+            (
+                parsed.title,
+                parsed.paragraphs,
+                parsed.published,
+                parsed.url,
+                parsed.site_name,
+                parsed.author,
+                parsed.tags,
+            )
+        }
+    };
+    if paragraphs.is_empty() {
+        return Err(ExtractError::Empty);
+    }
+    // A date written by hand in front matter must parse; a page's metadata may hold any
+    // format, and one we cannot read is passed over (the file time stands in).
+    let bad_date = stated_date.as_deref().filter(|date| parse_date(date).is_none());
+    if let Some(date) = bad_date.filter(|_| format == ArticleFormat::Markdown) {
+        return Err(ExtractError::Malformed(format!(
+            "date `{date}` is not RFC 3339 (2024-03-01T08:00:00Z) or YYYY-MM-DD"
+        )));
+    }
+    let title =
+        title.map(|title| normalize(&title)).filter(|title| !title.is_empty()).unwrap_or(stem);
+    let url = url.and_then(|url| canonical_url(&url));
+    let (published, date_origin) = match stated_date.as_deref().and_then(parse_date) {
+        Some(date) => (Some(date), DateOrigin::Stated),
+        None => match raw.modified {
+            Some(modified) => (Some(modified), DateOrigin::FileTime),
+            None => (None, DateOrigin::Unknown),
+        },
+    };
+    let id = match &url {
+        Some(url) => ArticleId::from_url(url),
+        None => ArticleId::from_content(&title, &paragraphs),
+    };
+    Ok(Article {
+        id,
+        title,
+        paragraphs,
+        url,
+        published,
+        date_origin,
+        source: source.unwrap_or(raw.source_id),
+        author,
+        tags,
+        origin: raw.path,
+        format,
+    })
+}
+
+/// Parses RFC 3339, `YYYY-MM-DDTHH:MM:SS` (taken as UTC), `YYYY-MM-DD HH:MM:SS` and
+/// `YYYY-MM-DD` (midnight UTC).
+pub fn parse_date(text: &str) -> Option<DateTime<FixedOffset>> {
+    let text = text.trim();
+    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
+        return Some(date);
+    }
+    if let Ok(date) = DateTime::parse_from_rfc2822(text) {
+        return Some(date);
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(date) = DateTime::parse_from_str(text, format) {
+            return Some(date);
+        }
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    {
+        if let Ok(date) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(date.and_utc().fixed_offset());
+        }
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset())
+}
+
+/// Normalises a URL for identity: lower-case scheme and host, no fragment, no tracking
+/// parameters (`utm_*`, `fbclid`, `gclid`, `mc_cid`, `mc_eid`). `None` for non-web URLs.
+pub fn canonical_url(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let rest = rest.split('#').next().unwrap_or("");
+    let (authority, path_query) = match rest.find(['/', '?']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() || authority.contains(char::is_whitespace) {
+        return None;
+    }
+    let (path, query) = match path_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_query, None),
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    let kept: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+            !pair.is_empty()
+                && !key.starts_with("utm_")
+                && !matches!(key.as_str(), "fbclid" | "gclid" | "mc_cid" | "mc_eid")
+        })
+        .collect();
+    let mut out = format!("{scheme}://{}{path}", authority.to_ascii_lowercase());
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let want = DateTime::parse_from_rfc3339("2024-03-01T08:00:00Z").unwrap();
+        assert_eq!(parse_date("2024-03-01T08:00:00Z"), Some(want));
+        assert_eq!(parse_date("2024-03-01T08:00:00"), Some(want));
+        assert_eq!(parse_date("2024-03-01T09:00:00+0100"), Some(want));
+        assert_eq!(
+            parse_date("2024-03-01").map(|d| d.to_rfc3339()),
+            Some("2024-03-01T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn canonical_urls() {
+        assert_eq!(
+            canonical_url("HTTPS://News.Example.COM/a/b?utm_source=x&id=3&fbclid=y#top").as_deref(),
+            Some("https://news.example.com/a/b?id=3")
+        );
+        assert_eq!(canonical_url("https://example.com").as_deref(), Some("https://example.com/"));
+        assert_eq!(canonical_url("mailto:a@b.c"), None);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(detect_format(Path::new("a.txt"), "<!DOCTYPE html><p>x"), ArticleFormat::Html);
+        assert_eq!(
+            detect_format(Path::new("a.txt"), "+++\ntitle='x'\n+++\n"),
+            ArticleFormat::Markdown
+        );
+        assert_eq!(detect_format(Path::new("a.txt"), "Headline\n\nBody."), ArticleFormat::TextDump);
+        assert_eq!(detect_format(Path::new("a.HTM"), "plain"), ArticleFormat::Html);
+    }
+}

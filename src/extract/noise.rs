@@ -1,0 +1,318 @@
+//! Line shapes that are not article text: photo credits, caption labels, boilerplate and the
+//! markers that start a related-content block.
+//!
+//! Shared by the text-dump and HTML extractors. Every rule is about a line's shape and
+//! vocabulary, never one publisher's strings.
+
+pub use crate::text::is_byline_or_timestamp;
+use crate::text::{ends_like_sentence, word_count};
+
+/// Words that make a short, unpunctuated line a photo credit.
+const CREDIT_WORDS: &[&str] = &[
+    "reuters",
+    "ap",
+    "afp",
+    "getty",
+    "images",
+    "image",
+    "photo",
+    "photos",
+    "photograph",
+    "photographer",
+    "photography",
+    "epa",
+    "efe",
+    "shutterstock",
+    "bloomberg",
+    "pool",
+    "courtesy",
+    "credit",
+    "credits",
+    "istock",
+    "istockphoto",
+    "alamy",
+    "xinhua",
+    "tass",
+    "anadolu",
+    "sipa",
+    "upi",
+    "corbis",
+    "file",
+    "handout",
+    "illustration",
+    "via",
+    "nurphoto",
+    "sopa",
+    "zuma",
+    "imagn",
+    "usa today sports",
+    "pa",
+    "press association",
+    "dpa",
+    "kyodo",
+    "yonhap",
+    "wire",
+];
+
+/// Line starts that label a caption or an image.
+const CAPTION_PREFIXES: &[&str] = &[
+    "file photo",
+    "photo:",
+    "photos:",
+    "image:",
+    "image caption",
+    "image copyright",
+    "media caption",
+    "caption:",
+    "pictured:",
+    "above:",
+    "top:",
+    "video:",
+    "watch:",
+    "listen:",
+    "graphic:",
+    "illustration:",
+    "(photo",
+    "[photo",
+    "photo by",
+    "photograph by",
+    "credit:",
+];
+
+/// Whole lines that are page furniture, compared after folding case and trimming punctuation.
+const BOILERPLATE: &[&str] = &[
+    "advertisement",
+    "advertising",
+    "ad",
+    "sponsored",
+    "share",
+    "share this",
+    "share this article",
+    "share this story",
+    "share on facebook",
+    "share on twitter",
+    "tweet",
+    "email",
+    "print",
+    "copy link",
+    "link copied",
+    "subscribe",
+    "sign up",
+    "sign in",
+    "log in",
+    "register",
+    "skip to content",
+    "skip to main content",
+    "skip advertisement",
+    "continue reading",
+    "read more",
+    "click here",
+    "loading",
+    "close",
+    "menu",
+    "search",
+    "home",
+    "more",
+    "next",
+    "previous",
+    "back to top",
+    "comments",
+    "show comments",
+    "hide caption",
+    "toggle caption",
+    "enlarge this image",
+    "view gallery",
+    "open gallery",
+    "watch",
+    "play",
+    "listen",
+    "listen to this article",
+    "follow us",
+    "newsletter",
+    "supported by",
+    "story continues below",
+    "story continues below advertisement",
+    "article continues below",
+    "continue reading below",
+    "youtube",
+    "- youtube",
+];
+
+/// Line starts that mark the end of the article and the start of teasers for other stories.
+const END_MARKERS: &[&str] = &[
+    "more from",
+    "more stories",
+    "more on this",
+    "more in",
+    "more like this",
+    "more news",
+    "more articles",
+    "related",
+    "recommended",
+    "you may also like",
+    "you might also like",
+    "you may be interested",
+    "also read",
+    "read more",
+    "read next",
+    "what to read next",
+    "up next",
+    "most popular",
+    "most read",
+    "most viewed",
+    "popular on",
+    "trending",
+    "further reading",
+    "see also",
+    "around the web",
+    "from our partners",
+    "promoted stories",
+    "sponsored content",
+    "sponsored stories",
+    "comments",
+    "leave a comment",
+    "join the conversation",
+    "latest stories",
+    "top stories",
+    "editor's picks",
+    "editors picks",
+    "don't miss",
+    "keep reading",
+    "other stories",
+    "recent posts",
+    "related posts",
+    "related articles",
+    "related stories",
+    "related coverage",
+    "related content",
+    "related topics",
+    "in other news",
+];
+
+fn fold(line: &str) -> String {
+    line.trim()
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+        .replace('’', "'")
+        .to_lowercase()
+}
+
+fn contains_word(haystack: &str, needle: &str) -> bool {
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before = haystack[..at].chars().next_back();
+        let after = haystack[at + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// A photo credit: a short line with no sentence ending that names an agency or a
+/// photographer (`Reuters`, `AP Photo/Evan Vucci`, `REUTERS/Pilar Olivares/File Photo`).
+pub fn is_credit(line: &str) -> bool {
+    let words = word_count(line);
+    if words == 0 || words > 10 {
+        return false;
+    }
+    let folded = line.trim().to_lowercase();
+    let ends_sentence = ends_like_sentence(line) && !folded.ends_with("photo.");
+    if ends_sentence && !folded.starts_with('(') {
+        return false;
+    }
+    if CREDIT_WORDS.iter().any(|word| contains_word(&folded, word)) {
+        return true;
+    }
+    // `Name Surname/Agency`: slash-joined capitalised parts, as credits are written.
+    let parts: Vec<&str> = line.split('/').map(str::trim).collect();
+    parts.len() >= 2
+        && parts.iter().all(|part| {
+            part.chars().next().is_some_and(char::is_uppercase) && word_count(part) <= 4
+        })
+}
+
+/// A line labelled as a caption (`FILE PHOTO: …`, `Image caption …`, `Photo: …`).
+pub fn is_caption_label(line: &str) -> bool {
+    let folded = line.trim_start().to_lowercase();
+    CAPTION_PREFIXES.iter().any(|prefix| folded.starts_with(prefix))
+}
+
+/// Page furniture: `Advertisement`, `Share this article`, `Skip to content`, `© 2024 …`.
+pub fn is_boilerplate(line: &str) -> bool {
+    let folded = fold(line);
+    if folded.is_empty() {
+        return true;
+    }
+    if folded.starts_with('©')
+        || line.trim_start().starts_with('©')
+        || folded.starts_with("copyright")
+    {
+        return word_count(line) <= 20;
+    }
+    BOILERPLATE.contains(&folded.as_str())
+}
+
+/// A heading that starts a block of teasers for other stories (`More from GZERO Media`,
+/// `Related`, `Recommended for you`): short, no sentence ending, a known opening.
+pub fn is_end_marker(line: &str) -> bool {
+    if word_count(line) > 7 || ends_like_sentence(line.trim_end_matches(':')) {
+        return false;
+    }
+    let folded = fold(line);
+    END_MARKERS.iter().any(|marker| {
+        folded == *marker
+            || folded.strip_prefix(marker).is_some_and(|rest| rest.starts_with([' ', ':', '-']))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credits() {
+        for credit in [
+            "Reuters",
+            "AP Photo/Evan Vucci",
+            "Getty Images",
+            "REUTERS/Pilar Olivares/File Photo/File Photo",
+            "JEON HEON-KYUN/Pool via REUTERS/File Photo",
+            "Photograph: Jane Smith/The Guardian",
+            "(Photo by John Doe/Getty Images)",
+            "Jane Smith/Bloomberg",
+        ] {
+            assert!(is_credit(credit), "{credit}");
+        }
+        for line in [
+            "Putin’s muscle flex in Belarus",
+            "The AP reported that talks stalled on Monday after a long night.",
+            "In short, Putin’s war on Ukraine grinds on.",
+        ] {
+            assert!(!is_credit(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn end_markers() {
+        for marker in [
+            "More from GZERO Media",
+            "Related",
+            "Recommended for you",
+            "Read more:",
+            "MOST POPULAR",
+        ] {
+            assert!(is_end_marker(marker), "{marker}");
+        }
+        for line in [
+            "Related: the minister resigned on Friday after the vote.",
+            "More from the interview follows below the map.",
+            "Recommendations were published in March.",
+        ] {
+            assert!(!is_end_marker(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn boilerplate() {
+        assert!(is_boilerplate("Advertisement"));
+        assert!(is_boilerplate("- YouTube"));
+        assert!(is_boilerplate("© 2024 Example News. All rights reserved."));
+        assert!(!is_boilerplate("Share prices fell sharply on Tuesday."));
+    }
+}

@@ -1,0 +1,168 @@
+//! `kind = "files"`: article files under a folder, searched recursively.
+//!
+//! Files are read in sorted path order so runs are deterministic. Only article formats are
+//! read (`.txt`, `.md`, `.markdown`, `.html`, `.htm`); hidden files and others are passed over.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::{Ingested, SourceFailure};
+use crate::model::RawArticle;
+
+/// File extensions read as articles (lower-case).
+pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
+
+/// Reads every article file under `root` into `out`.
+pub fn collect(source_id: &str, root: &Path, out: &mut Ingested) {
+    let mut paths = Vec::new();
+    if let Err(reason) = walk(root, 0, &mut paths, &mut |path, reason| {
+        out.failures.push(SourceFailure {
+            source_id: source_id.to_owned(),
+            path: path.to_path_buf(),
+            reason,
+        });
+    }) {
+        out.failures.push(SourceFailure {
+            source_id: source_id.to_owned(),
+            path: root.to_path_buf(),
+            reason,
+        });
+        return;
+    }
+    paths.sort();
+    for path in paths {
+        match read_article(source_id, &path) {
+            Ok(raw) => out.items.push(raw),
+            Err(reason) => {
+                out.failures.push(SourceFailure { source_id: source_id.to_owned(), path, reason })
+            }
+        }
+    }
+}
+
+/// Reads one article file (also used by `newsdigest article FILE`).
+///
+/// # Errors
+/// Why the file could not be read, in words.
+pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> {
+    let bytes = fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
+    let modified = fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+        .map(|time| DateTime::<Utc>::from(time).fixed_offset());
+    let is_html = has_extension(path, &["html", "htm"]);
+    let (text, lossy) = decode(&bytes, is_html);
+    Ok(RawArticle {
+        path: path.to_path_buf(),
+        source_id: source_id.to_owned(),
+        text,
+        lossy,
+        modified,
+    })
+}
+
+/// Decodes file bytes: UTF-8 (with or without BOM); for HTML, a `<meta charset>` or a UTF-16
+/// BOM names the encoding; anything else is decoded lossily (`lossy` is then true).
+fn decode(bytes: &[u8], is_html: bool) -> (String, bool) {
+    if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+        return (text.into_owned(), had_errors);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (text.to_owned(), false);
+    }
+    if let Some(encoding) = sniff_meta_charset(bytes).filter(|_| is_html) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+        return (text.into_owned(), had_errors);
+    }
+    (String::from_utf8_lossy(bytes).into_owned(), true)
+}
+
+/// The encoding named by a `<meta charset=…>` or `content="…; charset=…"` in the first 4 KiB.
+fn sniff_meta_charset(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let label: String = head[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .filter(|encoding| *encoding != encoding_rs::UTF_8)
+}
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| extensions.iter().any(|want| ext.eq_ignore_ascii_case(want)))
+}
+
+/// How deep folders are searched; deeper ones (or a loop of links) are reported and skipped.
+const MAX_DEPTH: usize = 16;
+
+/// Collects article files below `dir`; unreadable sub-folders are reported through `report`.
+fn walk(
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<std::path::PathBuf>,
+    report: &mut dyn FnMut(&Path, String),
+) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => "folder not found".to_owned(),
+        _ => format!("cannot read the folder: {err}"),
+    })?;
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                report(dir, format!("cannot read the folder: {err}"));
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        // `metadata` follows symbolic links, so a linked folder or file is read like any other.
+        let Ok(meta) = fs::metadata(&path) else {
+            report(&path, "broken link or unreadable entry".to_owned());
+            continue;
+        };
+        if meta.is_dir() {
+            if depth >= MAX_DEPTH {
+                report(
+                    &path,
+                    format!("folder nested deeper than {MAX_DEPTH} levels (a link loop?)"),
+                );
+            } else if let Err(reason) = walk(&path, depth + 1, out, report) {
+                report(&path, reason);
+            }
+        } else if has_extension(&path, ARTICLE_EXTENSIONS) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_windows_1252_html_by_meta() {
+        let bytes = b"<meta charset=\"windows-1252\"><p>caf\xe9</p>";
+        let (text, lossy) = decode(bytes, true);
+        assert_eq!(text, "<meta charset=\"windows-1252\"><p>caf\u{e9}</p>");
+        assert!(!lossy);
+    }
+
+    #[test]
+    fn invalid_utf8_text_is_lossy() {
+        let (text, lossy) = decode(b"caf\xe9 au lait", false);
+        assert_eq!(text, "caf\u{FFFD} au lait");
+        assert!(lossy);
+    }
+}

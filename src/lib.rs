@@ -1,0 +1,19 @@
+//! newsdigest: a daily newsletter digest, built as a pipeline.
+//!
+//! `config → ingest → extract → select → summarize → render → archive`
+//!
+//! Each stage is a module with one main entry function; [`app`] is the only module that knows
+//! their order. Pure stages (`extract`, `select`, `summarize`, `render`) take their input, their
+//! config section and the time as arguments and do no I/O. See `ARCHITECTURE.md`.
+
+pub mod app;
+pub mod archive;
+pub mod clock;
+pub mod config;
+pub mod extract;
+pub mod ingest;
+pub mod model;
+pub mod render;
+pub mod select;
+pub mod summarize;
+pub mod text;

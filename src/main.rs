@@ -1,0 +1,272 @@
+//! The `newsdigest` binary: parse the command line, run the command, print the outcome and
+//! exit with a documented code. The only place that prints to the terminal or exits.
+
+mod cli;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use serde_json::json;
+
+use cli::{Cli, Command};
+use newsdigest::app::{self, Skipped};
+use newsdigest::clock::{Clock, FixedClock, SystemClock};
+use newsdigest::config::Config;
+use newsdigest::model::{Article, Classified, DateOrigin};
+
+/// Exit codes, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Everything worked.
+    Ok = 0,
+    /// The job ran but some inputs were skipped.
+    Partial = 1,
+    /// Nothing useful could be done (bad config, unwritable output).
+    Fatal = 2,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .without_time()
+        .with_target(false)
+        .init();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("caused by: {cause}");
+            }
+            Exit::Fatal
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let clock: Box<dyn Clock> = match cli.now {
+        Some(now) => Box::new(FixedClock(now)),
+        None => Box::new(SystemClock),
+    };
+    match cli.command {
+        Command::Preview => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            preview(&config, clock.as_ref())
+        }
+        Command::Articles { json } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            articles(&config, json)
+        }
+        Command::Article { file, json, sentences } => {
+            let mut config = load_config(cli.config.as_deref(), true)?;
+            if let Some(sentences) = sentences {
+                config.summary.max_sentences = usize::from(sentences);
+                config.summary.max_words = None;
+            }
+            article(&config, &file, json)
+        }
+        Command::Check => {
+            let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
+            check(&path)
+        }
+    }
+}
+
+/// Loads `--config` (or `config.toml`). With `optional`, a missing default file gives the
+/// defaults, so `article` works anywhere.
+fn load_config(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
+    let default = PathBuf::from("config.toml");
+    let explicit = path.is_some();
+    let path = path.unwrap_or(&default);
+    if optional && !explicit && !path.exists() {
+        return Ok(Config::defaults());
+    }
+    Ok(Config::load(path)?)
+}
+
+fn print_skipped(skipped: &[Skipped], lossy: &[PathBuf]) {
+    for path in lossy {
+        eprintln!("warning: `{}` is not valid UTF-8; invalid bytes were replaced", path.display());
+    }
+    for item in skipped {
+        eprintln!("warning: skipped `{}`: {}", item.path.display(), item.reason);
+    }
+}
+
+fn preview(config: &Config, clock: &dyn Clock) -> anyhow::Result<Exit> {
+    let now = clock.now();
+    let report = app::preview(config, now)?;
+    print_skipped(&report.skipped, &report.lossy);
+    let mut out = std::io::stdout().lock();
+    for digest in &report.digests {
+        writeln!(out, "{}", digest.html.display())?;
+        writeln!(out, "{}", digest.text.display())?;
+    }
+    writeln!(out, "{}", report.index.display())?;
+    for slug in &report.empty {
+        eprintln!("note: no story for the topic set `{slug}` today; no digest written for it");
+    }
+    eprintln!(
+        "{} articles → {} in the last {} → {} digests → {}",
+        report.articles,
+        report.selected,
+        human_window(config.select.window),
+        report.digests.len(),
+        report.index.display()
+    );
+    Ok(if report.skipped.is_empty() { Exit::Ok } else { Exit::Partial })
+}
+
+fn human_window(window: chrono::TimeDelta) -> String {
+    let hours = window.num_hours();
+    if window == chrono::TimeDelta::hours(hours) {
+        format!("{hours}h")
+    } else {
+        format!("{}m", window.num_minutes())
+    }
+}
+
+fn date_text(article: &Article) -> String {
+    match (article.published, article.date_origin) {
+        (Some(date), DateOrigin::FileTime) => format!("{} (file time)", date.to_rfc3339()),
+        (Some(date), _) => date.to_rfc3339(),
+        (None, _) => "unknown".to_owned(),
+    }
+}
+
+fn topics_json(classified: &Classified) -> serde_json::Value {
+    classified
+        .topics
+        .iter()
+        .map(|matched| json!({"id": matched.topic_id, "score": matched.score, "terms": matched.terms}))
+        .collect()
+}
+
+fn articles(config: &Config, as_json: bool) -> anyhow::Result<Exit> {
+    let loaded = app::load_articles(config);
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let articles: Vec<_> = loaded
+            .articles
+            .iter()
+            .map(|item| {
+                let article = &item.article;
+                json!({
+                    "id": article.id.as_str(),
+                    "title": article.title,
+                    "path": article.origin.display().to_string(),
+                    "format": article.format.name(),
+                    "published": article.published.map(|date| date.to_rfc3339()),
+                    "date_from_file_time": article.date_origin == DateOrigin::FileTime,
+                    "url": article.url,
+                    "source": article.source,
+                    "words": article.word_count(),
+                    "topics": topics_json(item),
+                })
+            })
+            .collect();
+        let skipped: Vec<_> = loaded
+            .skipped
+            .iter()
+            .map(|item| json!({"path": item.path.display().to_string(), "reason": item.reason}))
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &json!({"articles": articles, "skipped": skipped}))?;
+        writeln!(out)?;
+    } else {
+        for item in &loaded.articles {
+            let article = &item.article;
+            writeln!(out, "{}", article.title)?;
+            writeln!(out, "  file:   {} ({})", article.origin.display(), article.format.name())?;
+            writeln!(out, "  date:   {}", date_text(article))?;
+            writeln!(out, "  source: {} · {} words", article.source, article.word_count())?;
+            if item.topics.is_empty() {
+                writeln!(out, "  topics: none")?;
+            }
+            for matched in &item.topics {
+                writeln!(
+                    out,
+                    "  topic:  {} (score {}): {}",
+                    matched.topic_id,
+                    matched.score,
+                    matched.terms.join(", ")
+                )?;
+            }
+        }
+        for item in &loaded.skipped {
+            writeln!(out, "skipped: {}: {}", item.path.display(), item.reason)?;
+        }
+        writeln!(out, "{} articles, {} skipped", loaded.articles.len(), loaded.skipped.len())?;
+    }
+    print_skipped(&[], &loaded.lossy);
+    Ok(if loaded.skipped.is_empty() { Exit::Ok } else { Exit::Partial })
+}
+
+fn article(config: &Config, file: &Path, as_json: bool) -> anyhow::Result<Exit> {
+    let parsed = app::article(config, file)?;
+    let article = &parsed.classified.article;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let value = json!({
+            "title": article.title,
+            "published": article.published.map(|date| date.to_rfc3339()),
+            "date_from_file_time": article.date_origin == DateOrigin::FileTime,
+            "url": article.url,
+            "id": article.id.as_str(),
+            "source": article.source,
+            "author": article.author,
+            "format": article.format.name(),
+            "topics": parsed.classified.topics.iter().map(|m| m.topic_id.as_str()).collect::<Vec<_>>(),
+            "matches": topics_json(&parsed.classified),
+            "body": article.paragraphs,
+            "summary": parsed.summary.text,
+        });
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", article.title)?;
+        writeln!(out, "date:    {}", date_text(article))?;
+        if let Some(url) = &article.url {
+            writeln!(out, "url:     {url}")?;
+        }
+        let topics: Vec<&str> =
+            parsed.classified.topics.iter().map(|m| m.topic_id.as_str()).collect();
+        writeln!(
+            out,
+            "topics:  {}",
+            if topics.is_empty() { "none".to_owned() } else { topics.join(", ") }
+        )?;
+        writeln!(out, "summary: {}", parsed.summary.text)?;
+        writeln!(out)?;
+        for paragraph in &article.paragraphs {
+            writeln!(out, "{}", textwrap::fill(paragraph, 78))?;
+            writeln!(out)?;
+        }
+    }
+    if parsed.lossy {
+        eprintln!("warning: `{}` is not valid UTF-8; invalid bytes were replaced", file.display());
+    }
+    Ok(if parsed.lossy { Exit::Partial } else { Exit::Ok })
+}
+
+fn check(path: &Path) -> anyhow::Result<Exit> {
+    let config = Config::load(path)?;
+    app::check_templates(&config)?;
+    let digests = app::topic_sets(&config);
+    println!(
+        "{}: ok: {} sources, {} topics, {} subscribers ({} distinct digests); templates render",
+        path.display(),
+        config.sources.len(),
+        config.select.topics.len(),
+        config.subscribers.len(),
+        digests
+    );
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,227 @@
+//! Domain types shared by the stages. No I/O, no serde.
+//!
+//! Data flows `RawArticle → Article → Selection → Digest`; each stage consumes its input and
+//! returns the next type.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+/// A stable identity for an article: its canonical URL when known, else a content hash.
+///
+/// Later runs recognise an article by this id, so its format is a compatibility boundary.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArticleId(String);
+
+impl ArticleId {
+    /// An id from a canonical URL (already normalised by the caller).
+    pub fn from_url(url: &str) -> Self {
+        ArticleId(format!("url:{url}"))
+    }
+
+    /// An id from the article's title and text, for articles with no URL.
+    pub fn from_content(title: &str, paragraphs: &[String]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(title.as_bytes());
+        for paragraph in paragraphs {
+            hasher.update(b"\n");
+            hasher.update(paragraph.as_bytes());
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+        ArticleId(format!("sha256:{hex}"))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ArticleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The format of an article file, told apart by extension and content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleFormat {
+    /// A news page saved as plain text, with the noise a page dump carries.
+    TextDump,
+    /// Markdown, optionally with TOML (`+++`) or YAML (`---`) front matter.
+    Markdown,
+    /// An HTML page.
+    Html,
+}
+
+impl ArticleFormat {
+    /// A short lowercase name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArticleFormat::TextDump => "text",
+            ArticleFormat::Markdown => "markdown",
+            ArticleFormat::Html => "html",
+        }
+    }
+}
+
+/// What ingest produces: the untrusted bytes of one file, not yet understood.
+#[derive(Debug, Clone)]
+pub struct RawArticle {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The `id` of the `[[sources]]` entry that found it.
+    pub source_id: String,
+    /// The file's content, decoded to text (lossily if it was not UTF-8).
+    pub text: String,
+    /// True when the file was not valid UTF-8 and was decoded lossily.
+    pub lossy: bool,
+    /// The file's modification time, used when the file states no date.
+    pub modified: Option<DateTime<FixedOffset>>,
+}
+
+/// Where an article's publication date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrigin {
+    /// The file stated it (front matter, HTML metadata).
+    Stated,
+    /// The file's modification time stood in.
+    FileTime,
+    /// Neither was known (no date: the article never falls inside a window).
+    Unknown,
+}
+
+/// An article after extraction: plain text only, HTML never leaves `extract`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// Stable identity.
+    pub id: ArticleId,
+    /// Headline.
+    pub title: String,
+    /// Body paragraphs, plain text, NFC-normalised, whitespace collapsed.
+    pub paragraphs: Vec<String>,
+    /// Canonical URL when known.
+    pub url: Option<String>,
+    /// Publication time when known (stated or file time).
+    pub published: Option<DateTime<FixedOffset>>,
+    /// Where `published` came from.
+    pub date_origin: DateOrigin,
+    /// Name of the publication (site name, front matter `source`, else the source id).
+    pub source: String,
+    /// Author when stated.
+    pub author: Option<String>,
+    /// Topics or tags the file itself states.
+    pub tags: Vec<String>,
+    /// The file it came from.
+    pub origin: PathBuf,
+    /// Its format.
+    pub format: ArticleFormat,
+}
+
+impl Article {
+    /// Number of words in the body.
+    pub fn word_count(&self) -> usize {
+        self.paragraphs.iter().map(|p| p.split_whitespace().count()).sum()
+    }
+
+    /// Estimated reading time in whole minutes (230 words a minute, at least 1).
+    pub fn reading_minutes(&self) -> usize {
+        self.word_count().div_ceil(230).max(1)
+    }
+}
+
+/// Why an article belongs to a topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicMatch {
+    /// The topic's id.
+    pub topic_id: String,
+    /// Relevance: weighted keyword hits (title hits weigh more) plus stated tags.
+    pub score: f64,
+    /// The keywords (and `tag:` entries) that matched, in the order first found.
+    pub terms: Vec<String>,
+}
+
+/// An article with the topics it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// The article.
+    pub article: Article,
+    /// Matched topics, best first.
+    pub topics: Vec<TopicMatch>,
+}
+
+/// The result of selection: articles within the window, deduplicated, with their topics.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Articles kept, newest first.
+    pub articles: Vec<Classified>,
+    /// Articles dropped because they fell outside the window.
+    pub outside_window: usize,
+    /// Articles dropped as duplicates (same id or same normalised title).
+    pub duplicates: usize,
+}
+
+/// A lead summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The summary text: whole sentences, or a cut first sentence ending in `…`.
+    pub text: String,
+    /// True when the first sentence alone exceeded the budget and was cut.
+    pub truncated: bool,
+}
+
+/// One article as it appears in a digest.
+#[derive(Debug, Clone)]
+pub struct DigestItem {
+    /// The article.
+    pub article: Article,
+    /// Its lead summary.
+    pub summary: Summary,
+    /// How it matched the section's topic.
+    pub matched: TopicMatch,
+}
+
+/// One topic's section of a digest.
+#[derive(Debug, Clone)]
+pub struct TopicSection {
+    /// Topic id (`other` for the catch-all section).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Items, most relevant first.
+    pub items: Vec<DigestItem>,
+}
+
+/// A digest for one set of topics on one day.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    /// The digest's title (from config).
+    pub title: String,
+    /// The edition's date.
+    pub date: NaiveDate,
+    /// A stable name for this topic set, used for file names (`all`, `ukraine-war+tech`).
+    pub slug: String,
+    /// Display names of the topics this digest covers.
+    pub topic_names: Vec<String>,
+    /// Sections in the configured topic order; empty sections are left out.
+    pub sections: Vec<TopicSection>,
+}
+
+impl Digest {
+    /// Number of items across all sections.
+    pub fn item_count(&self) -> usize {
+        self.sections.iter().map(|section| section.items.len()).sum()
+    }
+}
+
+/// A subscriber: where a digest goes and which topics it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    /// Name and address.
+    pub mailbox: lettre::message::Mailbox,
+    /// Topic ids (validated to exist); empty means every topic.
+    pub topics: Vec<String>,
+}

@@ -1,0 +1,234 @@
+//! Render: a digest to an email-ready HTML page, its plain-text twin and a subject line,
+//! through the askama templates in `templates/`.
+//!
+//! Only plain text reaches the templates and askama escapes all of it; nothing derived from
+//! an article is marked safe. The HTML's CSS is inlined with css-inline (media queries for
+//! dark mode and small screens stay in a style block). Pure: no I/O, no clock.
+
+use askama::Template;
+use chrono::NaiveDate;
+
+use crate::model::{Digest, DigestItem};
+
+/// Width the plain-text version is wrapped at.
+pub const TEXT_WIDTH: usize = 72;
+
+/// Who a digest is for, for its footer.
+#[derive(Debug, Clone)]
+pub struct Audience<'a> {
+    /// Why the reader got this digest, one sentence.
+    pub reason: String,
+    /// The reader's unsubscribe link; `None` renders a placeholder (previews).
+    pub unsubscribe_url: Option<&'a str>,
+}
+
+/// The rendered digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Subject line: `<title> — <date>: <top headline>`.
+    pub subject: String,
+    /// The HTML email, CSS inlined.
+    pub html: String,
+    /// The plain-text alternative.
+    pub text: String,
+}
+
+/// Why rendering failed (a template or the CSS inliner).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed to render.
+    #[error("template error: {0}")]
+    Template(#[from] askama::Error),
+    /// The CSS could not be inlined.
+    #[error("cannot inline the CSS: {0}")]
+    Inline(String),
+}
+
+/// Placeholder unsubscribe target for previews; sending fills in the real link.
+pub const UNSUBSCRIBE_PLACEHOLDER: &str = "#unsubscribe";
+
+/// Renders one digest.
+///
+/// # Errors
+/// [`RenderError`] when a template or the CSS inliner fails.
+pub fn render(
+    digest: &Digest,
+    language: &str,
+    audience: &Audience<'_>,
+) -> Result<Rendered, RenderError> {
+    let date_long = long_date(digest.date);
+    let unsubscribe_href = audience.unsubscribe_url.unwrap_or(UNSUBSCRIBE_PLACEHOLDER);
+    let mut links = Vec::new();
+    let sections: Vec<SectionView<'_>> = digest
+        .sections
+        .iter()
+        .map(|section| SectionView {
+            anchor: &section.id,
+            name: &section.name,
+            items: section.items.iter().map(|item| item_view(item, &mut links)).collect(),
+        })
+        .collect();
+    let item_count = digest.item_count();
+    let top_headline = digest
+        .sections
+        .first()
+        .and_then(|s| s.items.first())
+        .map(|item| item.article.title.as_str());
+    let preheader = digest
+        .sections
+        .iter()
+        .flat_map(|section| section.items.iter())
+        .take(3)
+        .map(|item| item.article.title.as_str())
+        .collect::<Vec<_>>()
+        .join(" · ");
+
+    let html_page = DigestHtml {
+        lang: language,
+        title: &digest.title,
+        date_long: &date_long,
+        item_count,
+        preheader: &preheader,
+        sections: &sections,
+        reason: &audience.reason,
+        unsubscribe_href,
+    }
+    .render()?;
+    let inliner = css_inline::CSSInliner::options().keep_at_rules(true).build();
+    let html = inliner.inline(&html_page).map_err(|err| RenderError::Inline(err.to_string()))?;
+
+    let text = DigestText {
+        title: &digest.title,
+        date_long: &date_long,
+        item_count,
+        sections: &sections,
+        links: &links,
+        reason_wrapped: &textwrap::fill(&audience.reason, TEXT_WIDTH),
+        unsubscribe_href,
+    }
+    .render()?;
+
+    let subject = match top_headline {
+        Some(headline) => format!("{} — {}: {}", digest.title, short_date(digest.date), headline),
+        None => format!("{} — {}", digest.title, short_date(digest.date)),
+    };
+    Ok(Rendered { subject, html, text })
+}
+
+/// One entry of the preview index page.
+#[derive(Debug, Clone)]
+pub struct IndexEntry {
+    /// What the digest covers (`All topics`, `Ukraine war + Technology`).
+    pub label: String,
+    /// Relative link to the HTML file.
+    pub html_file: String,
+    /// Relative link to the text file.
+    pub text_file: String,
+    /// Number of stories.
+    pub items: usize,
+    /// Who receives it (`2 subscribers`, `preview only`).
+    pub subscribers: String,
+}
+
+/// Renders the preview index page that links a day's digests.
+///
+/// # Errors
+/// [`RenderError`] when the template fails.
+pub fn render_index(
+    title: &str,
+    date: NaiveDate,
+    language: &str,
+    entries: &[IndexEntry],
+) -> Result<String, RenderError> {
+    let date_long = long_date(date);
+    Ok(IndexHtml { lang: language, title, date_long: &date_long, entries }.render()?)
+}
+
+/// `Thursday, 26 November 2026`.
+pub fn long_date(date: NaiveDate) -> String {
+    date.format("%A, %-d %B %Y").to_string()
+}
+
+/// `26 Nov 2026`.
+pub fn short_date(date: NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
+}
+
+fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a> {
+    let article = &item.article;
+    let date = article.published.map(|published| short_date(published.date_naive()));
+    let minutes = article.reading_minutes();
+    let mut meta = article.source.clone();
+    if let Some(date) = &date {
+        meta.push_str(" · ");
+        meta.push_str(date);
+    }
+    meta.push_str(&format!(" · {minutes} min read"));
+    if let Some(url) = &article.url {
+        links.push(url);
+        meta.push_str(&format!(" · [{}]", links.len()));
+    }
+    ItemView {
+        title: &article.title,
+        title_wrapped: textwrap::fill(&article.title.to_uppercase(), TEXT_WIDTH),
+        url: article.url.as_deref(),
+        source: &article.source,
+        date,
+        minutes,
+        meta: textwrap::fill(&meta, TEXT_WIDTH),
+        summary: &item.summary.text,
+        summary_wrapped: textwrap::fill(&item.summary.text, TEXT_WIDTH),
+    }
+}
+
+struct SectionView<'a> {
+    anchor: &'a str,
+    name: &'a str,
+    items: Vec<ItemView<'a>>,
+}
+
+struct ItemView<'a> {
+    title: &'a str,
+    title_wrapped: String,
+    url: Option<&'a str>,
+    source: &'a str,
+    date: Option<String>,
+    minutes: usize,
+    meta: String,
+    summary: &'a str,
+    summary_wrapped: String,
+}
+
+#[derive(Template)]
+#[template(path = "digest.html")]
+struct DigestHtml<'a> {
+    lang: &'a str,
+    title: &'a str,
+    date_long: &'a str,
+    item_count: usize,
+    preheader: &'a str,
+    sections: &'a [SectionView<'a>],
+    reason: &'a str,
+    unsubscribe_href: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "digest.txt")]
+struct DigestText<'a> {
+    title: &'a str,
+    date_long: &'a str,
+    item_count: usize,
+    sections: &'a [SectionView<'a>],
+    links: &'a [&'a str],
+    reason_wrapped: &'a str,
+    unsubscribe_href: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexHtml<'a> {
+    lang: &'a str,
+    title: &'a str,
+    date_long: &'a str,
+    entries: &'a [IndexEntry],
+}

@@ -1,0 +1,222 @@
+//! Select: which articles each digest holds.
+//!
+//! [`classify`] matches articles to topics (stemmed keywords and phrases on the title and the
+//! lead paragraphs, title hits weighing more, excludes, and the topics a file states);
+//! [`select`] keeps those published inside the window and drops duplicates; [`sections`]
+//! places each article under its best topic for one digest, ranks and caps them. Pure: the
+//! time comes in as an argument.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::config::{SelectConfig, TopicConfig};
+use crate::model::{Article, Classified, Selection, TopicMatch};
+use crate::text::{Stemmer, fold_title, words};
+
+/// Weight of a keyword hit in the title; a hit in the lead paragraphs weighs 1.
+pub const TITLE_WEIGHT: f64 = 3.0;
+/// Score given when the file itself states the topic (front matter topics/tags).
+pub const STATED_TOPIC_SCORE: f64 = 10.0;
+/// How many paragraphs from the top count as the lead for matching.
+pub const LEAD_PARAGRAPHS: usize = 3;
+/// Most hits one keyword adds from the lead, so one repeated name cannot carry a topic.
+const MAX_HITS_PER_KEYWORD: usize = 3;
+
+/// Topics compiled for matching: keywords as stem sequences.
+#[derive(Debug)]
+pub struct TopicMatcher {
+    stemmer: Stemmer,
+    topics: Vec<CompiledTopic>,
+}
+
+#[derive(Debug)]
+struct CompiledTopic {
+    id: String,
+    folded_names: [String; 2],
+    keywords: Vec<(String, Vec<String>)>,
+    exclude: Vec<Vec<String>>,
+    min_score: f64,
+}
+
+impl TopicMatcher {
+    /// Compiles the configured topics.
+    pub fn new(topics: &[TopicConfig]) -> Self {
+        let stemmer = Stemmer::english();
+        let topics = topics
+            .iter()
+            .map(|topic| CompiledTopic {
+                id: topic.id.clone(),
+                folded_names: [words(&topic.id).join(" "), words(&topic.name).join(" ")],
+                keywords: topic
+                    .keywords
+                    .iter()
+                    .map(|keyword| (keyword.clone(), stemmer.stems(keyword)))
+                    .collect(),
+                exclude: topic.exclude.iter().map(|term| stemmer.stems(term)).collect(),
+                min_score: topic.min_score,
+            })
+            .collect();
+        TopicMatcher { stemmer, topics }
+    }
+}
+
+/// Matches one article against every topic; matches come best first.
+pub fn classify(article: Article, matcher: &TopicMatcher) -> Classified {
+    let title = matcher.stemmer.stems(&article.title);
+    let lead_text =
+        article.paragraphs.iter().take(LEAD_PARAGRAPHS).cloned().collect::<Vec<_>>().join(" ");
+    let lead = matcher.stemmer.stems(&lead_text);
+    let stated: Vec<String> = article.tags.iter().map(|tag| words(tag).join(" ")).collect();
+
+    let mut topics = Vec::new();
+    for topic in &matcher.topics {
+        let mut score = 0.0;
+        let mut terms = Vec::new();
+        for (tag, folded) in article.tags.iter().zip(&stated) {
+            if topic.folded_names.contains(folded) {
+                score += STATED_TOPIC_SCORE;
+                terms.push(format!("tag:{tag}"));
+            }
+        }
+        let stated_match = score > 0.0;
+        let excluded = topic
+            .exclude
+            .iter()
+            .any(|term| count_phrase(&title, term) > 0 || count_phrase(&lead, term) > 0);
+        if !excluded {
+            for (keyword, stems) in &topic.keywords {
+                let in_title = count_phrase(&title, stems);
+                let in_lead = count_phrase(&lead, stems).min(MAX_HITS_PER_KEYWORD);
+                if in_title + in_lead > 0 {
+                    #[allow(clippy::cast_precision_loss, reason = "hit counts are tiny")]
+                    let hits = TITLE_WEIGHT * in_title as f64 + in_lead as f64;
+                    score += hits;
+                    terms.push(keyword.clone());
+                }
+            }
+        }
+        if stated_match || (!excluded && score >= topic.min_score) {
+            topics.push(TopicMatch { topic_id: topic.id.clone(), score, terms });
+        }
+    }
+    topics.sort_by(|a, b| b.score.total_cmp(&a.score));
+    Classified { article, topics }
+}
+
+/// How often the stem sequence `phrase` occurs in `haystack` as consecutive words.
+fn count_phrase(haystack: &[String], phrase: &[String]) -> usize {
+    if phrase.is_empty() || phrase.len() > haystack.len() {
+        return 0;
+    }
+    haystack.windows(phrase.len()).filter(|window| *window == phrase).count()
+}
+
+/// Keeps articles published in the window `(now - window, now]`, newest first, and drops
+/// duplicates (the same id, or the same title once folded), keeping the newest.
+pub fn select(
+    articles: Vec<Classified>,
+    config: &SelectConfig,
+    now: DateTime<FixedOffset>,
+) -> Selection {
+    let start = now - config.window;
+    let total = articles.len();
+    let mut in_window: Vec<Classified> = articles
+        .into_iter()
+        .filter(|item| {
+            item.article.published.is_some_and(|published| published > start && published <= now)
+        })
+        .collect();
+    let outside_window = total - in_window.len();
+    in_window.sort_by(|a, b| {
+        b.article
+            .published
+            .cmp(&a.article.published)
+            .then_with(|| a.article.id.cmp(&b.article.id))
+            .then_with(|| a.article.origin.cmp(&b.article.origin))
+    });
+    let mut seen_ids = BTreeSet::new();
+    let mut seen_titles = BTreeSet::new();
+    let mut kept = Vec::with_capacity(in_window.len());
+    for item in in_window {
+        let folded = fold_title(&item.article.title);
+        let new_id = seen_ids.insert(item.article.id.clone());
+        let new_title = folded.is_empty() || seen_titles.insert(folded);
+        if new_id && new_title {
+            kept.push(item);
+        }
+    }
+    let duplicates = total - outside_window - kept.len();
+    Selection { articles: kept, outside_window, duplicates }
+}
+
+/// A digest section before summaries: a topic and its ranked, capped articles.
+#[derive(Debug, Clone)]
+pub struct PickedSection {
+    /// Topic id (`other` for the catch-all).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Articles with the match that placed them here, best first.
+    pub items: Vec<(Article, TopicMatch)>,
+}
+
+/// The sections of one digest for the topic ids `wanted` (empty: every topic). Each article
+/// appears once, under its best-scoring wanted topic; within a section items are ranked by
+/// score, then recency, and capped at `max_per_topic`. The catch-all section, when configured,
+/// is added to digests of every topic only. Empty sections are left out.
+pub fn sections(
+    selection: &Selection,
+    wanted: &[String],
+    config: &SelectConfig,
+) -> Vec<PickedSection> {
+    let all = wanted.is_empty();
+    let mut out: Vec<PickedSection> = config
+        .topics
+        .iter()
+        .filter(|topic| all || wanted.contains(&topic.id))
+        .map(|topic| PickedSection {
+            id: topic.id.clone(),
+            name: topic.name.clone(),
+            items: Vec::new(),
+        })
+        .collect();
+    let mut other = Vec::new();
+    for item in &selection.articles {
+        // `item.topics` is sorted best first; ties keep configured topic order.
+        let best = item
+            .topics
+            .iter()
+            .filter_map(|matched| {
+                out.iter()
+                    .position(|section| section.id == matched.topic_id)
+                    .map(|idx| (idx, matched))
+            })
+            .max_by(|(idx_a, a), (idx_b, b)| a.score.total_cmp(&b.score).then(idx_b.cmp(idx_a)));
+        match best {
+            Some((idx, matched)) => out[idx].items.push((item.article.clone(), matched.clone())),
+            None if item.topics.is_empty() && all && config.other_section.is_some() => {
+                other.push((
+                    item.article.clone(),
+                    TopicMatch { topic_id: "other".to_owned(), score: 0.0, terms: Vec::new() },
+                ))
+            }
+            None => {}
+        }
+    }
+    if let Some(name) = config.other_section.as_ref().filter(|_| all && !other.is_empty()) {
+        out.push(PickedSection { id: "other".to_owned(), name: name.clone(), items: other });
+    }
+    for section in &mut out {
+        section.items.sort_by(|(article_a, match_a), (article_b, match_b)| {
+            match_b
+                .score
+                .total_cmp(&match_a.score)
+                .then_with(|| article_b.published.cmp(&article_a.published))
+                .then_with(|| article_a.title.cmp(&article_b.title))
+        });
+        section.items.truncate(config.max_per_topic);
+    }
+    out.retain(|section| !section.items.is_empty());
+    out
+}

@@ -1,0 +1,191 @@
+//! Plain-text helpers shared by the pure stages: normalisation, words, stems.
+//!
+//! No I/O. Everything here works on `&str` and returns owned text.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC-normalises `text`, turns control characters and all runs of white space (including
+/// non-breaking and zero-width spaces) into single spaces, and trims the ends.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for ch in text.nfc() {
+        let blank = ch.is_whitespace()
+            || ch.is_control()
+            || matches!(ch, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}');
+        if blank {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Lower-cased words: runs of letters and digits. A possessive `’s` is cut (`Putin’s` gives
+/// `putin`) and other apostrophes inside a word are dropped (`don't` gives `dont`).
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch.is_alphanumeric() {
+            current.extend(ch.to_lowercase());
+        } else if matches!(ch, '\'' | '’') && !current.is_empty() {
+            // A possessive or contraction: keep `don't` as `dont`, cut `Putin's` to `putin`.
+            let next_is_s = chars.peek().is_some_and(|c| *c == 's' || *c == 'S');
+            let after = chars.clone().nth(1);
+            if next_is_s && !after.is_some_and(char::is_alphanumeric) {
+                chars.next();
+                out.push(std::mem::take(&mut current));
+            }
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// An English stemmer (Snowball), shared by topic keywords and article text.
+pub struct Stemmer(rust_stemmers::Stemmer);
+
+impl Stemmer {
+    /// The English stemmer.
+    pub fn english() -> Self {
+        Stemmer(rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+    }
+
+    /// The stems of the words of `text`, in order.
+    pub fn stems(&self, text: &str) -> Vec<String> {
+        words(text).iter().map(|word| self.0.stem(word).into_owned()).collect()
+    }
+}
+
+impl std::fmt::Debug for Stemmer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stemmer(English)")
+    }
+}
+
+/// Number of white-space separated words.
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// True when `text` ends like a sentence: `.`, `!`, `?` or `…`, possibly followed by closing
+/// quotes or brackets.
+pub fn ends_like_sentence(text: &str) -> bool {
+    let trimmed = text.trim_end_matches(['"', '\'', '”', '’', ')', ']', '»', '*']);
+    trimmed.ends_with(['.', '!', '?', '…', ':', ';'])
+}
+
+/// A title folded for duplicate detection: lower-case words joined by single spaces.
+pub fn fold_title(title: &str) -> String {
+    words(title).join(" ")
+}
+
+/// A line like `By Jane Doe`, `Updated 10:32 AM EST` or `Published March 3, 2024`.
+pub fn is_byline_or_timestamp(line: &str) -> bool {
+    let folded = line.trim().to_lowercase();
+    let words = word_count(line);
+    if words > 14 {
+        return false;
+    }
+    let starts = ["by ", "updated ", "published ", "posted ", "last updated", "first published"];
+    if starts.iter().any(|start| folded.starts_with(start)) {
+        return true;
+    }
+    has_date_shape(&folded) && !ends_like_sentence(line)
+}
+
+const MONTHS: &[&str] = &[
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// True when `folded` (lower-case) holds a date or a clock time.
+fn has_date_shape(folded: &str) -> bool {
+    let tokens: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric() && c != ':')
+        .filter(|token| !token.is_empty())
+        .collect();
+    let has_month = tokens.iter().any(|token| MONTHS.contains(token));
+    let has_number = tokens.iter().any(|token| token.chars().all(|c| c.is_ascii_digit()));
+    let has_time = tokens.iter().any(|token| {
+        let mut parts = token.split(':');
+        matches!((parts.next(), parts.next()), (Some(h), Some(m))
+            if !h.is_empty() && h.len() <= 2 && h.chars().all(|c| c.is_ascii_digit())
+                && m.len() == 2 && m.chars().all(|c| c.is_ascii_digit()))
+    });
+    let iso_date = tokens.iter().any(|token| token.len() == 4 && token.starts_with("20"))
+        && tokens.iter().filter(|token| token.chars().all(|c| c.is_ascii_digit())).count() >= 3;
+    (has_month && has_number) || has_time || iso_date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_collapses_space_and_composes() {
+        assert_eq!(normalize("  a\u{00A0}\u{00A0}b\n\tc\u{200B} "), "a b c");
+        // "e" + combining acute accent composes to "é".
+        assert_eq!(normalize("Cafe\u{0301}"), "Caf\u{00E9}");
+    }
+
+    #[test]
+    fn words_handle_possessives_and_contractions() {
+        assert_eq!(words("Putin’s muscle-flex, don't"), ["putin", "muscle", "flex", "dont"]);
+        assert_eq!(words("U.S. 5.2%"), ["u", "s", "5", "2"]);
+    }
+
+    #[test]
+    fn stems_fold_plurals() {
+        let stemmer = Stemmer::english();
+        assert_eq!(stemmer.stems("Sanctions"), stemmer.stems("sanction"));
+    }
+
+    #[test]
+    fn sentence_endings() {
+        assert!(ends_like_sentence("He left."));
+        assert!(ends_like_sentence("“It is over.”"));
+        assert!(!ends_like_sentence("Reuters"));
+    }
+
+    #[test]
+    fn bylines_and_timestamps() {
+        assert!(is_byline_or_timestamp("By Jane Doe"));
+        assert!(is_byline_or_timestamp("Updated 10:32 AM EST"));
+        assert!(is_byline_or_timestamp("Chris Davies - Nov 19, 2019, 10:31 pm CST"));
+        assert!(!is_byline_or_timestamp("Byzantine politics returned to Ankara this week."));
+    }
+}
