@@ -185,9 +185,10 @@ fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
     title.to_owned()
 }
 
-/// Elements never part of an article's text.
+/// Elements never part of an article's text. Not `form`: ASP.NET pages wrap the whole page in
+/// one; its inputs and buttons go anyway.
 const DROPPED_ELEMENTS: &str = "script, style, noscript, template, svg, canvas, iframe, object, \
-    embed, form, button, select, input, textarea, nav, footer, aside, figure, figcaption, \
+    embed, button, select, input, textarea, nav, footer, aside, figure, figcaption, \
     picture, video, audio, dialog, [hidden], [aria-hidden='true'], [role='navigation'], \
     [role='complementary'], [role='dialog'], [role='alert']";
 
@@ -245,7 +246,8 @@ const JUNK_WORDS: &[&str] = &[
 const KEEP_WORDS: &[&str] =
     &["article", "body", "content", "story", "main", "post", "entry", "text", "prose"];
 
-/// Strips elements that are never article text, streaming (lol_html).
+/// Strips elements that are never article text, streaming (lol_html). Class names are
+/// judged later, on the parsed page, where an element's share of the text is known.
 fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
     rewrite_str(
         html,
@@ -254,35 +256,47 @@ fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
                 el.remove();
                 Ok(())
             }))
-            .append_element_content_handler(element!("[class], [id]", |el| {
-                let tag = el.tag_name();
-                if matches!(tag.as_str(), "html" | "body" | "article" | "main") {
-                    return Ok(());
-                }
-                let names = format!(
-                    "{} {}",
-                    el.get_attribute("class").unwrap_or_default(),
-                    el.get_attribute("id").unwrap_or_default()
-                )
-                .to_lowercase();
-                let words: Vec<&str> = names
-                    .split(|c: char| !c.is_ascii_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                    .collect();
-                let junk = words.iter().any(|word| JUNK_WORDS.contains(word));
-                let keep = words.iter().any(|word| KEEP_WORDS.contains(word));
-                if junk && !keep {
-                    el.remove();
-                }
-                Ok(())
-            })),
     )
+}
+
+/// Removes elements whose class or id names page furniture (`share-bar`, `newsletter`,
+/// `related`, `comments`), unless the name also marks the article (`article-body`) or the
+/// element holds a large share of the page's text: sites wrap whole pages in containers
+/// with names like `m-advertisement-off-canvas--pusher` or `non-ad-column`.
+fn remove_junk_by_class(document: &Document) {
+    let total = document.select("body").text().chars().filter(|c| !c.is_whitespace()).count();
+    for node in document.select("[class], [id]").nodes() {
+        let tag = node.node_name().map(|name| name.to_ascii_lowercase()).unwrap_or_default();
+        if matches!(tag.as_str(), "html" | "body" | "article" | "main") {
+            continue;
+        }
+        let names = format!(
+            "{} {}",
+            node.attr("class").unwrap_or_default(),
+            node.attr("id").unwrap_or_default()
+        )
+        .to_lowercase();
+        let words: Vec<&str> =
+            names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let junk = words.iter().any(|word| JUNK_WORDS.contains(word));
+        let keep = words.iter().any(|word| KEEP_WORDS.contains(word));
+        if !junk || keep {
+            continue;
+        }
+        let share = node.text().chars().filter(|c| !c.is_whitespace()).count();
+        if share * 4 < total {
+            node.remove_from_parent();
+        }
+    }
 }
 
 /// The article's paragraphs as readability sees them, filtered by the noise rules.
 fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
     let config = dom_smoothie::Config { max_elements_to_parse: 0, ..Default::default() };
-    let Ok(mut readability) = dom_smoothie::Readability::new(html, url, Some(config)) else {
+    let document = Document::from(html);
+    remove_junk_by_class(&document);
+    let Ok(mut readability) = dom_smoothie::Readability::with_document(document, url, Some(config))
+    else {
         return Vec::new();
     };
     let Ok(article) = readability.parse() else {
