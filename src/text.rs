@@ -74,16 +74,27 @@ impl std::fmt::Debug for Stemmer {
     }
 }
 
-/// Number of white-space separated words.
+/// Number of words: white-space separated tokens, where a run of CJK characters (written
+/// without spaces) counts one word for every two characters.
 pub fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
+    text.split_whitespace()
+        .map(|token| {
+            let cjk = token.chars().filter(|c| is_cjk(*c)).count();
+            if cjk > 2 { cjk.div_ceil(2) } else { 1 }
+        })
+        .sum()
+}
+
+/// Chinese, Japanese (kana and kanji) characters: scripts written without spaces.
+fn is_cjk(ch: char) -> bool {
+    matches!(ch as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
 /// True when `text` ends like a sentence: `.`, `!`, `?` or `…`, possibly followed by closing
 /// quotes or brackets.
 pub fn ends_like_sentence(text: &str) -> bool {
-    let trimmed = text.trim_end_matches(['"', '\'', '”', '’', ')', ']', '»', '*']);
-    trimmed.ends_with(['.', '!', '?', '…', ':', ';'])
+    let trimmed = text.trim_end_matches(['"', '\'', '”', '’', ')', ']', '»', '*', '」', '』']);
+    trimmed.ends_with(['.', '!', '?', '…', ':', ';', '。', '！', '？'])
 }
 
 /// A title folded for duplicate detection: lower-case words joined by single spaces.

@@ -106,12 +106,12 @@ fn is_hard_wrapped(block: &[String]) -> bool {
 
 /// Removes a list marker (`* `, `+ `, `- `, `• `); returns whether there was one.
 fn strip_bullet(text: &str) -> (bool, String) {
-    for marker in ["* ", "+ ", "- ", "• ", "· ", "– ", "— "] {
+    for marker in ["* ", "+ ", "- ", "o ", "• ", "· ", "– ", "— "] {
         if let Some(rest) = text.strip_prefix(marker) {
             return (true, rest.trim().to_owned());
         }
     }
-    if matches!(text, "*" | "+" | "-" | "•") {
+    if matches!(text, "*" | "+" | "-" | "o" | "•") {
         return (true, String::new());
     }
     (false, text.to_owned())
@@ -120,8 +120,10 @@ fn strip_bullet(text: &str) -> (bool, String) {
 fn is_prose(text: &str) -> bool {
     let words = word_count(text);
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    let has_lowercase = text.chars().any(char::is_lowercase);
-    has_lowercase
+    // Shouting in capitals is a heading or a teaser; scripts without case (Korean, Chinese)
+    // pass.
+    let all_caps = text.chars().any(char::is_uppercase) && !text.chars().any(char::is_lowercase);
+    !all_caps
         && letters * 2 > text.chars().count()
         && ((words >= 8 && ends_like_sentence(text)) || words >= 25)
 }
