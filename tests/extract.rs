@@ -1,0 +1,301 @@
+//! Extraction on real files: the user's seed dump, page dumps of other shapes, Markdown with
+//! both front-matter syntaxes and HTML pages with navigation, ads, captions and related blocks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{extract_fixture, fixture};
+use newsdigest::config::SummaryConfig;
+use newsdigest::model::{ArticleFormat, DateOrigin};
+use newsdigest::summarize;
+
+const DEFAULT_SUMMARY: SummaryConfig = SummaryConfig { max_sentences: 3, max_words: Some(60) };
+
+fn assert_no_noise(name: &str, paragraphs: &[String], noise: &[&str]) {
+    for paragraph in paragraphs {
+        for needle in noise {
+            assert!(!paragraph.contains(needle), "{name}: noise {needle:?} kept in {paragraph:?}");
+        }
+    }
+}
+
+#[test]
+fn seed_dump_title_body_and_summary() {
+    let article = extract_fixture("dumps/seed_gzero.txt");
+    assert_eq!(article.format, ArticleFormat::TextDump);
+    assert_eq!(article.title, "Putin’s muscle flex in Belarus");
+    assert_eq!(article.paragraphs.len(), 7);
+    assert!(article.paragraphs[0].starts_with("Russia’s Vladimir Putin is scrambling this week"));
+    assert_eq!(
+        article.paragraphs.last().unwrap(),
+        "For more on Putin’s attempt to push Lukashenko into a more active role against Ukraine, \
+         watch former Swedish PM Carl Bildt’s Europe in 60 Seconds."
+    );
+    assert_no_noise(
+        "seed",
+        &article.paragraphs,
+        &[
+            "in Minsk, Belarus.",
+            "Reuters",
+            "More from GZERO",
+            "Erdoğan",
+            "YouTube",
+            "Mastercard",
+            "FILE PHOTO",
+        ],
+    );
+    let summary = summarize::lead(&article, &DEFAULT_SUMMARY, "en");
+    assert_eq!(
+        summary.text,
+        "Russia’s Vladimir Putin is scrambling this week to project strength and confidence in \
+         support of a war effort in Ukraine that’s gone terribly wrong. Russian forces have \
+         continued their artillery strikes against critical infrastructure targets across Ukraine, \
+         temporarily knocking out heat and electricity for civilians in many Ukrainian cities."
+    );
+    assert!(!summary.truncated);
+    // No stated date: the file's modification time stands in.
+    assert_eq!(article.date_origin, DateOrigin::FileTime);
+}
+
+/// Each dump: title, paragraph count, first words, last words, and noise that must be gone.
+#[test]
+fn dumps_of_other_shapes() {
+    let cases: &[(&str, &str, usize, &str, &str, &[&str])] = &[
+        (
+            "dumps/ap_caption_twice.txt",
+            "Port strike enters second week as ships queue offshore",
+            3,
+            "ROTTERDAM, Netherlands (AP) — Dock workers",
+            "before the holidays.",
+            &["at anchor outside the harbour on Monday", "AP Photo", "Airlines cut"],
+        ),
+        (
+            "dumps/getty_file_photo.txt",
+            "Drugmaker recalls blood pressure tablets after contamination found",
+            3,
+            "A drugmaker recalled",
+            "had stopped using it.",
+            &["FILE PHOTO", "REUTERS/", "Getty", "generic medicines"],
+        ),
+        (
+            "dumps/youtube_embeds.txt",
+            "Comet visible to the naked eye for the first time in a decade",
+            3,
+            "Astronomers say the comet",
+            "about 80,000 years.",
+            &["YouTube", "Sky Notes", "meteor showers"],
+        ),
+        (
+            "dumps/hard_wrapped.txt",
+            "Library reopens after flood repairs",
+            3,
+            "The central library reopened on Saturday, eighteen months after a burst water main",
+            "a local social enterprise.",
+            &["Museum night", "Related"],
+        ),
+        (
+            "dumps/menu_byline_related.txt",
+            "City council approves four-day week trial for staff",
+            3,
+            "The city council voted on Tuesday",
+            "response times.",
+            &["By Jane Doe", "Published March", "Share this", "Bus fares", "Sign in"],
+        ),
+        (
+            "dumps/recommended_teasers.txt",
+            "Record number of cyclists counted on city bridges",
+            3,
+            "The number of bicycles",
+            "at rush hour.",
+            &["traffic lights", "cargo bikes"],
+        ),
+        (
+            "dumps/reuters_caption_block.txt",
+            "Volcano eruption forces evacuation of island villages",
+            3,
+            "Authorities ordered the evacuation",
+            "could last for weeks.",
+            &["Smoke rises", "REUTERS", "sank"],
+        ),
+        (
+            "dumps/bbc_image_caption_ads.txt",
+            "Schools to get heat pumps in climate plan",
+            3,
+            "Hundreds of schools will replace gas boilers",
+            "keep classrooms warm.",
+            &[
+                "Image caption",
+                "first 200 schools",
+                "Advertisement",
+                "Image copyright",
+                "Exam results",
+            ],
+        ),
+    ];
+    for (file, title, count, first, last, noise) in cases {
+        let article = extract_fixture(file);
+        assert_eq!(&article.title, title, "{file}");
+        assert_eq!(article.paragraphs.len(), *count, "{file}: {:#?}", article.paragraphs);
+        assert!(article.paragraphs[0].starts_with(first), "{file}: {:?}", article.paragraphs[0]);
+        assert!(article.paragraphs.last().unwrap().ends_with(last), "{file}");
+        assert_no_noise(file, &article.paragraphs, noise);
+    }
+}
+
+#[test]
+fn dateline_is_skipped_in_the_summary() {
+    let article = extract_fixture("dumps/ap_caption_twice.txt");
+    let summary = summarize::lead(&article, &DEFAULT_SUMMARY, "en");
+    assert!(summary.text.starts_with("Dock workers extended their strike"), "{}", summary.text);
+}
+
+#[test]
+fn markdown_with_toml_front_matter() {
+    let article = extract_fixture("markdown/toml_front_matter.md");
+    assert_eq!(article.format, ArticleFormat::Markdown);
+    assert_eq!(article.title, "Council backs new tram line");
+    assert_eq!(article.published.unwrap().to_rfc3339(), "2026-11-25T07:30:00+00:00");
+    assert_eq!(article.date_origin, DateOrigin::Stated);
+    // Tracking parameters are dropped from the canonical URL, which is the id.
+    assert_eq!(article.url.as_deref(), Some("https://example.com/tram"));
+    assert_eq!(article.id.as_str(), "url:https://example.com/tram");
+    assert_eq!(article.source, "Sample City News");
+    assert_eq!(article.author.as_deref(), Some("Ines Duarte"));
+    assert_eq!(article.tags, ["transport"]);
+    assert_eq!(
+        article.paragraphs,
+        [
+            "The city council approved a new tram line on Tuesday, linking the station to the hospital.",
+            "Construction starts in spring."
+        ]
+    );
+}
+
+#[test]
+fn markdown_with_yaml_front_matter() {
+    let article = extract_fixture("markdown/yaml_front_matter.md");
+    assert_eq!(article.title, "Heat records fall across the south");
+    assert_eq!(article.published.unwrap().to_rfc3339(), "2026-11-24T00:00:00+00:00");
+    assert_eq!(article.tags, ["climate", "weather"]);
+    assert_eq!(
+        article.paragraphs,
+        [
+            "Temperatures reached 38 degrees on Monday, a November record for the region.",
+            "Forecasters expect cooler air by Thursday."
+        ]
+    );
+    assert!(article.id.as_str().starts_with("sha256:"), "no URL: a content hash");
+}
+
+#[test]
+fn broken_front_matter_is_an_error_naming_the_line() {
+    let raw =
+        newsdigest::ingest::files::read_article("x", &fixture("markdown/broken_front_matter.md"))
+            .unwrap();
+    let err = newsdigest::extract::clean(raw).unwrap_err().to_string();
+    assert!(err.starts_with("front matter (TOML), line 2: "), "{err}");
+}
+
+/// Each page: title, first words, last words, noise that must be gone.
+#[test]
+fn html_pages() {
+    let cases: &[(&str, &str, usize, &str, &str, &[&str])] = &[
+        (
+            "pages/power-market-outlook.html",
+            "Recession fears ease as factory orders recover",
+            4,
+            "New factory orders rose",
+            "next week.",
+            &[
+                "Advertisement",
+                "Sign up",
+                "Share on",
+                "How tariffs",
+                "production line",
+                "©",
+                "By Lena",
+            ],
+        ),
+        (
+            "pages/ransomware-hospital.html",
+            "Hospital group restores systems a week after ransomware attack",
+            4,
+            "A hospital group that runs five hospitals",
+            "two-factor authentication.",
+            &["Advertisement", "Great reporting", "Comments", "About us", "Gadgets"],
+        ),
+        (
+            "pages/glacier-retreat.html",
+            "Alpine glaciers lose a tenth of their ice in two years",
+            4,
+            "Glaciers in the Alps",
+            "hydropower downstream.",
+            &["Subscribe", "Tweet", "Ski resorts", "More from", "Environment"],
+        ),
+        (
+            "pages/smartphone-repair.html",
+            "New rules make smartphone batteries replaceable by owners",
+            4,
+            "From next year, every new smartphone",
+            "review in three years.",
+            &["cookies", "Most read", "best cameras", "Terms", "4 min read"],
+        ),
+        (
+            "pages/nurses-strike.html",
+            "Nurses vote to strike over pay and staffing",
+            3,
+            "Nurses at 30 hospitals",
+            "return to talks.",
+            &["Sample Photo", "Nurses outside", "Recommended", "40 years"],
+        ),
+        (
+            "pages/aspnet_form_wrapper.html",
+            "Harbour tunnel opens to traffic",
+            3,
+            "The harbour tunnel opened",
+            "foot passengers.",
+            &["Advertisement"],
+        ),
+    ];
+    for (file, title, count, first, last, noise) in cases {
+        let article = extract_fixture(file);
+        assert_eq!(article.format, ArticleFormat::Html);
+        assert_eq!(&article.title, title, "{file}");
+        assert_eq!(article.paragraphs.len(), *count, "{file}: {:#?}", article.paragraphs);
+        assert!(article.paragraphs[0].starts_with(first), "{file}: {:?}", article.paragraphs[0]);
+        assert!(article.paragraphs.last().unwrap().ends_with(last), "{file}");
+        assert_no_noise(file, &article.paragraphs, noise);
+    }
+}
+
+#[test]
+fn html_metadata() {
+    let page = extract_fixture("pages/aspnet_form_wrapper.html");
+    assert_eq!(page.published.unwrap().to_rfc3339(), "2026-11-20T06:30:00+01:00");
+    assert_eq!(page.url.as_deref(), Some("https://coast.example.com/news/harbour-tunnel-opens"));
+    let page = extract_fixture("pages/ransomware-hospital.html");
+    assert_eq!(page.source, "Sample Tech Review");
+    assert_eq!(page.author.as_deref(), Some("Sam Ortiz"));
+    assert_eq!(
+        page.url.as_deref(),
+        Some("https://tech.example.com/2026/ransomware-hospital-restored"),
+        "utm_* dropped"
+    );
+    let page = extract_fixture("pages/glacier-retreat.html");
+    assert_eq!(page.tags, ["climate"]);
+}
+
+#[test]
+fn invalid_utf8_is_decoded_lossily_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.txt");
+    std::fs::write(
+        &path,
+        b"Caf\xe9 owners protest new rules\n\nCafe owners marched through the old town on Sunday to protest rules that would limit terrace seating.\n",
+    )
+    .unwrap();
+    let raw = newsdigest::ingest::files::read_article("x", &path).unwrap();
+    assert!(raw.lossy);
+    let article = newsdigest::extract::clean(raw).unwrap();
+    assert_eq!(article.title, "Caf\u{FFFD} owners protest new rules");
+}
