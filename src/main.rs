@@ -261,7 +261,7 @@ fn check(path: &Path) -> anyhow::Result<Exit> {
     app::check_templates(&config)?;
     let digests = app::topic_sets(&config);
     println!(
-        "{}: ok: {} sources, {} topics, {} subscribers ({} distinct digests); templates render",
+        "{}: ok: {} source(s), {} topic(s), {} subscriber(s), {} distinct digest(s); templates render",
         path.display(),
         config.sources.len(),
         config.select.topics.len(),

@@ -57,89 +57,115 @@ fn seed_dump_title_body_and_summary() {
     assert_eq!(article.date_origin, DateOrigin::FileTime);
 }
 
-/// Each dump: title, paragraph count, first words, last words, and noise that must be gone.
+/// One fixture's expected extraction.
+struct Case {
+    file: &'static str,
+    title: &'static str,
+    paragraphs: usize,
+    first: &'static str,
+    last: &'static str,
+    noise: &'static [&'static str],
+}
+
+fn check(cases: &[Case], format: ArticleFormat) {
+    for case in cases {
+        let article = extract_fixture(case.file);
+        assert_eq!(article.format, format, "{}", case.file);
+        assert_eq!(article.title, case.title, "{}", case.file);
+        assert_eq!(
+            article.paragraphs.len(),
+            case.paragraphs,
+            "{}: {:#?}",
+            case.file,
+            article.paragraphs
+        );
+        assert!(
+            article.paragraphs[0].starts_with(case.first),
+            "{}: {:?}",
+            case.file,
+            article.paragraphs[0]
+        );
+        assert!(article.paragraphs.last().unwrap().ends_with(case.last), "{}", case.file);
+        assert_no_noise(case.file, &article.paragraphs, case.noise);
+    }
+}
+
+/// Dumps of other shapes: each kind of noise a page dump carries.
 #[test]
 fn dumps_of_other_shapes() {
-    let cases: &[(&str, &str, usize, &str, &str, &[&str])] = &[
-        (
-            "dumps/ap_caption_twice.txt",
-            "Port strike enters second week as ships queue offshore",
-            3,
-            "ROTTERDAM, Netherlands (AP) — Dock workers",
-            "before the holidays.",
-            &["at anchor outside the harbour on Monday", "AP Photo", "Airlines cut"],
-        ),
-        (
-            "dumps/getty_file_photo.txt",
-            "Drugmaker recalls blood pressure tablets after contamination found",
-            3,
-            "A drugmaker recalled",
-            "had stopped using it.",
-            &["FILE PHOTO", "REUTERS/", "Getty", "generic medicines"],
-        ),
-        (
-            "dumps/youtube_embeds.txt",
-            "Comet visible to the naked eye for the first time in a decade",
-            3,
-            "Astronomers say the comet",
-            "about 80,000 years.",
-            &["YouTube", "Sky Notes", "meteor showers"],
-        ),
-        (
-            "dumps/hard_wrapped.txt",
-            "Library reopens after flood repairs",
-            3,
-            "The central library reopened on Saturday, eighteen months after a burst water main",
-            "a local social enterprise.",
-            &["Museum night", "Related"],
-        ),
-        (
-            "dumps/menu_byline_related.txt",
-            "City council approves four-day week trial for staff",
-            3,
-            "The city council voted on Tuesday",
-            "response times.",
-            &["By Jane Doe", "Published March", "Share this", "Bus fares", "Sign in"],
-        ),
-        (
-            "dumps/recommended_teasers.txt",
-            "Record number of cyclists counted on city bridges",
-            3,
-            "The number of bicycles",
-            "at rush hour.",
-            &["traffic lights", "cargo bikes"],
-        ),
-        (
-            "dumps/reuters_caption_block.txt",
-            "Volcano eruption forces evacuation of island villages",
-            3,
-            "Authorities ordered the evacuation",
-            "could last for weeks.",
-            &["Smoke rises", "REUTERS", "sank"],
-        ),
-        (
-            "dumps/bbc_image_caption_ads.txt",
-            "Schools to get heat pumps in climate plan",
-            3,
-            "Hundreds of schools will replace gas boilers",
-            "keep classrooms warm.",
-            &[
+    let cases = &[
+        Case {
+            file: "dumps/ap_caption_twice.txt",
+            title: "Port strike enters second week as ships queue offshore",
+            paragraphs: 3,
+            first: "ROTTERDAM, Netherlands (AP) — Dock workers",
+            last: "before the holidays.",
+            noise: &["at anchor outside the harbour on Monday", "AP Photo", "Airlines cut"],
+        },
+        Case {
+            file: "dumps/getty_file_photo.txt",
+            title: "Drugmaker recalls blood pressure tablets after contamination found",
+            paragraphs: 3,
+            first: "A drugmaker recalled",
+            last: "had stopped using it.",
+            noise: &["FILE PHOTO", "REUTERS/", "Getty", "generic medicines"],
+        },
+        Case {
+            file: "dumps/youtube_embeds.txt",
+            title: "Comet visible to the naked eye for the first time in a decade",
+            paragraphs: 3,
+            first: "Astronomers say the comet",
+            last: "about 80,000 years.",
+            noise: &["YouTube", "Sky Notes", "meteor showers"],
+        },
+        Case {
+            file: "dumps/hard_wrapped.txt",
+            title: "Library reopens after flood repairs",
+            paragraphs: 3,
+            first: "The central library reopened on Saturday, eighteen months after a burst water main",
+            last: "a local social enterprise.",
+            noise: &["Museum night", "Related"],
+        },
+        Case {
+            file: "dumps/menu_byline_related.txt",
+            title: "City council approves four-day week trial for staff",
+            paragraphs: 3,
+            first: "The city council voted on Tuesday",
+            last: "response times.",
+            noise: &["By Jane Doe", "Published March", "Share this", "Bus fares", "Sign in"],
+        },
+        Case {
+            file: "dumps/recommended_teasers.txt",
+            title: "Record number of cyclists counted on city bridges",
+            paragraphs: 3,
+            first: "The number of bicycles",
+            last: "at rush hour.",
+            noise: &["traffic lights", "cargo bikes"],
+        },
+        Case {
+            file: "dumps/reuters_caption_block.txt",
+            title: "Volcano eruption forces evacuation of island villages",
+            paragraphs: 3,
+            first: "Authorities ordered the evacuation",
+            last: "could last for weeks.",
+            noise: &["Smoke rises", "REUTERS", "sank"],
+        },
+        Case {
+            file: "dumps/bbc_image_caption_ads.txt",
+            title: "Schools to get heat pumps in climate plan",
+            paragraphs: 3,
+            first: "Hundreds of schools will replace gas boilers",
+            last: "keep classrooms warm.",
+            noise: &[
                 "Image caption",
                 "first 200 schools",
                 "Advertisement",
                 "Image copyright",
                 "Exam results",
             ],
-        ),
+        },
     ];
-    for (file, title, count, first, last, noise) in cases {
-        let article = extract_fixture(file);
-        assert_eq!(&article.title, title, "{file}");
-        assert_eq!(article.paragraphs.len(), *count, "{file}: {:#?}", article.paragraphs);
-        assert!(article.paragraphs[0].starts_with(first), "{file}: {:?}", article.paragraphs[0]);
-        assert!(article.paragraphs.last().unwrap().ends_with(last), "{file}");
-        assert_no_noise(file, &article.paragraphs, noise);
-    }
+    check(cases, ArticleFormat::TextDump);
 }
 
 #[test]
@@ -196,17 +222,17 @@ fn broken_front_matter_is_an_error_naming_the_line() {
     assert!(err.starts_with("front matter (TOML), line 2: "), "{err}");
 }
 
-/// Each page: title, first words, last words, noise that must be gone.
+/// Pages with navigation, ads, captions, share bars, newsletter boxes and related blocks.
 #[test]
 fn html_pages() {
-    let cases: &[(&str, &str, usize, &str, &str, &[&str])] = &[
-        (
-            "pages/power-market-outlook.html",
-            "Recession fears ease as factory orders recover",
-            4,
-            "New factory orders rose",
-            "next week.",
-            &[
+    let cases = &[
+        Case {
+            file: "pages/power-market-outlook.html",
+            title: "Recession fears ease as factory orders recover",
+            paragraphs: 4,
+            first: "New factory orders rose",
+            last: "next week.",
+            noise: &[
                 "Advertisement",
                 "Sign up",
                 "Share on",
@@ -215,57 +241,49 @@ fn html_pages() {
                 "©",
                 "By Lena",
             ],
-        ),
-        (
-            "pages/ransomware-hospital.html",
-            "Hospital group restores systems a week after ransomware attack",
-            4,
-            "A hospital group that runs five hospitals",
-            "two-factor authentication.",
-            &["Advertisement", "Great reporting", "Comments", "About us", "Gadgets"],
-        ),
-        (
-            "pages/glacier-retreat.html",
-            "Alpine glaciers lose a tenth of their ice in two years",
-            4,
-            "Glaciers in the Alps",
-            "hydropower downstream.",
-            &["Subscribe", "Tweet", "Ski resorts", "More from", "Environment"],
-        ),
-        (
-            "pages/smartphone-repair.html",
-            "New rules make smartphone batteries replaceable by owners",
-            4,
-            "From next year, every new smartphone",
-            "review in three years.",
-            &["cookies", "Most read", "best cameras", "Terms", "4 min read"],
-        ),
-        (
-            "pages/nurses-strike.html",
-            "Nurses vote to strike over pay and staffing",
-            3,
-            "Nurses at 30 hospitals",
-            "return to talks.",
-            &["Sample Photo", "Nurses outside", "Recommended", "40 years"],
-        ),
-        (
-            "pages/aspnet_form_wrapper.html",
-            "Harbour tunnel opens to traffic",
-            3,
-            "The harbour tunnel opened",
-            "foot passengers.",
-            &["Advertisement"],
-        ),
+        },
+        Case {
+            file: "pages/ransomware-hospital.html",
+            title: "Hospital group restores systems a week after ransomware attack",
+            paragraphs: 4,
+            first: "A hospital group that runs five hospitals",
+            last: "two-factor authentication.",
+            noise: &["Advertisement", "Great reporting", "Comments", "About us", "Gadgets"],
+        },
+        Case {
+            file: "pages/glacier-retreat.html",
+            title: "Alpine glaciers lose a tenth of their ice in two years",
+            paragraphs: 4,
+            first: "Glaciers in the Alps",
+            last: "hydropower downstream.",
+            noise: &["Subscribe", "Tweet", "Ski resorts", "More from", "Environment"],
+        },
+        Case {
+            file: "pages/smartphone-repair.html",
+            title: "New rules make smartphone batteries replaceable by owners",
+            paragraphs: 4,
+            first: "From next year, every new smartphone",
+            last: "review in three years.",
+            noise: &["cookies", "Most read", "best cameras", "Terms", "4 min read"],
+        },
+        Case {
+            file: "pages/nurses-strike.html",
+            title: "Nurses vote to strike over pay and staffing",
+            paragraphs: 3,
+            first: "Nurses at 30 hospitals",
+            last: "return to talks.",
+            noise: &["Sample Photo", "Nurses outside", "Recommended", "40 years"],
+        },
+        Case {
+            file: "pages/aspnet_form_wrapper.html",
+            title: "Harbour tunnel opens to traffic",
+            paragraphs: 3,
+            first: "The harbour tunnel opened",
+            last: "foot passengers.",
+            noise: &["Advertisement"],
+        },
     ];
-    for (file, title, count, first, last, noise) in cases {
-        let article = extract_fixture(file);
-        assert_eq!(article.format, ArticleFormat::Html);
-        assert_eq!(&article.title, title, "{file}");
-        assert_eq!(article.paragraphs.len(), *count, "{file}: {:#?}", article.paragraphs);
-        assert!(article.paragraphs[0].starts_with(first), "{file}: {:?}", article.paragraphs[0]);
-        assert!(article.paragraphs.last().unwrap().ends_with(last), "{file}");
-        assert_no_noise(file, &article.paragraphs, noise);
-    }
+    check(cases, ArticleFormat::Html);
 }
 
 #[test]

@@ -251,11 +251,13 @@ const KEEP_WORDS: &[&str] =
 fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
     rewrite_str(
         html,
-        RewriteStrSettings::new()
-            .append_element_content_handler(element!(DROPPED_ELEMENTS, |el| {
+        RewriteStrSettings::new().append_element_content_handler(element!(
+            DROPPED_ELEMENTS,
+            |el| {
                 el.remove();
                 Ok(())
-            }))
+            }
+        )),
     )
 }
 

@@ -1,0 +1,255 @@
+//! The real binary: exit codes, the full stderr of config errors, and what `preview`,
+//! `article`, `articles` and `check` write.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::fixture;
+
+fn newsdigest(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn unknown_key_names_file_line_and_column() {
+    let out = newsdigest(&fixture("configs"), &["--config", "unknown_key.toml", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: invalid config `unknown_key.toml`: 1 problem\n  unknown_key.toml:3:1: unknown field \
+         `max_item`, expected one of `window`, `max_per_topic`, `other_section`\n"
+    );
+    assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn every_config_problem_is_reported_at_once() {
+    let out = newsdigest(&fixture("configs"), &["--config", "problems.toml", "preview"]);
+    assert_eq!(out.status.code(), Some(2));
+    let expected = r#"error: invalid config `problems.toml`: 9 problems
+  digest.language: `english!` is not a language code
+    hint: use a code such as `en`, `de` or `pt-BR`
+  problems.toml:5:10: select.window: `24` is not a duration: `24` has no unit
+    hint: write a number and a unit, such as `24h`, `90m`, `2d` or `1d12h`
+  problems.toml:6:17: select.max_per_topic: must be at least 1, not 0
+  problems.toml:21:6: topics[1].id: `Tech News` is not a valid topic id
+    hint: use lowercase letters, digits and `-`, such as `ukraine-war`
+  problems.toml:21:6: topics[1].keywords: topic `Tech News` has no keywords
+    hint: add words or phrases, such as `keywords = ["sanctions", "central bank"]`
+  sources[1].id: source id `articles` is already used by sources[0]
+    hint: give each source a unique `id`
+  problems.toml:29:9: subscribers[1].email: `not-an-address` is not a valid email address (Missing domain or user)
+    hint: write a bare address such as `jane@example.com`; put the name in `name`
+  problems.toml:33:9: subscribers[2].email: `ANA@example.org` is already subscribed as subscribers[0]
+  problems.toml:34:11: subscribers[2].topics: unknown topic "ukrane-war"
+    hint: did you mean "ukraine-war"?
+"#;
+    assert_eq!(text(&out.stderr), expected);
+}
+
+#[test]
+fn missing_config_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = newsdigest(dir.path(), &["preview"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: invalid config `config.toml`: 1 problem\n  cannot read the file: "
+        ),
+        "{stderr}"
+    );
+}
+
+const PROJECT_CONFIG: &str = r#"
+[digest]
+title = "Test Digest"
+output_dir = "out"
+
+[select]
+window = "36h"
+
+[[sources]]
+kind = "files"
+path = "articles"
+
+[[topics]]
+id = "transport"
+name = "Transport"
+keywords = ["tram", "bus", "train"]
+
+[[topics]]
+id = "climate"
+name = "Climate"
+keywords = ["heat", "climate"]
+
+[[subscribers]]
+email = "ana@example.org"
+name = "Ana"
+topics = ["transport"]
+
+[[subscribers]]
+email = "ben@example.org"
+topics = ["transport", "climate"]
+
+[[subscribers]]
+email = "cy@example.org"
+topics = ["climate", "transport"]
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("config.toml"), PROJECT_CONFIG).unwrap();
+    let articles = dir.path().join("articles");
+    fs::create_dir_all(articles.join("nested")).unwrap();
+    fs::copy(fixture("markdown/toml_front_matter.md"), articles.join("tram.md")).unwrap();
+    fs::copy(fixture("markdown/yaml_front_matter.md"), articles.join("nested/heat.md")).unwrap();
+    fs::write(
+        articles.join("old-bus.md"),
+        "+++\ntitle = \"Bus lane opens\"\ndate = 2026-10-01\n+++\nA new bus lane opened today.\n",
+    )
+    .unwrap();
+    fs::write(articles.join("notes.json"), "{}").unwrap();
+    dir
+}
+
+#[test]
+fn preview_writes_one_digest_per_topic_set_and_an_index() {
+    let dir = project();
+    let out = newsdigest(dir.path(), &["preview", "--now", "2026-11-25T09:00:00+00:00"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "out/2026-11-25/climate+transport.html\nout/2026-11-25/climate+transport.txt\n\
+         out/2026-11-25/transport.html\nout/2026-11-25/transport.txt\nout/2026-11-25/index.html\n"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "3 articles → 2 in the last 36h → 2 digests → out/2026-11-25/index.html\n"
+    );
+    let day = dir.path().join("out/2026-11-25");
+    let both = fs::read_to_string(day.join("climate+transport.txt")).unwrap();
+    assert!(both.contains("== Transport ==") && both.contains("== Climate =="), "{both}");
+    assert!(both.contains("COUNCIL BACKS NEW TRAM LINE"));
+    assert!(!both.contains("Bus lane"), "outside the window");
+    let transport = fs::read_to_string(day.join("transport.html")).unwrap();
+    assert!(transport.contains("Council backs new tram line"));
+    assert!(!transport.contains("Heat records"));
+    let index = fs::read_to_string(day.join("index.html")).unwrap();
+    assert!(index.contains(r#"href="transport.html""#));
+    assert!(index.contains("Climate + Transport") || index.contains("Transport + Climate"));
+    assert!(index.contains("2 subscribers"));
+    // Nothing else was written: no temporary files, no state.
+    let mut names: Vec<String> = fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "climate+transport.html",
+            "climate+transport.txt",
+            "index.html",
+            "transport.html",
+            "transport.txt"
+        ]
+    );
+}
+
+#[test]
+fn a_broken_file_is_skipped_and_reported_with_exit_code_1() {
+    let dir = project();
+    fs::copy(fixture("markdown/broken_front_matter.md"), dir.path().join("articles/broken.md"))
+        .unwrap();
+    let out = newsdigest(dir.path(), &["preview", "--now", "2026-11-25T09:00:00+00:00"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: skipped `articles/broken.md`: front matter (TOML), line 2: "),
+        "{stderr}"
+    );
+    assert!(dir.path().join("out/2026-11-25/transport.html").exists(), "the run went on");
+}
+
+#[test]
+fn articles_lists_dates_topics_and_terms() {
+    let dir = project();
+    let out = newsdigest(dir.path(), &["articles", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let articles = value["articles"].as_array().unwrap();
+    assert_eq!(articles.len(), 3);
+    let heat =
+        articles.iter().find(|a| a["title"] == "Heat records fall across the south").unwrap();
+    assert_eq!(heat["topics"][0]["id"], "climate");
+    assert_eq!(heat["topics"][0]["terms"], serde_json::json!(["tag:climate", "heat"]));
+    assert_eq!(heat["published"], "2026-11-24T00:00:00+00:00");
+    assert_eq!(value["skipped"], serde_json::json!([]));
+}
+
+#[test]
+fn article_json_on_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = fixture("dumps/seed_gzero.txt");
+    let out = newsdigest(dir.path(), &["article", seed.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["title"], "Putin’s muscle flex in Belarus");
+    assert_eq!(value["body"].as_array().unwrap().len(), 7);
+    assert!(value["summary"].as_str().unwrap().ends_with("in many Ukrainian cities."));
+
+    let out =
+        newsdigest(dir.path(), &["article", seed.to_str().unwrap(), "--json", "--sentences", "4"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Four whole sentences, across the paragraph break, with the word budget lifted.
+    let summary = value["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Belarus’ President Alexander Lukashenko. The trip appeared"),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with("most likely in the spring as ground conditions improve."),
+        "{summary}"
+    );
+}
+
+#[test]
+fn article_on_a_missing_file_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = newsdigest(dir.path(), &["article", "nope.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: cannot read `nope.txt`: cannot read the file: "));
+}
+
+#[test]
+fn check_accepts_the_shipped_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = newsdigest(root, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "config.toml: ok: 1 source(s), 6 topic(s), 4 subscriber(s), 4 distinct digest(s); templates render\n"
+    );
+}
+
+#[test]
+fn bad_now_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = newsdigest(dir.path(), &["preview", "--now", "tomorrow"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`tomorrow` is not an RFC 3339 time"));
+}

@@ -1,0 +1,137 @@
+//! Rendering: insta snapshots of one digest's HTML and text, escaping of hostile text, and
+//! the email-ready properties of the HTML.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate};
+use newsdigest::model::{
+    Article, ArticleFormat, ArticleId, DateOrigin, Digest, DigestItem, Summary, TopicMatch,
+    TopicSection,
+};
+use newsdigest::render::{self, Audience};
+
+fn item(title: &str, url: Option<&str>, source: &str, summary: &str, words: usize) -> DigestItem {
+    let body = vec!["word ".repeat(words).trim().to_owned()];
+    DigestItem {
+        article: Article {
+            id: ArticleId::from_content(title, &body),
+            title: title.to_owned(),
+            paragraphs: body,
+            url: url.map(str::to_owned),
+            published: Some(DateTime::parse_from_rfc3339("2026-11-25T18:30:00+01:00").unwrap()),
+            date_origin: DateOrigin::Stated,
+            source: source.to_owned(),
+            author: None,
+            tags: Vec::new(),
+            origin: PathBuf::from("fixture"),
+            format: ArticleFormat::Html,
+        },
+        summary: Summary { text: summary.to_owned(), truncated: false },
+        matched: TopicMatch { topic_id: "x".to_owned(), score: 3.0, terms: Vec::new() },
+    }
+}
+
+fn digest() -> Digest {
+    Digest {
+        title: "The Morning Digest".to_owned(),
+        date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        slug: "climate+economy".to_owned(),
+        topic_names: vec!["Climate & energy".to_owned(), "Economy".to_owned()],
+        sections: vec![
+            TopicSection {
+                id: "climate".to_owned(),
+                name: "Climate & energy".to_owned(),
+                items: vec![
+                    item(
+                        "Offshore wind farm wins approval after four-year review",
+                        Some("https://example.com/wind?id=1&ref=rss"),
+                        "Sample Herald",
+                        "Regulators approved a 1.4-gigawatt offshore wind farm on Thursday, ending a four-year review that drew objections from fishing groups. Construction could begin in the spring.",
+                        480,
+                    ),
+                    item(
+                        "<script>alert(\"x\")</script> & the \"hostile\" headline",
+                        None,
+                        "Evil <b>Source</b>",
+                        "A summary with <img src=x onerror=alert(1)> markup & ampersands.",
+                        120,
+                    ),
+                ],
+            },
+            TopicSection {
+                id: "economy".to_owned(),
+                name: "Economy".to_owned(),
+                items: vec![item(
+                    "Central bank holds rates",
+                    Some("https://example.com/rates"),
+                    "Sample Ledger",
+                    "The central bank kept its main rate at 4.25 percent.",
+                    60,
+                )],
+            },
+        ],
+    }
+}
+
+fn rendered() -> render::Rendered {
+    let digest = digest();
+    let audience = Audience {
+        reason: "You are receiving The Morning Digest because you subscribed to these topics: Climate & energy, Economy.".to_owned(),
+        unsubscribe_url: None,
+    };
+    render::render(&digest, "en", &audience).unwrap()
+}
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!("digest_html", rendered().html);
+}
+
+#[test]
+fn text_snapshot() {
+    insta::assert_snapshot!("digest_text", rendered().text);
+}
+
+#[test]
+fn subject_names_title_date_and_top_headline() {
+    assert_eq!(
+        rendered().subject,
+        "The Morning Digest — 26 Nov 2026: Offshore wind farm wins approval after four-year review"
+    );
+}
+
+#[test]
+fn hostile_text_is_escaped() {
+    let html = rendered().html;
+    assert!(!html.contains("<script>"), "title must be escaped");
+    assert!(!html.contains("<img src=x"), "summary must be escaped");
+    assert!(!html.contains("<b>Source</b>"));
+    assert!(html.contains("&lt;script&gt;"));
+    assert!(html.contains("https://example.com/wind?id=1&amp;ref=rss"));
+}
+
+#[test]
+fn html_is_email_ready() {
+    let html = rendered().html;
+    assert!(html.contains(r#"<html lang="en""#));
+    assert!(html.contains("max-width: 600px"), "inlined container width");
+    assert!(html.contains("prefers-color-scheme: dark"), "dark-mode rules kept");
+    assert!(html.contains("#unsubscribe"), "unsubscribe placeholder");
+    // No external resources: no stylesheet links, no images, no scripts.
+    for forbidden in ["<link", "<img", "<script", "src=\"http"] {
+        assert!(!html.contains(forbidden), "{forbidden}");
+    }
+    // The CSS was inlined onto the elements.
+    assert!(html.contains(r#"<td class="masthead" style="#), "{}", &html[..400]);
+}
+
+#[test]
+fn text_is_wrapped_at_72_columns_and_lists_links() {
+    let text = rendered().text;
+    for line in text.lines() {
+        assert!(line.chars().count() <= 72, "too long: {line:?}");
+    }
+    assert!(text.contains("[1] https://example.com/wind?id=1&ref=rss"));
+    assert!(text.contains("[2] https://example.com/rates"));
+}
