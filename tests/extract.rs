@@ -164,6 +164,15 @@ fn dumps_of_other_shapes() {
                 "Exam results",
             ],
         },
+        // A related-content widget inside the article: the article goes on after it.
+        Case {
+            file: "dumps/trending_widget_mid_article.txt",
+            title: "Rescued hikers found after three nights on the mountain",
+            paragraphs: 5,
+            first: "Rescue teams found three hikers alive",
+            last: "descend in the storm.",
+            noise: &["Trending", "Ski resort", "Ferry services", "Avalanche risk", "Updated on"],
+        },
     ];
     check(cases, ArticleFormat::TextDump);
 }

@@ -89,7 +89,7 @@ fn split_lines(text: &str) -> Vec<Line> {
 }
 
 /// A block whose lines were wrapped at a fixed width: several lines, all of prose width,
-/// most of them (the last apart) not ending a sentence, none a bullet.
+/// most of them (the last apart) not ending a sentence, none a bullet, byline or timestamp.
 fn is_hard_wrapped(block: &[String]) -> bool {
     if block.len() < 2 {
         return false;
@@ -98,10 +98,10 @@ fn is_hard_wrapped(block: &[String]) -> bool {
     let max = widths.iter().copied().max().unwrap_or(0);
     let body = &block[..block.len() - 1];
     let open = body.iter().filter(|line| !ends_like_sentence(line)).count();
-    (40..=100).contains(&max)
+    (55..=100).contains(&max)
         && body.iter().zip(&widths).all(|(_, width)| *width * 10 >= max * 6)
         && open * 2 > body.len()
-        && !block.iter().any(|line| strip_bullet(line).0)
+        && !block.iter().any(|line| strip_bullet(line).0 || is_byline_or_timestamp(line))
 }
 
 /// Removes a list marker (`* `, `+ `, `- `, `• `); returns whether there was one.
@@ -185,20 +185,62 @@ fn mark_captions(lines: &mut [Line]) {
 }
 
 /// The line range of the article: the maximum-sum run of line weights, where prose weighs
-/// its word count and other lines weigh against it. A related-content heading is a barrier no
-/// run crosses, and runs after such headings count for half as much per heading, since what
-/// follows them is usually teasers for other stories.
+/// its word count and other lines weigh against it.
+///
+/// A related-content heading splits the dump into segments no run crosses, and a segment
+/// after such headings counts for half as much per heading, since what follows them is
+/// usually teasers for other stories. One exception: a widget dropped into the middle of an
+/// article (`Trending News` and a few headline links) is followed by the article's own
+/// paragraphs, several in a row, where teasers alternate with captions and headlines; the
+/// article then continues across it.
 fn body_range(lines: &[Line]) -> Option<(usize, usize)> {
-    let mut best: Option<(f64, usize, usize)> = None;
-    let mut run_sum = 0i64;
-    let mut run_start = 0usize;
-    let mut discount = 1.0f64;
+    let mut segments = Vec::new();
+    let mut seg_start = 0;
     for (idx, line) in lines.iter().enumerate() {
         if line.kind == Kind::End {
-            run_sum = 0;
-            discount *= 0.5;
-            continue;
+            segments.push(seg_start..idx);
+            seg_start = idx + 1;
         }
+    }
+    segments.push(seg_start..lines.len());
+
+    let mut best: Option<(f64, usize, usize, usize)> = None;
+    let mut discount = 1.0f64;
+    for (seg_idx, segment) in segments.iter().enumerate() {
+        if let Some((sum, start, end)) = max_run(lines, segment.clone()) {
+            #[allow(clippy::cast_precision_loss, reason = "word counts are far below 2^52")]
+            let score = sum as f64 * discount;
+            if best.is_none_or(|(best_score, ..)| score > best_score) {
+                best = Some((score, seg_idx, start, end));
+            }
+        }
+        discount *= 0.5;
+    }
+    let (_, mut seg_idx, start, mut end) = best?;
+    while let Some(next) = segments.get(seg_idx + 1) {
+        let ends_segment =
+            !(end + 1..segments[seg_idx].end).any(|idx| lines[idx].kind == Kind::Prose);
+        let Some(resume) = article_resumes(lines, next.clone()).filter(|_| ends_segment) else {
+            break;
+        };
+        match max_run(lines, resume..next.end) {
+            Some((_, _, run_end)) => end = run_end,
+            None => break,
+        }
+        seg_idx += 1;
+    }
+    // The run may open on a non-prose line with positive sum behind it; start at prose.
+    let start = (start..=end).find(|&idx| lines[idx].kind == Kind::Prose)?;
+    Some((start, end))
+}
+
+/// The maximum-sum run of line weights inside `range`: (sum, first line, last line).
+fn max_run(lines: &[Line], range: std::ops::Range<usize>) -> Option<(i64, usize, usize)> {
+    let mut best: Option<(i64, usize, usize)> = None;
+    let mut run_sum = 0i64;
+    let mut run_start = range.start;
+    for idx in range {
+        let line = &lines[idx];
         let words = i64::try_from(word_count(&line.text)).unwrap_or(i64::MAX / 4);
         let weight = match line.kind {
             Kind::Prose => words,
@@ -211,16 +253,22 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize)> {
             run_start = idx;
         }
         run_sum += weight;
-        #[allow(clippy::cast_precision_loss, reason = "word counts are far below 2^52")]
-        let score = run_sum as f64 * discount;
-        if run_sum > 0 && best.is_none_or(|(best_score, _, _)| score > best_score) {
-            best = Some((score, run_start, idx));
+        if run_sum > 0 && best.is_none_or(|(sum, _, _)| run_sum > sum) {
+            best = Some((run_sum, run_start, idx));
         }
     }
-    let (_, start, end) = best?;
-    // The run may open on a non-prose line with positive sum behind it; start at prose.
-    let start = (start..=end).find(|&idx| lines[idx].kind == Kind::Prose)?;
-    Some((start, end))
+    best
+}
+
+/// Where the article resumes after a mid-article widget: the segment opens with at most eight
+/// lines of links (bullets, short lines), then three or more paragraphs of prose in a row.
+fn article_resumes(lines: &[Line], segment: std::ops::Range<usize>) -> Option<usize> {
+    let is_paragraph = |line: &Line| line.kind == Kind::Prose && !line.bulleted;
+    let first_prose = segment.clone().find(|&idx| is_paragraph(&lines[idx]))?;
+    let widget = first_prose - segment.start;
+    let prose_in_row =
+        lines[first_prose..segment.end].iter().take_while(|line| is_paragraph(line)).count();
+    (widget <= 8 && prose_in_row >= 3).then_some(first_prose)
 }
 
 /// Inside the article, keep prose and short section headings that lead into prose.
