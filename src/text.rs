@@ -104,16 +104,20 @@ pub fn fold_title(title: &str) -> String {
 
 /// A line like `By Jane Doe`, `Updated 10:32 AM EST` or `Published March 3, 2024`.
 pub fn is_byline_or_timestamp(line: &str) -> bool {
-    let folded = line.trim().to_lowercase();
+    let folded = line.trim().trim_start_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
     let words = word_count(line);
-    if words > 14 {
+    if words > 20 {
         return false;
     }
-    let starts = ["by ", "updated ", "published ", "posted ", "last updated", "first published"];
-    if starts.iter().any(|start| folded.starts_with(start)) {
+    let starts =
+        ["by", "updated", "published", "posted", "last updated", "first published", "original"];
+    let labelled = starts
+        .iter()
+        .any(|start| folded.strip_prefix(start).is_some_and(|rest| rest.starts_with([' ', ':'])));
+    if labelled && (words <= 8 || has_date_shape(&folded)) {
         return true;
     }
-    has_date_shape(&folded) && !ends_like_sentence(line)
+    words <= 14 && has_date_shape(&folded) && !ends_like_sentence(line)
 }
 
 const MONTHS: &[&str] = &[
@@ -198,5 +202,12 @@ mod tests {
         assert!(is_byline_or_timestamp("Updated 10:32 AM EST"));
         assert!(is_byline_or_timestamp("Chris Davies - Nov 19, 2019, 10:31 pm CST"));
         assert!(!is_byline_or_timestamp("Byzantine politics returned to Ankara this week."));
+        assert!(is_byline_or_timestamp(
+            "Updated Nov. 19, 2019 8:21 am ET / Original Nov. 19, 2019 8:02 am ET"
+        ));
+        assert!(is_byline_or_timestamp("| UPDATED: 11:05, Tue, Nov 19, 2019"));
+        assert!(!is_byline_or_timestamp(
+            "By the end of the week the river had risen above the 1995 flood mark and kept rising."
+        ));
     }
 }

@@ -308,8 +308,8 @@ fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
     filter_paragraphs(block_text(&content))
 }
 
-/// Drops credits, caption labels, furniture and bylines, and cuts at a related-content
-/// heading once the article has begun.
+/// Drops credits, caption labels, furniture, and bylines and stray labels before the first
+/// paragraph, and cuts at a related-content heading once the article has begun.
 fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut words_so_far = 0;
@@ -321,7 +321,8 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
             || is_caption_label(&block)
             || is_boilerplate(&block)
             || is_end_marker(&block)
-            || (is_byline_or_timestamp(&block) && out.is_empty())
+            || is_byline_or_timestamp(&block)
+            || (out.is_empty() && is_stray_label(&block))
         {
             continue;
         }
@@ -329,6 +330,12 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
         out.push(block);
     }
     out
+}
+
+/// A short block that is not a sentence (`2.289`, `letture`, `02 Ago 2017`): before the first
+/// paragraph such blocks are counters, labels and dates, not the article.
+fn is_stray_label(block: &str) -> bool {
+    word_count(block) < 5 && !crate::text::ends_like_sentence(block)
 }
 
 /// Element names that start a new block of text.

@@ -227,10 +227,19 @@ pub fn is_credit(line: &str) -> bool {
         })
 }
 
-/// A line labelled as a caption (`FILE PHOTO: …`, `Image caption …`, `Photo: …`).
+/// A line labelled as a caption (`FILE PHOTO: …`, `Image caption …`, `Photo: …`,
+/// `In this March 3 file photo, …`).
 pub fn is_caption_label(line: &str) -> bool {
     let folded = line.trim_start().to_lowercase();
-    CAPTION_PREFIXES.iter().any(|prefix| folded.starts_with(prefix))
+    if CAPTION_PREFIXES.iter().any(|prefix| folded.starts_with(prefix)) {
+        return true;
+    }
+    // The wire agencies' caption opening: `In this Dec. 12, 2006, file photo, …`.
+    folded.starts_with("in this ")
+        && folded.split_whitespace().take(10).any(|word| {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            matches!(word, "photo" | "image" | "picture" | "photograph")
+        })
 }
 
 /// Page furniture: `Advertisement`, `Share this article`, `Skip to content`, `© 2024 …`.
@@ -276,6 +285,7 @@ mod tests {
             "Photograph: Jane Smith/The Guardian",
             "(Photo by John Doe/Getty Images)",
             "Jane Smith/Bloomberg",
+            "The Associated Press",
         ] {
             assert!(is_credit(credit), "{credit}");
         }
@@ -306,6 +316,15 @@ mod tests {
         ] {
             assert!(!is_end_marker(line), "{line}");
         }
+    }
+
+    #[test]
+    fn caption_labels() {
+        assert!(is_caption_label("FILE PHOTO: Delegates arrive in Geneva."));
+        assert!(is_caption_label(
+            "In this Dec. 12, 2006, file photo, made available by NASA, an astronaut works."
+        ));
+        assert!(!is_caption_label("In this town, photography is a way of life for many."));
     }
 
     #[test]
