@@ -48,6 +48,7 @@ const CREDIT_WORDS: &[&str] = &[
     "usa today sports",
     "pa",
     "press association",
+    "associated press",
     "dpa",
     "kyodo",
     "yonhap",
