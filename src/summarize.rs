@@ -133,7 +133,7 @@ static FULL_MONTH_END: LazyLock<Regex> = LazyLock::new(|| {
 static WIRE_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used, reason = "a constant pattern, covered by tests")]
     Regex::new(
-        r"^(?:[\p{Lu}][\p{L}.'’\- ]{1,40}?(?:,\s*[\p{Lu}][\p{L}.'’\- ]{1,30}?)?\s*)?\((?:AP|Reuters|AFP|CNN|UPI|Bloomberg|dpa|DPA|AP Photo|CNN Business|Xinhua|NPR)\)\s*(?:[—–-]+|:)\s*",
+        r"^(?:[\p{Lu}][\p{L}.'’\- ]{1,40}?(?:,\s*[\p{Lu}][\p{L}.'’\- ]{1,30}?)?\s*)?\((?:AP|AFP|CNN|UPI|DPA|dpa|NPR|\p{Lu}[\p{L}.&]*(?: \p{Lu}[\p{L}.&]*){0,3})\)\s*(?:[—–-]+|:)\s*",
     )
     .expect("valid regex")
 });
