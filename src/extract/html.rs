@@ -15,7 +15,7 @@ use super::dump;
 use super::noise::{
     is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
 };
-use crate::text::{normalize, word_count};
+use crate::text::{ends_like_sentence, normalize, word_count};
 
 /// What a page says about itself, and its article text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -335,7 +335,7 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
 /// A short block that is not a sentence (`2.289`, `letture`, `02 Ago 2017`): before the first
 /// paragraph such blocks are counters, labels and dates, not the article.
 fn is_stray_label(block: &str) -> bool {
-    word_count(block) < 5 && !crate::text::ends_like_sentence(block)
+    word_count(block) < 5 && !ends_like_sentence(block)
 }
 
 /// Element names that start a new block of text.
