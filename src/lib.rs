@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod extract;
 pub mod ingest;
+pub mod ledger;
 pub mod model;
 pub mod render;
 pub mod select;

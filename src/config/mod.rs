@@ -3,14 +3,20 @@
 //! [`raw`] is the serde mirror of the file; [`validate`] turns it into [`Config`], collecting
 //! every problem before failing. Each stage receives only its own section.
 
+mod delivery;
 pub mod raw;
+mod subscribers;
 pub mod validate;
 
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use chrono::TimeDelta;
+use lettre::Address;
+use lettre::message::Mailbox;
 
 use crate::model::Subscriber;
 
@@ -25,8 +31,121 @@ pub struct Config {
     pub summary: SummaryConfig,
     /// `[[sources]]`.
     pub sources: Vec<SourceConfig>,
-    /// `[[subscribers]]`.
+    /// `[[subscribers]]` followed by the rows of `subscribers_file`.
     pub subscribers: Vec<Subscriber>,
+    /// `[delivery]` and `[smtp]`.
+    pub delivery: DeliveryConfig,
+    /// The delivery ledger (SQLite).
+    pub state_file: PathBuf,
+}
+
+/// `[delivery]`, with `[smtp]` when configured.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Where messages go.
+    pub mode: DeliveryMode,
+    /// The From mailbox.
+    pub from: Mailbox,
+    /// The Reply-To mailbox.
+    pub reply_to: Option<Mailbox>,
+    /// The List-Id value without angle brackets (`morning-digest.example.org`).
+    pub list_id: String,
+    /// Subject template (placeholders checked at load).
+    pub subject: String,
+    /// Fewest selected stories for a subscriber to get a mail.
+    pub min_items: usize,
+    /// The one-click unsubscribe page, when there is one.
+    pub unsubscribe_url: Option<String>,
+    /// The address of the `mailto:` unsubscribe link.
+    pub unsubscribe_email: Address,
+    /// The environment variable holding the unsubscribe token secret.
+    pub unsubscribe_secret_env: String,
+    /// Most bytes of HTML before the lowest-ranked stories are dropped.
+    pub clip_budget: Option<usize>,
+    /// Attempts per message within a run.
+    pub max_attempts: u32,
+    /// Failed messages in a row that stop the run.
+    pub max_consecutive_failures: usize,
+    /// DKIM signing, when configured.
+    pub dkim: Option<DkimConfig>,
+    /// The relay, when `[smtp]` is present.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// `[delivery] mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// Write each message as an `.eml` file under `<output_dir>/<date>/outbox/`.
+    Outbox,
+    /// Send over SMTP with `[smtp]`.
+    Smtp,
+}
+
+/// `[delivery.dkim]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DkimConfig {
+    /// The PEM private key file.
+    pub key_file: PathBuf,
+    /// The selector.
+    pub selector: String,
+    /// The signing domain.
+    pub domain: String,
+    /// The key's algorithm.
+    pub algorithm: DkimAlgorithm,
+}
+
+/// A DKIM key's algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DkimAlgorithm {
+    /// RSA with SHA-256.
+    Rsa,
+    /// Ed25519 with SHA-256.
+    Ed25519,
+}
+
+/// `[smtp]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpConfig {
+    /// Relay host.
+    pub host: String,
+    /// Relay port.
+    pub port: u16,
+    /// How the connection is encrypted.
+    pub tls: TlsMode,
+    /// Login name, when the relay needs one.
+    pub username: Option<String>,
+    /// Where the password is read from at send time.
+    pub password: Option<PasswordSource>,
+    /// Connect and command timeout.
+    pub timeout: Duration,
+    /// Messages in flight at once.
+    pub concurrency: usize,
+    /// Most messages a second.
+    pub rate: Option<f64>,
+    /// Most messages in any hour, across runs.
+    pub max_per_hour: Option<usize>,
+    /// First retry delay; it doubles with each attempt.
+    pub retry_delay: Duration,
+}
+
+/// How the SMTP connection is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption: localhost only unless `allow_insecure`.
+    None,
+}
+
+/// Where the SMTP password comes from; never the config file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// An environment variable's name.
+    Env(String),
+    /// A file whose first line is the password.
+    File(PathBuf),
 }
 
 /// `[digest]`.

@@ -10,6 +10,11 @@ use toml::Spanned;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// A CSV file of subscribers (`email,name,topics`, topics separated by `;`), read besides
+    /// `[[subscribers]]`; relative to the config file.
+    pub subscribers_file: Option<Spanned<String>>,
+    /// The delivery ledger (SQLite); default `<output_dir>/newsdigest.sqlite`.
+    pub state_file: Option<Spanned<String>>,
     /// `[digest]`
     #[serde(default)]
     pub digest: RawDigest,
@@ -28,6 +33,11 @@ pub struct RawConfig {
     /// `[[subscribers]]`
     #[serde(default)]
     pub subscribers: Vec<RawSubscriber>,
+    /// `[delivery]`
+    #[serde(default)]
+    pub delivery: RawDelivery,
+    /// `[smtp]`, needed by `mode = "smtp"`.
+    pub smtp: Option<Spanned<RawSmtp>>,
 }
 
 /// `[digest]`: what the digest is called and where it is written.
@@ -139,4 +149,101 @@ pub struct RawSubscriber {
     /// Topic ids; empty means every topic.
     #[serde(default)]
     pub topics: Vec<Spanned<String>>,
+}
+
+/// `[delivery]`: how digests leave the machine and what their headers say.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDelivery {
+    /// `outbox` (write `.eml` files) or `smtp`.
+    pub mode: Spanned<String>,
+    /// The From mailbox, `Name <address>`.
+    pub from: Spanned<String>,
+    /// The Reply-To mailbox.
+    pub reply_to: Option<Spanned<String>>,
+    /// The List-Id (`morning.example.org`); default derived from the From address.
+    pub list_id: Option<Spanned<String>>,
+    /// Subject template with `{title}`, `{date}`, `{headline}`, `{count}`, `{topics}`.
+    pub subject: Spanned<String>,
+    /// A subscriber with fewer selected articles than this gets no mail that day.
+    pub min_items: Spanned<i64>,
+    /// An https page that unsubscribes in one click, given `email` and `token`.
+    pub unsubscribe_url: Option<Spanned<String>>,
+    /// The address of `List-Unsubscribe: <mailto:…>`; default Reply-To, else From.
+    pub unsubscribe_email: Option<Spanned<String>>,
+    /// The environment variable holding the secret of unsubscribe tokens.
+    pub unsubscribe_secret_env: String,
+    /// Drop the lowest-ranked stories until a digest's HTML fits this many bytes.
+    pub clip_budget: Option<Spanned<i64>>,
+    /// Attempts per message within a run, for transient failures.
+    pub max_attempts: Spanned<i64>,
+    /// Stop the run after this many failed messages in a row.
+    pub max_consecutive_failures: Spanned<i64>,
+    /// Optional DKIM signing.
+    pub dkim: Option<RawDkim>,
+}
+
+impl Default for RawDelivery {
+    fn default() -> Self {
+        RawDelivery {
+            mode: Spanned::new(0..0, "outbox".to_owned()),
+            from: Spanned::new(0..0, "newsdigest <newsdigest@localhost>".to_owned()),
+            reply_to: None,
+            list_id: None,
+            subject: Spanned::new(0..0, "{title} — {date}: {headline}".to_owned()),
+            min_items: Spanned::new(0..0, 1),
+            unsubscribe_url: None,
+            unsubscribe_email: None,
+            unsubscribe_secret_env: "NEWSDIGEST_UNSUBSCRIBE_SECRET".to_owned(),
+            clip_budget: None,
+            max_attempts: Spanned::new(0..0, 4),
+            max_consecutive_failures: Spanned::new(0..0, 20),
+            dkim: None,
+        }
+    }
+}
+
+/// `[delivery.dkim]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDkim {
+    /// The private key file: PKCS#1 PEM for RSA, base64 of the 32-byte key for Ed25519.
+    pub key_file: Spanned<String>,
+    /// The selector: the key is published at `<selector>._domainkey.<domain>`.
+    pub selector: Spanned<String>,
+    /// The signing domain (`d=`); default the From address's domain.
+    pub domain: Option<Spanned<String>>,
+    /// `rsa` (default) or `ed25519`.
+    pub algorithm: Option<Spanned<String>>,
+}
+
+/// `[smtp]`: the relay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    /// Host name of the relay.
+    pub host: Spanned<String>,
+    /// Port; default by `tls`: 587 for starttls, 465 for tls, 25 for none.
+    pub port: Option<Spanned<i64>>,
+    /// `starttls` (default), `tls` or `none`.
+    pub tls: Option<Spanned<String>>,
+    /// Allow `tls = "none"` to a host other than localhost.
+    #[serde(default)]
+    pub allow_insecure: bool,
+    /// Login name.
+    pub username: Option<Spanned<String>>,
+    /// The environment variable holding the password.
+    pub password_env: Option<Spanned<String>>,
+    /// A file holding the password (its first line).
+    pub password_file: Option<Spanned<String>>,
+    /// Connect and command timeout (`30s`).
+    pub timeout: Option<Spanned<String>>,
+    /// Messages in flight at once (default 4).
+    pub concurrency: Option<Spanned<i64>>,
+    /// At most this many messages a second.
+    pub rate: Option<Spanned<f64>>,
+    /// At most this many messages in any hour, across runs.
+    pub max_per_hour: Option<Spanned<i64>>,
+    /// First retry delay; doubles each attempt, with jitter (`2s`).
+    pub retry_delay: Option<Spanned<String>>,
 }

@@ -4,16 +4,15 @@
 //! and a hint where one helps ("did you mean …?").
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::TimeDelta;
-use lettre::message::Mailbox;
 
 use super::raw::{RawConfig, RawSource};
 use super::{
     Config, ConfigProblem, DigestConfig, SelectConfig, SourceConfig, SummaryConfig, TopicConfig,
+    delivery, subscribers,
 };
-use crate::model::Subscriber;
 
 /// Validates `raw`; relative paths are resolved against `base_dir`.
 ///
@@ -65,7 +64,27 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
 
     let topics = validate_topics(&raw, &mut problems);
     let sources = validate_sources(&raw, base_dir, &mut problems);
-    let subscribers = validate_subscribers(&raw, &topics, &mut problems);
+    let (mut subscribers, mut seen_addresses) =
+        subscribers::from_config(&raw, &topics, &mut problems);
+    if let Some(file) = &raw.subscribers_file {
+        subscribers::from_csv(
+            file,
+            base_dir,
+            &topics,
+            &mut subscribers,
+            &mut seen_addresses,
+            &mut problems,
+        );
+    }
+    let delivery = delivery::validate(&raw, base_dir, &mut problems);
+    let state_file = match &raw.state_file {
+        Some(path) if path.get_ref().trim().is_empty() => {
+            problems.push(ConfigProblem::new("state_file", "must not be empty").at(path.span()));
+            PathBuf::new()
+        }
+        Some(path) => base_dir.join(path.get_ref().trim()),
+        None => digest.output_dir.join("newsdigest.sqlite"),
+    };
 
     if !problems.is_empty() {
         return Err(problems);
@@ -81,10 +100,16 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
         summary: SummaryConfig { max_sentences, max_words: Some(max_words) },
         sources,
         subscribers,
+        delivery,
+        state_file,
     })
 }
 
-fn positive(value: &toml::Spanned<i64>, key: &str, problems: &mut Vec<ConfigProblem>) -> usize {
+pub(super) fn positive(
+    value: &toml::Spanned<i64>,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> usize {
     match usize::try_from(*value.get_ref()) {
         Ok(n) if n >= 1 => n,
         _ => {
@@ -210,70 +235,6 @@ fn validate_sources(
         }
     }
     sources
-}
-
-fn validate_subscribers(
-    raw: &RawConfig,
-    topics: &[TopicConfig],
-    problems: &mut Vec<ConfigProblem>,
-) -> Vec<Subscriber> {
-    let known: Vec<&str> = topics.iter().map(|topic| topic.id.as_str()).collect();
-    let mut seen_addresses: BTreeMap<String, usize> = BTreeMap::new();
-    let mut subscribers = Vec::new();
-    for (idx, raw_subscriber) in raw.subscribers.iter().enumerate() {
-        let key = format!("subscribers[{idx}]");
-        let email = raw_subscriber.email.get_ref().trim();
-        let name = raw_subscriber.name.as_deref().map(crate::text::normalize);
-        let mailbox = match email.parse::<lettre::Address>() {
-            Ok(address) => Some(Mailbox::new(name.filter(|name| !name.is_empty()), address)),
-            Err(err) => {
-                problems.push(
-                    ConfigProblem::new(
-                        format!("{key}.email"),
-                        format!("`{email}` is not a valid email address ({err})"),
-                    )
-                    .hint("write a bare address such as `jane@example.com`; put the name in `name`")
-                    .at(raw_subscriber.email.span()),
-                );
-                None
-            }
-        };
-        if let Some(mailbox) = &mailbox {
-            let folded = mailbox.email.to_string().to_lowercase();
-            if let Some(first) = seen_addresses.insert(folded, idx) {
-                problems.push(
-                    ConfigProblem::new(
-                        format!("{key}.email"),
-                        format!("`{email}` is already subscribed as subscribers[{first}]"),
-                    )
-                    .at(raw_subscriber.email.span()),
-                );
-            }
-        }
-        let mut subscriber_topics = Vec::new();
-        for topic in &raw_subscriber.topics {
-            let id = topic.get_ref().trim();
-            if known.contains(&id) {
-                if !subscriber_topics.iter().any(|t: &String| t == id) {
-                    subscriber_topics.push(id.to_owned());
-                }
-                continue;
-            }
-            let mut problem =
-                ConfigProblem::new(format!("{key}.topics"), format!("unknown topic \"{id}\""))
-                    .at(topic.span());
-            problem = match suggest(id, &known) {
-                Some(near) => problem.hint(format!("did you mean \"{near}\"?")),
-                None if known.is_empty() => problem.hint("no topics are defined: add [[topics]]"),
-                None => problem.hint(format!("known topics: {}", known.join(", "))),
-            };
-            problems.push(problem);
-        }
-        if let Some(mailbox) = mailbox {
-            subscribers.push(Subscriber { mailbox, topics: subscriber_topics });
-        }
-    }
-    subscribers
 }
 
 /// The known name closest to `name`, when it is close enough to be a likely typo.

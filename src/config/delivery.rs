@@ -1,0 +1,461 @@
+//! `[delivery]`, `[delivery.dkim]` and `[smtp]`: checked into [`DeliveryConfig`].
+//!
+//! Secrets never live in the config: the SMTP password comes from an environment variable or
+//! a file, and the unsubscribe secret from an environment variable, both read at send time.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::message::Mailbox;
+use toml::Spanned;
+
+use super::raw::{RawConfig, RawDelivery, RawSmtp};
+use super::validate::{parse_duration, positive};
+use super::{
+    ConfigProblem, DeliveryConfig, DeliveryMode, DkimAlgorithm, DkimConfig, PasswordSource,
+    SmtpConfig, TlsMode,
+};
+
+/// Placeholders a subject template may use.
+pub const SUBJECT_PLACEHOLDERS: [&str; 5] = ["title", "date", "headline", "count", "topics"];
+
+/// Checks `[delivery]` and `[smtp]`.
+pub(super) fn validate(
+    raw: &RawConfig,
+    base_dir: &Path,
+    problems: &mut Vec<ConfigProblem>,
+) -> DeliveryConfig {
+    let delivery = &raw.delivery;
+    let mode = match delivery.mode.get_ref().trim() {
+        "outbox" => DeliveryMode::Outbox,
+        "smtp" => DeliveryMode::Smtp,
+        other => {
+            problems.push(
+                ConfigProblem::new("delivery.mode", format!("unknown mode `{other}`"))
+                    .hint("use `outbox` (write .eml files) or `smtp`")
+                    .at(delivery.mode.span()),
+            );
+            DeliveryMode::Outbox
+        }
+    };
+    let from = mailbox(&delivery.from, "delivery.from", problems);
+    let reply_to =
+        delivery.reply_to.as_ref().and_then(|value| mailbox(value, "delivery.reply_to", problems));
+    // A placeholder only used while other problems are reported: the config is refused.
+    let from = from
+        .unwrap_or_else(|| Mailbox::new(None, Address::new_dangerous("newsdigest", "localhost")));
+    let list_id = match &delivery.list_id {
+        Some(value) => {
+            let id = value.get_ref().trim().trim_start_matches('<').trim_end_matches('>');
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_graphic() && c != '<' && c != '>') {
+                problems.push(
+                    ConfigProblem::new("delivery.list_id", format!("`{id}` is not a List-Id"))
+                        .hint("use a dotted name such as `morning-digest.example.org`")
+                        .at(value.span()),
+                );
+            }
+            id.to_owned()
+        }
+        None => format!("newsdigest.{}", from.email.domain()),
+    };
+    let subject = check_subject(&delivery.subject, problems);
+    let min_items = match usize::try_from(*delivery.min_items.get_ref()) {
+        Ok(n) => n,
+        Err(_) => {
+            problems.push(
+                ConfigProblem::new("delivery.min_items", "must be 0 or more")
+                    .at(delivery.min_items.span()),
+            );
+            1
+        }
+    };
+    let unsubscribe_url = delivery.unsubscribe_url.as_ref().map(|value| {
+        let url = value.get_ref().trim();
+        if !url.starts_with("https://") || url.contains(char::is_whitespace) {
+            problems.push(
+                ConfigProblem::new(
+                    "delivery.unsubscribe_url",
+                    format!("`{url}` is not an https URL"),
+                )
+                .hint("one-click unsubscribe (RFC 8058) needs an https page")
+                .at(value.span()),
+            );
+        }
+        url.to_owned()
+    });
+    let unsubscribe_email = match &delivery.unsubscribe_email {
+        Some(value) => value.get_ref().trim().parse::<Address>().unwrap_or_else(|err| {
+            problems.push(
+                ConfigProblem::new(
+                    "delivery.unsubscribe_email",
+                    format!("`{}` is not a valid email address ({err})", value.get_ref()),
+                )
+                .at(value.span()),
+            );
+            from.email.clone()
+        }),
+        None => reply_to.as_ref().unwrap_or(&from).email.clone(),
+    };
+    let secret_env = delivery.unsubscribe_secret_env.trim().to_owned();
+    if !is_env_name(&secret_env) {
+        problems.push(ConfigProblem::new(
+            "delivery.unsubscribe_secret_env",
+            format!("`{secret_env}` is not an environment variable name"),
+        ));
+    }
+    let clip_budget = delivery
+        .clip_budget
+        .as_ref()
+        .map(|value| positive(value, "delivery.clip_budget", problems));
+    let max_attempts = positive(&delivery.max_attempts, "delivery.max_attempts", problems);
+    let max_consecutive_failures =
+        positive(&delivery.max_consecutive_failures, "delivery.max_consecutive_failures", problems);
+    let dkim = dkim(delivery, &from, base_dir, problems);
+    let smtp = raw.smtp.as_ref().map(|smtp| validate_smtp(smtp, base_dir, problems));
+    if mode == DeliveryMode::Smtp && smtp.is_none() {
+        problems.push(
+            ConfigProblem::new("delivery.mode", "`smtp` needs an [smtp] table")
+                .hint("add [smtp] with at least `host`, or use `mode = \"outbox\"`")
+                .at(delivery.mode.span()),
+        );
+    }
+    DeliveryConfig {
+        mode,
+        from,
+        reply_to,
+        list_id,
+        subject,
+        min_items,
+        unsubscribe_url,
+        unsubscribe_email,
+        unsubscribe_secret_env: secret_env,
+        clip_budget,
+        max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+        max_consecutive_failures,
+        dkim,
+        smtp,
+    }
+}
+
+fn mailbox(
+    value: &Spanned<String>,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Mailbox> {
+    let text = value.get_ref().trim();
+    if text.chars().any(char::is_control) {
+        problems.push(
+            ConfigProblem::new(key, "must not contain control characters or line breaks")
+                .at(value.span()),
+        );
+        return None;
+    }
+    match text.parse::<Mailbox>() {
+        Ok(mailbox) => Some(mailbox),
+        Err(err) => {
+            problems.push(
+                ConfigProblem::new(key, format!("`{text}` is not a valid mailbox ({err})"))
+                    .hint("write `Name <address@example.org>` or a bare address")
+                    .at(value.span()),
+            );
+            None
+        }
+    }
+}
+
+fn check_subject(value: &Spanned<String>, problems: &mut Vec<ConfigProblem>) -> String {
+    let template = crate::text::normalize(value.get_ref());
+    let mut rest = template.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            problems.push(
+                ConfigProblem::new("delivery.subject", "a `{` is not closed").at(value.span()),
+            );
+            break;
+        };
+        let name = &after[..close];
+        if !SUBJECT_PLACEHOLDERS.contains(&name) {
+            problems.push(
+                ConfigProblem::new("delivery.subject", format!("unknown placeholder `{{{name}}}`"))
+                    .hint(format!(
+                        "use {}",
+                        SUBJECT_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                    ))
+                    .at(value.span()),
+            );
+        }
+        rest = &after[close + 1..];
+    }
+    if template.is_empty() {
+        problems.push(ConfigProblem::new("delivery.subject", "must not be empty").at(value.span()));
+    }
+    template
+}
+
+fn dkim(
+    delivery: &RawDelivery,
+    from: &Mailbox,
+    base_dir: &Path,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<DkimConfig> {
+    let raw = delivery.dkim.as_ref()?;
+    let algorithm = match raw.algorithm.as_ref().map(|a| a.get_ref().trim()) {
+        None | Some("rsa") => DkimAlgorithm::Rsa,
+        Some("ed25519") => DkimAlgorithm::Ed25519,
+        Some(other) => {
+            problems.push(
+                ConfigProblem::new(
+                    "delivery.dkim.algorithm",
+                    format!("unknown algorithm `{other}`"),
+                )
+                .hint("use `rsa` or `ed25519`")
+                .at(raw.algorithm.as_ref().map_or(0..0, Spanned::span)),
+            );
+            DkimAlgorithm::Rsa
+        }
+    };
+    let selector = raw.selector.get_ref().trim().to_owned();
+    if selector.is_empty()
+        || !selector.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        problems.push(
+            ConfigProblem::new("delivery.dkim.selector", format!("`{selector}` is not a selector"))
+                .at(raw.selector.span()),
+        );
+    }
+    let domain = raw
+        .domain
+        .as_ref()
+        .map_or_else(|| from.email.domain().to_owned(), |d| d.get_ref().trim().to_owned());
+    Some(DkimConfig {
+        key_file: base_dir.join(raw.key_file.get_ref().trim()),
+        selector,
+        domain,
+        algorithm,
+    })
+}
+
+fn validate_smtp(
+    spanned: &Spanned<RawSmtp>,
+    base_dir: &Path,
+    problems: &mut Vec<ConfigProblem>,
+) -> SmtpConfig {
+    let raw = spanned.get_ref();
+    let host = raw.host.get_ref().trim().to_owned();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        problems.push(
+            ConfigProblem::new("smtp.host", format!("`{host}` is not a host name"))
+                .at(raw.host.span()),
+        );
+    }
+    let tls = match raw.tls.as_ref().map(|tls| tls.get_ref().trim()) {
+        None | Some("starttls") => TlsMode::Starttls,
+        Some("tls") => TlsMode::Tls,
+        Some("none") => TlsMode::None,
+        Some(other) => {
+            problems.push(
+                ConfigProblem::new("smtp.tls", format!("unknown TLS mode `{other}`"))
+                    .hint("use `starttls`, `tls` or `none`")
+                    .at(raw.tls.as_ref().map_or(0..0, Spanned::span)),
+            );
+            TlsMode::Starttls
+        }
+    };
+    let local = matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
+    if tls == TlsMode::None && !local && !raw.allow_insecure {
+        problems.push(
+            ConfigProblem::new(
+                "smtp.tls",
+                format!("`none` sends mail and passwords in clear text to `{host}`"),
+            )
+            .hint(
+                "use `starttls` or `tls`, or set `allow_insecure = true` if the network is trusted",
+            )
+            .at(raw.tls.as_ref().map_or(raw.host.span(), Spanned::span)),
+        );
+    }
+    let default_port = match tls {
+        TlsMode::Starttls => 587,
+        TlsMode::Tls => 465,
+        TlsMode::None => 25,
+    };
+    let port = match &raw.port {
+        Some(port) => u16::try_from(*port.get_ref()).ok().filter(|p| *p > 0).unwrap_or_else(|| {
+            problems.push(
+                ConfigProblem::new("smtp.port", format!("`{}` is not a port", port.get_ref()))
+                    .at(port.span()),
+            );
+            default_port
+        }),
+        None => default_port,
+    };
+    let password = match (&raw.password_env, &raw.password_file) {
+        (Some(_), Some(file)) => {
+            problems.push(
+                ConfigProblem::new(
+                    "smtp.password_file",
+                    "give `password_env` or `password_file`, not both",
+                )
+                .at(file.span()),
+            );
+            None
+        }
+        (Some(env), None) => {
+            let name = env.get_ref().trim();
+            if !is_env_name(name) {
+                problems.push(
+                    ConfigProblem::new(
+                        "smtp.password_env",
+                        format!("`{name}` is not an environment variable name"),
+                    )
+                    .hint("name the variable that holds the password, such as `SMTP_PASSWORD`; never the password itself")
+                    .at(env.span()),
+                );
+            }
+            Some(PasswordSource::Env(name.to_owned()))
+        }
+        (None, Some(file)) => Some(PasswordSource::File(base_dir.join(file.get_ref().trim()))),
+        (None, None) => None,
+    };
+    let username = raw.username.as_ref().map(|user| user.get_ref().trim().to_owned());
+    if username.is_some() != password.is_some()
+        && problems.iter().all(|p| !p.key.starts_with("smtp.password"))
+    {
+        problems.push(
+            ConfigProblem::new("smtp", "`username` and a password source go together")
+                .hint("set both `username` and `password_env` (or `password_file`), or neither")
+                .at(spanned.span()),
+        );
+    }
+    let duration = |value: &Option<Spanned<String>>, key: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(value) => match parse_duration(value.get_ref()) {
+            Ok(delta) if delta > chrono::TimeDelta::zero() => Ok(delta.to_std().unwrap_or(default)),
+            Ok(_) => Err(ConfigProblem::new(key, "must be longer than zero").at(value.span())),
+            Err(message) => Err(ConfigProblem::new(key, message)
+                .hint("write a number and a unit, such as `30s` or `2m`")
+                .at(value.span())),
+        },
+    };
+    let timeout =
+        duration(&raw.timeout, "smtp.timeout", Duration::from_secs(30)).unwrap_or_else(|problem| {
+            problems.push(problem);
+            Duration::from_secs(30)
+        });
+    let retry_delay = duration(&raw.retry_delay, "smtp.retry_delay", Duration::from_secs(2))
+        .unwrap_or_else(|problem| {
+            problems.push(problem);
+            Duration::from_secs(2)
+        });
+    let concurrency =
+        raw.concurrency.as_ref().map_or(4, |value| positive(value, "smtp.concurrency", problems));
+    let rate = raw.rate.as_ref().and_then(|value| {
+        let rate = *value.get_ref();
+        if rate.is_finite() && rate > 0.0 {
+            Some(rate)
+        } else {
+            problems.push(
+                ConfigProblem::new("smtp.rate", "must be a number of messages a second above 0")
+                    .at(value.span()),
+            );
+            None
+        }
+    });
+    let max_per_hour =
+        raw.max_per_hour.as_ref().map(|value| positive(value, "smtp.max_per_hour", problems));
+    SmtpConfig {
+        host,
+        port,
+        tls,
+        username,
+        password,
+        timeout,
+        concurrency,
+        rate,
+        max_per_hour,
+        retry_delay,
+    }
+}
+
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, DeliveryMode, PasswordSource, TlsMode};
+
+    fn problems(text: &str) -> Vec<String> {
+        Config::parse(text, Path::new("."))
+            .unwrap_err()
+            .into_iter()
+            .map(|p| format!("{}: {}", p.key, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_write_to_the_outbox() {
+        let config = Config::defaults();
+        assert_eq!(config.delivery.mode, DeliveryMode::Outbox);
+        assert_eq!(config.delivery.from.to_string(), "newsdigest <newsdigest@localhost>");
+        assert_eq!(config.delivery.list_id, "newsdigest.localhost");
+        assert_eq!(config.delivery.min_items, 1);
+        assert_eq!(config.delivery.max_attempts, 4);
+        assert_eq!(config.state_file, Path::new("./digests/newsdigest.sqlite"));
+    }
+
+    #[test]
+    fn smtp_section_is_typed() {
+        let text = "[delivery]\nmode = \"smtp\"\nfrom = \"Digest <d@example.org>\"\n\
+                    [smtp]\nhost = \"smtp.example.org\"\nusername = \"d\"\npassword_env = \"SMTP_PASSWORD\"\n\
+                    timeout = \"10s\"\nrate = 5.0\n";
+        let config = Config::parse(text, Path::new(".")).unwrap();
+        let smtp = config.delivery.smtp.unwrap();
+        assert_eq!(smtp.port, 587);
+        assert_eq!(smtp.tls, TlsMode::Starttls);
+        assert_eq!(smtp.password, Some(PasswordSource::Env("SMTP_PASSWORD".to_owned())));
+        assert_eq!(smtp.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(smtp.concurrency, 4);
+        assert_eq!(config.delivery.list_id, "newsdigest.example.org");
+    }
+
+    #[test]
+    fn bad_delivery_settings_are_all_reported() {
+        let text = "[delivery]\nmode = \"smpt\"\nfrom = \"not a mailbox\"\nsubject = \"{title} {when}\"\n\
+                    unsubscribe_url = \"http://example.org/u\"\n\
+                    [smtp]\nhost = \"relay.example.org\"\ntls = \"none\"\npassword_env = \"hunter2!\"\n";
+        assert_eq!(
+            problems(text),
+            [
+                "delivery.mode: unknown mode `smpt`",
+                "delivery.from: `not a mailbox` is not a valid mailbox (Invalid input)",
+                "delivery.subject: unknown placeholder `{when}`",
+                "delivery.unsubscribe_url: `http://example.org/u` is not an https URL",
+                "smtp.tls: `none` sends mail and passwords in clear text to `relay.example.org`",
+                "smtp.password_env: `hunter2!` is not an environment variable name",
+            ]
+        );
+    }
+
+    #[test]
+    fn smtp_mode_needs_the_smtp_table() {
+        assert_eq!(
+            problems("[delivery]\nmode = \"smtp\"\n"),
+            ["delivery.mode: `smtp` needs an [smtp] table"]
+        );
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        assert_eq!(
+            problems("[delivery]\nfrom = \"a@example.org\\r\\nBcc: x@example.org\"\n"),
+            ["delivery.from: must not contain control characters or line breaks"]
+        );
+    }
+}
