@@ -167,7 +167,7 @@ fn check(
         if let Some(first) = seen.get(&folded) {
             problems.push(problem(
                 "email",
-                format!("`{email}` is already subscribed at {first}"),
+                format!("`{email}` is already subscribed as {first}"),
                 email_span,
             ));
         } else {
@@ -242,9 +242,9 @@ mod tests {
             messages,
             [
                 "subscribers_file: `subs.csv` line 2: `not-an-address` is not a valid email address (Missing domain or user)",
-                "subscribers_file: `subs.csv` line 3: `ana@example.org` is already subscribed at subscribers[0]",
+                "subscribers_file: `subs.csv` line 3: `ana@example.org` is already subscribed as subscribers[0]",
                 "subscribers_file: `subs.csv` line 3: unknown topic \"climat\"",
-                "subscribers_file: `subs.csv` line 4: `ANA@example.org` is already subscribed at subscribers[0]",
+                "subscribers_file: `subs.csv` line 4: `ANA@example.org` is already subscribed as subscribers[0]",
             ]
         );
         assert_eq!(problems[2].hint.as_deref(), Some("did you mean \"climate\"?"));
