@@ -46,8 +46,56 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         sentences: Option<u16>,
     },
+    /// Build today's digests, archive them and deliver one to every subscriber not reached yet
+    /// today (SMTP, or .eml files in the outbox); safe to run again
+    Run {
+        /// Render everything and write previews and .eml files to digests/<date>/dry-run/;
+        /// send nothing and change no state
+        #[arg(long)]
+        dry_run: bool,
+        /// Print a machine-readable report on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show each edition's deliveries by status, and every failure with the server's reply
+    Status {
+        /// The day (YYYY-MM-DD) [default: every day]
+        #[arg(value_parser = parse_date)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// Send what is still pending or failed-transient on a day, with the editions as stored
+    Retry {
+        /// The day (YYYY-MM-DD) [default: today]
+        #[arg(value_parser = parse_date)]
+        date: Option<chrono::NaiveDate>,
+        /// Print a machine-readable report on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put an address on the suppression list: it is never sent to again
+    Unsubscribe {
+        /// The address
+        email: String,
+        /// Only if this is the address's unsubscribe token (for a web handler)
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
+    /// Take an address off the suppression list
+    Resubscribe {
+        /// The address
+        email: String,
+    },
     /// Validate the config and the templates, and print a short summary
-    Check,
+    Check {
+        /// Also connect to [smtp]: EHLO, STARTTLS and login, then quit; sends nothing
+        #[arg(long)]
+        smtp: bool,
+    },
+}
+
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|err| format!("`{text}` is not a date such as 2026-11-26 ({err})"))
 }
 
 fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {

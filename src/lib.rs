@@ -10,6 +10,7 @@ pub mod app;
 pub mod archive;
 pub mod clock;
 pub mod config;
+pub mod deliver;
 pub mod extract;
 pub mod ingest;
 pub mod ledger;

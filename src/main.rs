@@ -2,6 +2,7 @@
 //! exit with a documented code. The only place that prints to the terminal or exits.
 
 mod cli;
+mod send;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use clap::Parser;
 use serde_json::json;
 
 use cli::{Cli, Command};
+use newsdigest::app::run::{self, RunOptions};
 use newsdigest::app::{self, Skipped};
 use newsdigest::clock::{Clock, FixedClock, SystemClock};
 use newsdigest::config::Config;
@@ -18,7 +20,7 @@ use newsdigest::model::{Article, Classified, DateOrigin};
 
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Exit {
+pub(crate) enum Exit {
     /// Everything worked.
     Ok = 0,
     /// The job ran but some inputs were skipped.
@@ -73,9 +75,40 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
             article(&config, &file, json)
         }
-        Command::Check => {
+        Command::Check { smtp } => {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
-            check(&path)
+            check(&path, smtp)
+        }
+        Command::Run { dry_run, json } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            send::run(&config, clock.as_ref(), RunOptions { dry_run }, json)
+        }
+        Command::Retry { date, json } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            send::retry(&config, clock.as_ref(), date, json)
+        }
+        Command::Status { date } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            send::status(&config, date)
+        }
+        Command::Unsubscribe { email, token } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            let added = run::unsubscribe(&config, clock.as_ref(), &email, token.as_deref())?;
+            if added {
+                println!("{email}: unsubscribed; no digest will be sent to it");
+            } else {
+                println!("{email}: already unsubscribed");
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Resubscribe { email } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            if run::resubscribe(&config, &email)? {
+                println!("{email}: resubscribed");
+            } else {
+                println!("{email}: was not unsubscribed");
+            }
+            Ok(Exit::Ok)
         }
     }
 }
@@ -92,7 +125,7 @@ fn load_config(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
     Ok(Config::load(path)?)
 }
 
-fn print_skipped(skipped: &[Skipped], lossy: &[PathBuf]) {
+pub(crate) fn print_skipped(skipped: &[Skipped], lossy: &[PathBuf]) {
     for path in lossy {
         eprintln!("warning: `{}` is not valid UTF-8; invalid bytes were replaced", path.display());
     }
@@ -125,7 +158,7 @@ fn preview(config: &Config, clock: &dyn Clock) -> anyhow::Result<Exit> {
     Ok(if report.skipped.is_empty() { Exit::Ok } else { Exit::Partial })
 }
 
-fn human_window(window: chrono::TimeDelta) -> String {
+pub(crate) fn human_window(window: chrono::TimeDelta) -> String {
     let hours = window.num_hours();
     if window == chrono::TimeDelta::hours(hours) {
         format!("{hours}h")
@@ -256,7 +289,7 @@ fn article(config: &Config, file: &Path, as_json: bool) -> anyhow::Result<Exit> 
     Ok(if parsed.lossy { Exit::Partial } else { Exit::Ok })
 }
 
-fn check(path: &Path) -> anyhow::Result<Exit> {
+fn check(path: &Path, smtp: bool) -> anyhow::Result<Exit> {
     let config = Config::load(path)?;
     app::check_templates(&config)?;
     let digests = app::topic_sets(&config);
@@ -268,5 +301,9 @@ fn check(path: &Path) -> anyhow::Result<Exit> {
         config.subscribers.len(),
         digests
     );
+    if smtp {
+        let line = send::runtime()?.block_on(run::check_smtp(&config))?;
+        println!("{line}; nothing was sent");
+    }
     Ok(Exit::Ok)
 }

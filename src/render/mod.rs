@@ -69,11 +69,6 @@ pub fn render(
         })
         .collect();
     let item_count = digest.item_count();
-    let top_headline = digest
-        .sections
-        .first()
-        .and_then(|s| s.items.first())
-        .map(|item| item.article.title.as_str());
     let preheader = digest
         .sections
         .iter()
@@ -108,11 +103,54 @@ pub fn render(
     }
     .render()?;
 
-    let subject = match top_headline {
-        Some(headline) => format!("{} — {}: {}", digest.title, short_date(digest.date), headline),
-        None => format!("{} — {}", digest.title, short_date(digest.date)),
+    Ok(Rendered { subject: subject(DEFAULT_SUBJECT, digest), html, text })
+}
+
+/// The default subject template.
+pub const DEFAULT_SUBJECT: &str = "{title} — {date}: {headline}";
+
+/// Fills a subject template: `{title}`, `{date}` (`26 Nov 2026`), `{headline}` (the first
+/// story's title), `{count}` (number of stories) and `{topics}` (the topic names, or `All
+/// topics`). With no story, separators left dangling by an empty `{headline}` are trimmed.
+/// Control characters are replaced by spaces, so the result is safe as a header.
+pub fn subject(template: &str, digest: &Digest) -> String {
+    let headline = digest
+        .sections
+        .first()
+        .and_then(|section| section.items.first())
+        .map_or("", |item| item.article.title.as_str());
+    let topics = if digest.topic_names.is_empty() {
+        "All topics".to_owned()
+    } else {
+        digest.topic_names.join(", ")
     };
-    Ok(Rendered { subject, html, text })
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        match &after[..close] {
+            "title" => out.push_str(&digest.title),
+            "date" => out.push_str(&short_date(digest.date)),
+            "headline" => out.push_str(headline),
+            "count" => out.push_str(&digest.item_count().to_string()),
+            "topics" => out.push_str(&topics),
+            other => {
+                out.push('{');
+                out.push_str(other);
+                out.push('}');
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    let out = crate::text::normalize(&out);
+    out.trim_end_matches([' ', ':', '-', '—', '–', '|', '·']).to_owned()
 }
 
 /// One entry of the preview index page.

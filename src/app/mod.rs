@@ -1,7 +1,11 @@
 //! The orchestrator: the one place that knows the order of the stages.
 //!
-//! `ingest → extract → select → summarize → render → archive`. It turns per-item failures
-//! into report entries, never into early returns: one bad file never stops a digest.
+//! `ingest → extract → select → summarize → render → archive → deliver`, with the ledger.
+//! It turns per-item failures into report entries, never into early returns: one bad file
+//! never stops a digest, one refused recipient never stops the others. [`run`] holds the
+//! sending commands (`run`, `retry`, `status`, `unsubscribe`, `check --smtp`).
+
+pub mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -173,10 +177,8 @@ pub fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<Pr
     let loaded = load_articles(config);
     let n_articles = loaded.articles.len();
     let selection = select::select(loaded.articles, &config.select, now);
-    let dir = archive::edition_dir(&config.digest.output_dir, now.date_naive());
-    let mut digests = Vec::new();
     let mut empty = Vec::new();
-    let mut entries = Vec::new();
+    let mut rendered_digests = Vec::new();
     for (digest, subscribers) in plan_digests(config, &selection, now) {
         if digest.item_count() == 0 {
             empty.push(digest.slug);
@@ -185,42 +187,20 @@ pub fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<Pr
         let audience = Audience { reason: reason(&digest), unsubscribe_url: None };
         let rendered = render::render(&digest, &config.digest.language, &audience)
             .with_context(|| format!("cannot render the digest `{}`", digest.slug))?;
-        let html = dir.join(format!("{}.html", digest.slug));
-        let text = dir.join(format!("{}.txt", digest.slug));
-        archive::write_atomic(&html, rendered.html.as_bytes())?;
-        archive::write_atomic(&text, rendered.text.as_bytes())?;
-        entries.push(IndexEntry {
-            label: if digest.topic_names.is_empty() {
-                "All topics".to_owned()
-            } else {
-                digest.topic_names.join(" + ")
-            },
-            html_file: format!("{}.html", digest.slug),
-            text_file: format!("{}.txt", digest.slug),
-            items: digest.item_count(),
-            subscribers: match subscribers.len() {
-                0 => "preview only".to_owned(),
-                1 => "1 subscriber".to_owned(),
-                n => format!("{n} subscribers"),
-            },
-        });
-        digests.push(PreviewedDigest {
-            slug: digest.slug.clone(),
-            html,
-            text,
-            items: digest.item_count(),
-            subscribers: subscribers.len(),
-        });
+        rendered_digests.push((digest, rendered, subscribers.len()));
     }
-    let index_html = render::render_index(
-        &config.digest.title,
-        now.date_naive(),
-        &config.digest.language,
-        &entries,
-    )
-    .context("cannot render the preview index")?;
-    let index = dir.join("index.html");
-    archive::write_atomic(&index, index_html.as_bytes())?;
+    let pages: Vec<ArchivePage> = rendered_digests
+        .iter()
+        .map(|(digest, rendered, subscribers)| ArchivePage {
+            slug: digest.slug.clone(),
+            label: label(digest),
+            items: digest.item_count(),
+            html: rendered.html.clone(),
+            text: rendered.text.clone(),
+            subscribers: *subscribers,
+        })
+        .collect();
+    let (digests, index) = write_archive(config, now.date_naive(), &pages)?;
     Ok(PreviewReport {
         articles: n_articles,
         selected: selection.articles.len(),
@@ -230,6 +210,77 @@ pub fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<Pr
         skipped: loaded.skipped,
         lossy: loaded.lossy,
     })
+}
+
+/// One digest to write to the archive.
+#[derive(Debug)]
+pub struct ArchivePage {
+    /// The digest's slug (file names).
+    pub slug: String,
+    /// What it covers, for the index.
+    pub label: String,
+    /// Stories in it.
+    pub items: usize,
+    /// Its HTML.
+    pub html: String,
+    /// Its text.
+    pub text: String,
+    /// How many subscribers receive it.
+    pub subscribers: usize,
+}
+
+/// Writes each page as `<slug>.html` and `<slug>.txt` under the edition's folder, then the
+/// index page linking them; returns what was written and the index's path.
+///
+/// # Errors
+/// When a file cannot be written or the index cannot be rendered.
+pub fn write_archive(
+    config: &Config,
+    date: chrono::NaiveDate,
+    pages: &[ArchivePage],
+) -> anyhow::Result<(Vec<PreviewedDigest>, PathBuf)> {
+    let dir = archive::edition_dir(&config.digest.output_dir, date);
+    let mut written = Vec::new();
+    let mut entries = Vec::new();
+    for page in pages {
+        let html = dir.join(format!("{}.html", page.slug));
+        let text = dir.join(format!("{}.txt", page.slug));
+        archive::write_atomic(&html, page.html.as_bytes())?;
+        archive::write_atomic(&text, page.text.as_bytes())?;
+        entries.push(IndexEntry {
+            label: page.label.clone(),
+            html_file: format!("{}.html", page.slug),
+            text_file: format!("{}.txt", page.slug),
+            items: page.items,
+            subscribers: match page.subscribers {
+                0 => "preview only".to_owned(),
+                1 => "1 subscriber".to_owned(),
+                n => format!("{n} subscribers"),
+            },
+        });
+        written.push(PreviewedDigest {
+            slug: page.slug.clone(),
+            html,
+            text,
+            items: page.items,
+            subscribers: page.subscribers,
+        });
+    }
+    let index_html =
+        render::render_index(&config.digest.title, date, &config.digest.language, &entries)
+            .context("cannot render the preview index")?;
+    let index = dir.join("index.html");
+    archive::write_atomic(&index, index_html.as_bytes())?;
+    Ok((written, index))
+}
+
+/// What a digest covers, for the index page: `All topics` or the topic names.
+pub fn label(digest: &Digest) -> String {
+    if digest.topic_names.is_empty() {
+        "All topics".to_owned()
+    } else {
+        digest.topic_names.join(" + ")
+    }
 }
 
 /// The footer's sentence on why the reader got this digest.

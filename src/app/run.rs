@@ -1,0 +1,582 @@
+//! The sending commands: `run`, `retry`, `status`, `unsubscribe`/`resubscribe` and
+//! `check --smtp`.
+//!
+//! `run` builds the day's editions (or reuses the ones stored earlier the same day, so every
+//! subscriber of a digest gets the same content), writes the archive, plans one ledger row
+//! per subscriber and sends what is not sent yet. A second `run` the same day therefore sends
+//! only to whoever was not reached, and a run is refused while another holds the lock.
+//! `--dry-run` renders and writes everything but opens the ledger read-only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use lettre::message::Mailbox;
+
+use super::{ArchivePage, PreviewedDigest, Skipped, label, load_articles, plan_digests, reason};
+use crate::clock::Clock;
+use crate::config::{Config, DeliveryMode};
+use crate::deliver::message::{Composer, UNSUBSCRIBE_MARKER, message_id, token};
+use crate::deliver::smtp::SmtpSender;
+use crate::deliver::{self, DeliveryReport, Job, OutboxSender, Policy, Progress};
+use crate::ledger::{
+    EditionArticle, EditionStatus, Ledger, PlannedDelivery, RunLock, Status, StoredEdition,
+};
+use crate::model::Digest;
+use crate::render::{self, Audience, UNSUBSCRIBE_PLACEHOLDER};
+use crate::select;
+
+/// Gmail clips a message whose HTML passes about 102 KB; warn a little before.
+pub const GMAIL_CLIP_BYTES: usize = 100 * 1024;
+
+/// `run` options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Render and write everything, send nothing, change no state.
+    pub dry_run: bool,
+}
+
+/// One edition of the run.
+#[derive(Debug, Clone)]
+pub struct EditionReport {
+    /// The digest's slug.
+    pub digest: String,
+    /// Stories in it.
+    pub items: usize,
+    /// Bytes of HTML (before the per-subscriber link).
+    pub html_bytes: usize,
+    /// Subscribers planned for it.
+    pub subscribers: usize,
+    /// True when it was built by an earlier run today and reused as stored.
+    pub reused: bool,
+    /// Stories dropped to fit `clip_budget`.
+    pub clipped: usize,
+}
+
+/// A subscriber who gets no mail today, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedSubscriber {
+    /// The address.
+    pub email: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What sending did, for `run` and `retry`.
+#[derive(Debug, Clone, Default)]
+pub struct SendReport {
+    /// The edition date.
+    pub date: Option<NaiveDate>,
+    /// Messages this run tried to send.
+    pub planned: usize,
+    /// Rows already sent before this run (not sent again).
+    pub already_delivered: usize,
+    /// Rows that failed permanently before this run (not retried).
+    pub failed_before: usize,
+    /// Subscribers on the suppression list.
+    pub suppressed: usize,
+    /// The send loop's report.
+    pub delivery: DeliveryReport,
+    /// Where `.eml` files were written (outbox mode and dry runs).
+    pub outbox: Option<PathBuf>,
+}
+
+/// What `run` did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Articles read.
+    pub articles: usize,
+    /// Articles left out because an earlier edition sent them.
+    pub already_sent_articles: usize,
+    /// Articles in the window after deduplication.
+    pub selected: usize,
+    /// The day's editions.
+    pub editions: Vec<EditionReport>,
+    /// Subscribers with too few stories.
+    pub skipped_subscribers: Vec<SkippedSubscriber>,
+    /// The archive's index page.
+    pub index: PathBuf,
+    /// The archive's digest files.
+    pub archived: Vec<PreviewedDigest>,
+    /// Warnings (size, clipping).
+    pub warnings: Vec<String>,
+    /// Files that gave no article.
+    pub skipped_files: Vec<Skipped>,
+    /// Files decoded lossily.
+    pub lossy: Vec<PathBuf>,
+    /// Sending.
+    pub send: SendReport,
+}
+
+/// Builds today's editions, archives them and sends one message per subscriber that has not
+/// had it yet.
+///
+/// # Errors
+/// When another run holds the lock, the ledger cannot be opened or written, a digest cannot
+/// be rendered, the archive cannot be written, or the transport cannot be set up.
+pub async fn run(
+    config: &Config,
+    clock: &dyn Clock,
+    options: RunOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<RunReport> {
+    let _lock = if options.dry_run { None } else { Some(RunLock::acquire(&config.state_file)?) };
+    let mut ledger = if options.dry_run {
+        Ledger::open_read_only(&config.state_file)?
+    } else {
+        Some(Ledger::open(&config.state_file)?)
+    };
+    let now = clock.now();
+    let date = now.date_naive();
+    let sent_before = match &ledger {
+        Some(ledger) => ledger.sent_before(date)?,
+        None => BTreeSet::new(),
+    };
+    let suppressed = match &ledger {
+        Some(ledger) => ledger.suppressed()?,
+        None => BTreeSet::new(),
+    };
+
+    let loaded = load_articles(config);
+    let mut report = RunReport {
+        articles: loaded.articles.len(),
+        skipped_files: loaded.skipped,
+        lossy: loaded.lossy,
+        ..RunReport::default()
+    };
+    let (fresh, repeated): (Vec<_>, Vec<_>) = loaded
+        .articles
+        .into_iter()
+        .partition(|item| !sent_before.contains(item.article.id.as_str()));
+    report.already_sent_articles = repeated.len();
+    let selection = select::select(fresh, &config.select, now);
+    report.selected = selection.articles.len();
+
+    let mut pages = Vec::new();
+    let mut jobs_by_email: BTreeMap<String, Job> = BTreeMap::new();
+    let mut planned_rows: Vec<(String, String, String)> = Vec::new();
+    let mut editions: BTreeMap<String, Arc<StoredEdition>> = BTreeMap::new();
+    for (mut digest, subscribers) in plan_digests(config, &selection, now) {
+        let stored = ledger.as_ref().map(|l| l.edition(date, &digest.slug)).transpose()?.flatten();
+        let (stored, reused, clipped) = match stored {
+            Some(stored) => (stored, true, 0),
+            None if digest.item_count() == 0 => {
+                skip_all(&mut report, &subscribers, digest.item_count(), config);
+                continue;
+            }
+            None => {
+                let (edition, articles, clipped) = build_edition(&mut digest, config, date)?;
+                let keep = !options.dry_run && !subscribers.is_empty();
+                let stored = match ledger.as_mut() {
+                    Some(ledger) if keep => ledger.create_edition(&edition, &articles, now)?,
+                    _ => edition,
+                };
+                (stored, false, clipped)
+            }
+        };
+        let html_bytes = stored.html.len();
+        report.editions.push(EditionReport {
+            digest: stored.digest.clone(),
+            items: stored.items,
+            html_bytes,
+            subscribers: subscribers.len(),
+            reused,
+            clipped,
+        });
+        pages.push(ArchivePage {
+            slug: stored.digest.clone(),
+            label: label(&digest),
+            items: stored.items,
+            html: stored.html.replace(UNSUBSCRIBE_MARKER, UNSUBSCRIBE_PLACEHOLDER),
+            text: stored.text.replace(UNSUBSCRIBE_MARKER, UNSUBSCRIBE_PLACEHOLDER),
+            subscribers: subscribers.len(),
+        });
+        if stored.items < config.delivery.min_items.max(1) {
+            skip_all(&mut report, &subscribers, stored.items, config);
+            continue;
+        }
+        if html_bytes > GMAIL_CLIP_BYTES && !subscribers.is_empty() {
+            report.warnings.push(size_warning(&stored, &subscribers));
+        }
+        let stored = Arc::new(stored);
+        editions.insert(stored.digest.clone(), Arc::clone(&stored));
+        for subscriber in subscribers {
+            let email = subscriber.mailbox.email.to_string().to_lowercase();
+            if suppressed.contains(&email) {
+                report.send.suppressed += 1;
+                continue;
+            }
+            let id = message_id(date, &stored.digest, &email, &config.delivery.from);
+            planned_rows.push((email.clone(), subscriber.mailbox.to_string(), id.clone()));
+            jobs_by_email.insert(
+                email.clone(),
+                Job {
+                    date,
+                    email,
+                    to: subscriber.mailbox.clone(),
+                    edition: Arc::clone(&stored),
+                    message_id: id,
+                },
+            );
+        }
+    }
+    let (archived, index) = super::write_archive(config, date, &pages)?;
+    report.archived = archived;
+    report.index = index;
+
+    // Rows of today decide what is sent: a row keeps the edition it was planned with, so a
+    // subscriber whose topics changed since the morning still gets one mail, not two.
+    let jobs = match ledger.as_mut() {
+        Some(ledger) if !options.dry_run => {
+            let planned: Vec<PlannedDelivery<'_>> = planned_rows
+                .iter()
+                .filter_map(|(email, mailbox, id)| {
+                    let job = jobs_by_email.get(email)?;
+                    let edition_id = editions.get(&job.edition.digest)?.id;
+                    Some(PlannedDelivery { email, mailbox, edition_id, message_id: id })
+                })
+                .collect();
+            ledger.plan(date, &planned, now)?;
+            jobs_from_rows(ledger, date, Some(&jobs_by_email), &mut report.send)?
+        }
+        _ => {
+            let done: BTreeMap<String, Status> = match &ledger {
+                Some(ledger) => ledger
+                    .deliveries(Some(date))?
+                    .into_iter()
+                    .map(|row| (row.email, row.status))
+                    .collect(),
+                None => BTreeMap::new(),
+            };
+            jobs_by_email
+                .into_values()
+                .filter(|job| match done.get(&job.email) {
+                    Some(Status::Sent) => {
+                        report.send.already_delivered += 1;
+                        false
+                    }
+                    Some(Status::FailedPermanent) => {
+                        report.send.failed_before += 1;
+                        false
+                    }
+                    _ => true,
+                })
+                .collect()
+        }
+    };
+    let ledger = if options.dry_run { None } else { ledger.as_mut() };
+    send(config, clock, date, jobs, ledger, options.dry_run, progress, &mut report.send).await?;
+    Ok(report)
+}
+
+/// Sends what is `pending`, `sending` (left by a crash) or `failed-transient` on `date`
+/// (default: today), using the editions stored by `run`.
+///
+/// # Errors
+/// As [`run`].
+pub async fn retry(
+    config: &Config,
+    clock: &dyn Clock,
+    date: Option<NaiveDate>,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<SendReport> {
+    let _lock = RunLock::acquire(&config.state_file)?;
+    let mut ledger = Ledger::open(&config.state_file)?;
+    let date = date.unwrap_or_else(|| clock.now().date_naive());
+    let mut report = SendReport::default();
+    let suppressed = ledger.suppressed()?;
+    let mut jobs = jobs_from_rows(&ledger, date, None, &mut report)?;
+    jobs.retain(|job| {
+        let keep = !suppressed.contains(&job.email);
+        if !keep {
+            report.suppressed += 1;
+        }
+        keep
+    });
+    send(config, clock, date, jobs, Some(&mut ledger), false, progress, &mut report).await?;
+    Ok(report)
+}
+
+/// Per edition of `date` (every date when `None`): counts by status and the failures.
+///
+/// # Errors
+/// When the ledger cannot be read.
+pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Vec<EditionStatus>> {
+    match Ledger::open_read_only(&config.state_file)? {
+        Some(ledger) => Ok(ledger.status(date)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Puts `email` on the suppression list; with `token`, only when it is the address's valid
+/// unsubscribe token (for a web handler that passes on what the link carried). Returns false
+/// when the address was suppressed already.
+///
+/// # Errors
+/// When the address or the token is invalid, or the ledger cannot be written.
+pub fn unsubscribe(
+    config: &Config,
+    clock: &dyn Clock,
+    email: &str,
+    presented_token: Option<&str>,
+) -> anyhow::Result<bool> {
+    let address = parse_address(email)?;
+    if let Some(presented) = presented_token {
+        let secret = std::env::var(&config.delivery.unsubscribe_secret_env)
+            .ok()
+            .filter(|secret| !secret.is_empty())
+            .with_context(|| {
+                format!(
+                    "cannot check the token: the environment variable `{}` is not set",
+                    config.delivery.unsubscribe_secret_env
+                )
+            })?;
+        let expected = token(secret.as_bytes(), &address);
+        if !constant_time_eq(expected.as_bytes(), presented.trim().as_bytes()) {
+            anyhow::bail!("the token is not valid for `{address}`; nothing changed");
+        }
+    }
+    let mut ledger = Ledger::open(&config.state_file)?;
+    Ok(ledger.suppress(&address, "unsubscribe", clock.now())?)
+}
+
+/// Takes `email` off the suppression list; false when it was not on it.
+///
+/// # Errors
+/// When the address is invalid or the ledger cannot be written.
+pub fn resubscribe(config: &Config, email: &str) -> anyhow::Result<bool> {
+    let address = parse_address(email)?;
+    let mut ledger = Ledger::open(&config.state_file)?;
+    Ok(ledger.unsuppress(&address)?)
+}
+
+/// Connects to `[smtp]`, greets, upgrades and logs in, then quits; sends nothing.
+///
+/// # Errors
+/// When there is no `[smtp]`, the password is missing, or the relay refuses.
+pub async fn check_smtp(config: &Config) -> anyhow::Result<String> {
+    let smtp =
+        config.delivery.smtp.as_ref().context("there is no [smtp] table in the config to check")?;
+    let sender = SmtpSender::new(smtp)?;
+    Ok(sender.check().await?)
+}
+
+fn parse_address(email: &str) -> anyhow::Result<String> {
+    let address: lettre::Address =
+        email.trim().parse().with_context(|| format!("`{email}` is not a valid email address"))?;
+    Ok(address.to_string().to_lowercase())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Renders a digest for sending (the unsubscribe link as a marker), dropping the
+/// lowest-ranked stories while the HTML is over `clip_budget`.
+fn build_edition(
+    digest: &mut Digest,
+    config: &Config,
+    date: NaiveDate,
+) -> anyhow::Result<(StoredEdition, Vec<EditionArticle>, usize)> {
+    let mut clipped = 0;
+    loop {
+        let audience =
+            Audience { reason: reason(digest), unsubscribe_url: Some(UNSUBSCRIBE_MARKER) };
+        let rendered = render::render(digest, &config.digest.language, &audience)
+            .with_context(|| format!("cannot render the digest `{}`", digest.slug))?;
+        let over = config.delivery.clip_budget.is_some_and(|budget| rendered.html.len() > budget);
+        if over && digest.item_count() > 1 {
+            drop_lowest_ranked(digest);
+            clipped += 1;
+            continue;
+        }
+        let articles = digest
+            .sections
+            .iter()
+            .flat_map(|section| &section.items)
+            .map(|item| EditionArticle {
+                id: item.article.id.as_str().to_owned(),
+                title: item.article.title.clone(),
+                url: item.article.url.clone(),
+            })
+            .collect();
+        let edition = StoredEdition {
+            id: 0,
+            date,
+            digest: digest.slug.clone(),
+            subject: render::subject(&config.delivery.subject, digest),
+            html: rendered.html,
+            text: rendered.text,
+            items: digest.item_count(),
+        };
+        return Ok((edition, articles, clipped));
+    }
+}
+
+/// Removes the story with the lowest score (the later one on a tie), and its section when
+/// that empties it.
+fn drop_lowest_ranked(digest: &mut Digest) {
+    let mut lowest: Option<(usize, usize, f64)> = None;
+    for (section_idx, section) in digest.sections.iter().enumerate() {
+        for (item_idx, item) in section.items.iter().enumerate() {
+            let score = item.matched.score;
+            if lowest.is_none_or(|(_, _, low)| score <= low) {
+                lowest = Some((section_idx, item_idx, score));
+            }
+        }
+    }
+    if let Some((section_idx, item_idx, _)) = lowest {
+        digest.sections[section_idx].items.remove(item_idx);
+        digest.sections.retain(|section| !section.items.is_empty());
+    }
+}
+
+fn skip_all(
+    report: &mut RunReport,
+    subscribers: &[&crate::model::Subscriber],
+    items: usize,
+    config: &Config,
+) {
+    let min = config.delivery.min_items.max(1);
+    for subscriber in subscribers {
+        report.skipped_subscribers.push(SkippedSubscriber {
+            email: subscriber.mailbox.email.to_string(),
+            reason: format!(
+                "{items} {} selected for their topics, fewer than delivery.min_items = {min}",
+                if items == 1 { "story" } else { "stories" }
+            ),
+        });
+    }
+}
+
+fn size_warning(edition: &StoredEdition, subscribers: &[&crate::model::Subscriber]) -> String {
+    let names: Vec<String> =
+        subscribers.iter().take(3).map(|s| s.mailbox.email.to_string()).collect();
+    let more = subscribers.len().saturating_sub(names.len());
+    format!(
+        "digest `{}` has {} KB of HTML, over Gmail's ~102 KB limit: {}{} will see it clipped; set delivery.clip_budget to drop the lowest-ranked stories",
+        edition.digest,
+        edition.html.len() / 1024,
+        names.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    )
+}
+
+/// Today's rows still to send, as jobs; counts the rows that are done in `report`. With
+/// `only`, rows of other addresses are left alone and the jobs take the current mailbox.
+fn jobs_from_rows(
+    ledger: &Ledger,
+    date: NaiveDate,
+    only: Option<&BTreeMap<String, Job>>,
+    report: &mut SendReport,
+) -> anyhow::Result<Vec<Job>> {
+    let mut editions: BTreeMap<i64, Arc<StoredEdition>> = BTreeMap::new();
+    let mut jobs = Vec::new();
+    for row in ledger.deliveries(Some(date))? {
+        let current = match only {
+            Some(only) => match only.get(&row.email) {
+                Some(job) => Some(job),
+                None => continue,
+            },
+            None => None,
+        };
+        match row.status {
+            Status::Sent => {
+                report.already_delivered += 1;
+                continue;
+            }
+            Status::FailedPermanent => {
+                report.failed_before += 1;
+                continue;
+            }
+            Status::Pending | Status::Sending | Status::FailedTransient => {}
+        }
+        let edition = match editions.get(&row.edition_id) {
+            Some(edition) => Arc::clone(edition),
+            None => {
+                let edition = ledger.edition_by_id(row.edition_id)?.with_context(|| {
+                    format!("the ledger has no edition {} for `{}`", row.edition_id, row.email)
+                })?;
+                let edition = Arc::new(edition);
+                editions.insert(row.edition_id, Arc::clone(&edition));
+                edition
+            }
+        };
+        let to = match current {
+            Some(job) => job.to.clone(),
+            None => row
+                .mailbox
+                .parse::<Mailbox>()
+                .or_else(|_| row.email.parse::<Mailbox>())
+                .with_context(|| format!("the ledger's address `{}` is not valid", row.email))?,
+        };
+        jobs.push(Job { date, email: row.email, to, edition, message_id: row.message_id });
+    }
+    Ok(jobs)
+}
+
+#[allow(clippy::too_many_arguments, reason = "the shared tail of run and retry")]
+async fn send(
+    config: &Config,
+    clock: &dyn Clock,
+    date: NaiveDate,
+    jobs: Vec<Job>,
+    ledger: Option<&mut Ledger>,
+    dry_run: bool,
+    progress: &mut dyn Progress,
+    report: &mut SendReport,
+) -> anyhow::Result<()> {
+    report.date = Some(date);
+    report.planned = jobs.len();
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let secret = std::env::var(&config.delivery.unsubscribe_secret_env).ok();
+    let composer = Composer::new(&config.delivery, secret)?;
+    let delivery = &config.delivery;
+    let mut policy = Policy {
+        concurrency: 1,
+        max_attempts: delivery.max_attempts,
+        retry_delay: std::time::Duration::from_millis(100),
+        rate: None,
+        max_per_hour: None,
+        max_consecutive_failures: delivery.max_consecutive_failures,
+    };
+    let edition_dir = crate::archive::edition_dir(&config.digest.output_dir, date);
+    progress.start(jobs.len());
+    let smtp = match (&delivery.mode, &delivery.smtp) {
+        (DeliveryMode::Smtp, Some(smtp)) if !dry_run => Some(smtp),
+        _ => None,
+    };
+    report.delivery = match smtp {
+        Some(smtp) => {
+            policy.concurrency = smtp.concurrency;
+            policy.retry_delay = smtp.retry_delay;
+            policy.rate = smtp.rate;
+            policy.max_per_hour = smtp.max_per_hour;
+            let sender = Arc::new(SmtpSender::new(smtp)?);
+            deliver::send_all(jobs, &composer, sender, ledger, &policy, clock, progress).await?
+        }
+        None => {
+            let dir = edition_dir.join(if dry_run { "dry-run" } else { "outbox" });
+            report.outbox = Some(dir.clone());
+            let sender = Arc::new(OutboxSender::new(dir));
+            deliver::send_all(jobs, &composer, sender, ledger, &policy, clock, progress).await?
+        }
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_in_constant_time_and_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,383 @@
+//! One subscriber's message: the frozen edition's text and HTML with the subscriber's own
+//! unsubscribe link, and the headers a list mail needs.
+//!
+//! Headers: From, Reply-To, To (with the name), Subject (RFC 2047 by lettre when not ASCII),
+//! Date, a Message-ID derived from the edition and the address (a resend is recognisable),
+//! List-Id, List-Unsubscribe (`mailto:` and, when configured, an https URL with an HMAC
+//! token) and List-Unsubscribe-Post (RFC 8058). Control characters never reach a header:
+//! every value from config or articles is normalised first. Optional DKIM signature.
+//! No I/O apart from reading the DKIM key once.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use hmac::{Hmac, Mac};
+use lettre::Message;
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig as LettreDkim, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use sha2::{Digest as _, Sha256};
+
+use crate::config::{DeliveryConfig, DkimAlgorithm};
+use crate::ledger::StoredEdition;
+
+/// Stands for the subscriber's unsubscribe link in a stored edition's HTML and text.
+///
+/// Only letters and `-`, so HTML escaping and CSS inlining leave it as it is.
+pub const UNSUBSCRIBE_MARKER: &str = "newsdigest-unsubscribe-link-marker";
+
+/// Why a message could not be composed or the composer set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// lettre refused the message.
+    #[error("cannot build the message for {to}: {source}")]
+    Build {
+        /// The recipient.
+        to: String,
+        /// lettre's reason.
+        source: lettre::error::Error,
+    },
+    /// The DKIM key could not be read or parsed.
+    #[error("DKIM key `{path}`: {reason}")]
+    DkimKey {
+        /// The key file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An unsubscribe URL is configured but its secret is missing.
+    #[error(
+        "`delivery.unsubscribe_url` needs a secret for its tokens: set the environment variable `{0}` (any long random string, kept the same across runs)"
+    )]
+    MissingSecret(String),
+}
+
+/// Builds every subscriber's message from a stored edition.
+pub struct Composer {
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    list_id: String,
+    unsubscribe_url: Option<String>,
+    unsubscribe_email: String,
+    secret: Option<Vec<u8>>,
+    dkim: Option<LettreDkim>,
+}
+
+impl std::fmt::Debug for Composer {
+    // Hand-written so the secret and the key never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Composer")
+            .field("from", &self.from)
+            .field("list_id", &self.list_id)
+            .field("unsubscribe_url", &self.unsubscribe_url)
+            .field("dkim", &self.dkim.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A composed message and its sizes.
+#[derive(Debug)]
+pub struct Composed {
+    /// The message.
+    pub message: Message,
+    /// Bytes of the whole message as sent.
+    pub bytes: Vec<u8>,
+    /// Bytes of the HTML part before transfer encoding (what Gmail's clipping counts).
+    pub html_bytes: usize,
+}
+
+impl Composer {
+    /// Sets up a composer; `secret` is the unsubscribe secret read from the environment.
+    ///
+    /// # Errors
+    /// [`ComposeError`] when the DKIM key cannot be read, or an unsubscribe URL is configured
+    /// without a secret.
+    pub fn new(config: &DeliveryConfig, secret: Option<String>) -> Result<Composer, ComposeError> {
+        let secret = secret.filter(|secret| !secret.is_empty()).map(String::into_bytes);
+        if config.unsubscribe_url.is_some() && secret.is_none() {
+            return Err(ComposeError::MissingSecret(config.unsubscribe_secret_env.clone()));
+        }
+        let dkim = match &config.dkim {
+            None => None,
+            Some(dkim) => {
+                let path = dkim.key_file.display().to_string();
+                let pem = std::fs::read_to_string(&dkim.key_file).map_err(|err| {
+                    ComposeError::DkimKey { path: path.clone(), reason: err.to_string() }
+                })?;
+                let algorithm = match dkim.algorithm {
+                    DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
+                    DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
+                };
+                let key = DkimSigningKey::new(pem.trim(), algorithm).map_err(|err| {
+                    ComposeError::DkimKey { path, reason: format!("not a usable key ({err})") }
+                })?;
+                // RFC 8058 asks that List-Unsubscribe and List-Unsubscribe-Post be signed.
+                let headers = [
+                    "From",
+                    "To",
+                    "Subject",
+                    "Date",
+                    "Message-ID",
+                    "List-Id",
+                    "List-Unsubscribe",
+                    "List-Unsubscribe-Post",
+                ]
+                .into_iter()
+                .map(HeaderName::new_from_ascii_str)
+                .collect();
+                Some(LettreDkim::new(
+                    dkim.selector.clone(),
+                    dkim.domain.clone(),
+                    key,
+                    headers,
+                    DkimCanonicalization {
+                        header: DkimCanonicalizationType::Relaxed,
+                        body: DkimCanonicalizationType::Relaxed,
+                    },
+                ))
+            }
+        };
+        Ok(Composer {
+            from: config.from.clone(),
+            reply_to: config.reply_to.clone(),
+            list_id: config.list_id.clone(),
+            unsubscribe_url: config.unsubscribe_url.clone(),
+            unsubscribe_email: config.unsubscribe_email.to_string(),
+            secret,
+            dkim,
+        })
+    }
+
+    /// The subscriber's unsubscribe token (an HMAC-SHA256 of the lowercased address, 32 hex
+    /// digits), when a secret is set.
+    pub fn token(&self, email: &str) -> Option<String> {
+        self.secret.as_deref().map(|secret| token(secret, email))
+    }
+
+    /// The https unsubscribe link, when configured.
+    pub fn unsubscribe_https(&self, email: &str) -> Option<String> {
+        let base = self.unsubscribe_url.as_deref()?;
+        let token = self.token(email)?;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        Some(format!("{base}{separator}email={}&token={token}", percent_encode(email)))
+    }
+
+    /// The `mailto:` unsubscribe link.
+    pub fn unsubscribe_mailto(&self, email: &str) -> String {
+        let mut subject = format!("unsubscribe {email}");
+        if let Some(token) = self.token(email) {
+            subject.push(' ');
+            subject.push_str(&token);
+        }
+        format!("mailto:{}?subject={}", self.unsubscribe_email, percent_encode(&subject))
+    }
+
+    /// Builds the message of `edition` for `to`.
+    ///
+    /// # Errors
+    /// [`ComposeError::Build`] when lettre refuses it.
+    pub fn compose(
+        &self,
+        edition: &StoredEdition,
+        to: &Mailbox,
+        message_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Composed, ComposeError> {
+        let email = to.email.to_string().to_lowercase();
+        let https = self.unsubscribe_https(&email);
+        let mailto = self.unsubscribe_mailto(&email);
+        let footer_link = https.as_deref().unwrap_or(&mailto);
+        let html = edition.html.replace(UNSUBSCRIBE_MARKER, &escape_html(footer_link));
+        let text = edition.text.replace(UNSUBSCRIBE_MARKER, footer_link);
+        let html_bytes = html.len();
+        let to = Mailbox::new(to.name.as_deref().map(header_safe), to.email.clone());
+
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to.clone())
+            .subject(header_safe(&edition.subject))
+            .date(now.into())
+            .message_id(Some(message_id.to_owned()))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Id"),
+                format!("{} <{}>", list_name(&self.from), self.list_id),
+            ));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let list_unsubscribe = match &https {
+            Some(url) => format!("<{url}>, <{mailto}>"),
+            None => format!("<{mailto}>"),
+        };
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            list_unsubscribe,
+        ));
+        if https.is_some() {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+        }
+        let mut message = builder
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|source| ComposeError::Build { to: to.to_string(), source })?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        let bytes = message.formatted();
+        Ok(Composed { message, bytes, html_bytes })
+    }
+}
+
+/// The Message-ID of `digest` on `date` for `email`: the same on every resend, so a
+/// duplicate is recognisable.
+pub fn message_id(date: NaiveDate, digest: &str, email: &str, from: &Mailbox) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(date.format("%Y-%m-%d").to_string().as_bytes());
+    hasher.update(b"\0");
+    hasher.update(digest.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(email.to_lowercase().as_bytes());
+    let hash = hasher.finalize();
+    let hex: String = hash.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+    format!("<{}.{hex}@{}>", date.format("%Y%m%d"), from.email.domain())
+}
+
+/// The unsubscribe token of `email` under `secret`: HMAC-SHA256 of the lowercased address,
+/// its first 16 bytes in hex.
+pub fn token(secret: &[u8], email: &str) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; an empty tag would only make
+    // every token invalid, never valid.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return String::new();
+    };
+    mac.update(email.trim().to_lowercase().as_bytes());
+    mac.finalize().into_bytes().iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A header value with control characters (CR, LF, tabs, …) turned into single spaces.
+pub fn header_safe(value: &str) -> String {
+    crate::text::normalize(value)
+}
+
+/// The list's display name for List-Id: the From name without characters that would end
+/// the phrase.
+fn list_name(from: &Mailbox) -> String {
+    let name = from.name.as_deref().unwrap_or("newsdigest");
+    header_safe(&name.replace(['<', '>', '"', '\\'], ""))
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn edition() -> StoredEdition {
+        StoredEdition {
+            id: 1,
+            date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            digest: "all".to_owned(),
+            subject: "Digest — 26 Nov 2026: Café\r\nBcc: evil@example.com".to_owned(),
+            html: format!("<p>news</p><a href=\"{UNSUBSCRIBE_MARKER}\">Unsubscribe</a>"),
+            text: format!("news\nUnsubscribe: {UNSUBSCRIBE_MARKER}\n"),
+            items: 1,
+        }
+    }
+
+    fn config(extra: &str) -> DeliveryConfig {
+        let text = format!(
+            "[delivery]\nfrom = \"The Digest <digest@example.org>\"\nlist_id = \"digest.example.org\"\n{extra}"
+        );
+        Config::parse(&text, std::path::Path::new(".")).unwrap().delivery
+    }
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-26T07:00:00+01:00").unwrap()
+    }
+
+    #[test]
+    fn message_ids_are_stable_per_edition_and_address() {
+        let from: Mailbox = "d@example.org".parse().unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let one = message_id(date, "all", "Ana@Example.org", &from);
+        assert_eq!(one, message_id(date, "all", "ana@example.org", &from));
+        assert_ne!(one, message_id(date, "all", "ben@example.org", &from));
+        assert_ne!(one, message_id(date.succ_opt().unwrap(), "all", "ana@example.org", &from));
+        assert!(one.starts_with("<20261126.") && one.ends_with("@example.org>"), "{one}");
+    }
+
+    #[test]
+    fn tokens_are_hmacs_of_the_lowercased_address() {
+        // RFC 4231 test case 2 key and data give 5bdcc146bf60754e6a042426089575c7…
+        assert_eq!(
+            token(b"Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c7"
+        );
+        assert_eq!(token(b"k", "Ana@Example.org"), token(b"k", "ana@example.org"));
+        assert_ne!(token(b"k", "ana@example.org"), token(b"other", "ana@example.org"));
+    }
+
+    #[test]
+    fn headers_and_links_are_per_subscriber_and_injection_free() {
+        let composer = Composer::new(
+            &config("unsubscribe_url = \"https://example.org/u\"\n"),
+            Some("s3cret".to_owned()),
+        )
+        .unwrap();
+        let to = Mailbox::new(
+            Some("Ana\r\nBcc: evil@example.com".to_owned()),
+            "ana@example.org".parse().unwrap(),
+        );
+        let composed = composer.compose(&edition(), &to, "<id@example.org>", now()).unwrap();
+        let raw = String::from_utf8(composed.bytes).unwrap();
+        let headers = raw.split("\r\n\r\n").next().unwrap();
+        assert!(!headers.lines().any(|line| line.starts_with("Bcc:")), "{headers}");
+        let token = token(b"s3cret", "ana@example.org");
+        let url = format!("https://example.org/u?email=ana%40example.org&token={token}");
+        assert!(headers.contains(&format!("List-Unsubscribe: <{url}>,")), "{headers}");
+        assert!(headers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(headers.contains("List-Id: The Digest <digest.example.org>"), "{headers}");
+        assert!(headers.contains("Message-ID: <id@example.org>"));
+        assert!(headers.contains("Date: Thu, 26 Nov 2026 06:00:00 +0000"), "{headers}");
+        assert!(composed.html_bytes > 0);
+        assert!(!raw.contains(UNSUBSCRIBE_MARKER));
+    }
+
+    #[test]
+    fn without_a_url_the_footer_links_the_mailto() {
+        let composer = Composer::new(&config(""), None).unwrap();
+        assert_eq!(
+            composer.unsubscribe_mailto("ana@example.org"),
+            "mailto:digest@example.org?subject=unsubscribe%20ana%40example.org"
+        );
+        let to: Mailbox = "ana@example.org".parse().unwrap();
+        let composed = composer.compose(&edition(), &to, "<id@example.org>", now()).unwrap();
+        let raw = String::from_utf8(composed.bytes).unwrap();
+        assert!(!raw.contains("List-Unsubscribe-Post"), "no one-click without https");
+    }
+
+    #[test]
+    fn a_url_without_its_secret_is_refused() {
+        let err = Composer::new(&config("unsubscribe_url = \"https://example.org/u\"\n"), None)
+            .unwrap_err();
+        assert!(err.to_string().contains("NEWSDIGEST_UNSUBSCRIBE_SECRET"), "{err}");
+    }
+}

@@ -1,0 +1,396 @@
+//! Deliver: one message per subscriber, through a [`Sender`] (SMTP or the outbox), each
+//! status change committed to the ledger before the next step.
+//!
+//! [`send_all`] streams the jobs: it composes a message only when a slot is free, so at most
+//! `concurrency` messages exist at a time whatever the list's size. The ledger stays on the
+//! calling task (SQLite connections are not shared); send tasks report back their outcome.
+//! Transient failures are retried inside the task with exponential backoff and jitter;
+//! permanent ones are recorded at once. The run stops cleanly after `max_consecutive_failures`
+//! failed messages in a row, or when `max_per_hour` is reached; the rest stays `pending`.
+
+pub mod message;
+pub mod smtp;
+
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeDelta};
+use lettre::address::Envelope;
+use lettre::message::Mailbox;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::ledger::{Ledger, LedgerError, Status, StoredEdition};
+use message::{Composed, Composer};
+
+/// Where messages go.
+pub trait Sender: Send + Sync + 'static {
+    /// Hands one message to the transport; returns the server's reply (or what was written).
+    fn send(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> impl Future<Output = Result<String, Failure>> + Send;
+
+    /// Closes pooled connections at the end of a run.
+    fn finish(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// Told about each outcome as it is recorded (a progress bar, log lines).
+pub trait Progress {
+    /// `total` messages are about to be sent.
+    fn start(&mut self, total: usize);
+    /// One message is done.
+    fn outcome(&mut self, outcome: &Outcome);
+}
+
+/// No progress display.
+impl Progress for () {
+    fn start(&mut self, _total: usize) {}
+    fn outcome(&mut self, _outcome: &Outcome) {}
+}
+
+/// A failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Whether trying again can help.
+    pub kind: FailureKind,
+    /// The server's reply or the error.
+    pub reply: String,
+}
+
+/// Whether a failure is worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// 4xx, timeouts, refused or reset connections: retried.
+    Transient,
+    /// 5xx for this recipient, or a message the client cannot send: not retried.
+    Permanent,
+}
+
+/// How [`send_all`] paces itself.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Messages in flight at once.
+    pub concurrency: usize,
+    /// Attempts per message.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt, with ±50 % jitter.
+    pub retry_delay: Duration,
+    /// Most messages a second.
+    pub rate: Option<f64>,
+    /// Most messages in any hour, counting earlier runs.
+    pub max_per_hour: Option<usize>,
+    /// Failed messages in a row that stop the run.
+    pub max_consecutive_failures: usize,
+}
+
+/// One message to send.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The edition's date (the ledger key with `email`).
+    pub date: NaiveDate,
+    /// The address, lowercased.
+    pub email: String,
+    /// The recipient, with name.
+    pub to: Mailbox,
+    /// The edition to send.
+    pub edition: Arc<StoredEdition>,
+    /// The message's deterministic Message-ID.
+    pub message_id: String,
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The address.
+    pub email: String,
+    /// The digest it got.
+    pub digest: String,
+    /// Sent or failed.
+    pub status: Status,
+    /// Attempts made in this run.
+    pub attempts: u32,
+    /// The server's last reply, or the error.
+    pub reply: String,
+    /// Size of the whole message.
+    pub bytes: usize,
+    /// Size of its HTML part.
+    pub html_bytes: usize,
+}
+
+/// Why a run stopped before the end of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// This many messages failed in a row.
+    RelayRejecting(usize),
+    /// `max_per_hour` was reached.
+    HourlyLimit(usize),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::RelayRejecting(n) => write!(
+                f,
+                "stopped after {n} failed messages in a row: the relay is rejecting everything; check the replies above, then run `newsdigest retry`"
+            ),
+            Stop::HourlyLimit(limit) => write!(
+                f,
+                "stopped at smtp.max_per_hour = {limit}; the rest stays pending: run `newsdigest retry` in an hour"
+            ),
+        }
+    }
+}
+
+/// The outcome of [`send_all`].
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryReport {
+    /// One entry per message tried, in completion order.
+    pub outcomes: Vec<Outcome>,
+    /// Jobs not tried because the run stopped.
+    pub not_attempted: usize,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<Stop>,
+    /// Send tasks that ended without an outcome (their rows stay `sending`).
+    pub lost: usize,
+}
+
+impl DeliveryReport {
+    /// Messages with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.outcomes.iter().filter(|outcome| outcome.status == status).count()
+    }
+}
+
+/// Sends every job through `sender`, recording each step in `ledger` (`None` for a dry run,
+/// which records nothing).
+///
+/// # Errors
+/// [`LedgerError`] when a status change cannot be committed: the run stops at once, since
+/// sending on without a record could send twice.
+pub async fn send_all<S: Sender>(
+    jobs: impl IntoIterator<Item = Job>,
+    composer: &Composer,
+    sender: Arc<S>,
+    mut ledger: Option<&mut Ledger>,
+    policy: &Policy,
+    clock: &dyn Clock,
+    progress: &mut dyn Progress,
+) -> Result<DeliveryReport, LedgerError> {
+    let mut report = DeliveryReport::default();
+    let mut tasks: JoinSet<(Job, Outcome)> = JoinSet::new();
+    let mut consecutive_failures = 0usize;
+    let mut next_slot = Instant::now();
+    let sent_last_hour = match (policy.max_per_hour, ledger.as_deref()) {
+        (Some(_), Some(ledger)) => ledger.sent_since(clock.now() - TimeDelta::hours(1))?,
+        _ => 0,
+    };
+    let mut launched = 0usize;
+    let mut jobs = jobs.into_iter();
+    let concurrency = policy.concurrency.max(1);
+
+    let mut finish = |done: Result<(Job, Outcome), tokio::task::JoinError>,
+                      ledger: &mut Option<&mut Ledger>,
+                      report: &mut DeliveryReport|
+     -> Result<(), LedgerError> {
+        let Ok((job, outcome)) = done else {
+            tracing::error!("a send task ended without an outcome; its row stays `sending`");
+            report.lost += 1;
+            return Ok(());
+        };
+        if let Some(ledger) = ledger.as_deref_mut() {
+            ledger.record(
+                job.date,
+                &job.email,
+                outcome.status,
+                outcome.attempts,
+                &outcome.reply,
+                Some(outcome.bytes),
+                clock.now(),
+            )?;
+        }
+        if outcome.status == Status::Sent {
+            consecutive_failures = 0;
+        } else {
+            consecutive_failures += 1;
+            if consecutive_failures >= policy.max_consecutive_failures && report.stopped.is_none() {
+                report.stopped = Some(Stop::RelayRejecting(consecutive_failures));
+            }
+        }
+        progress.outcome(&outcome);
+        report.outcomes.push(outcome);
+        Ok(())
+    };
+
+    loop {
+        while let Some(done) = tasks.try_join_next() {
+            finish(done, &mut ledger, &mut report)?;
+        }
+        // The bound on messages in flight: a JoinSet of at most `concurrency` tasks plays the
+        // part of a semaphore, and keeps every outcome on this task, beside the ledger.
+        while tasks.len() >= concurrency {
+            if let Some(done) = tasks.join_next().await {
+                finish(done, &mut ledger, &mut report)?;
+            }
+        }
+        if report.stopped.is_some() {
+            break;
+        }
+        let Some(job) = jobs.next() else { break };
+        if let Some(limit) = policy.max_per_hour
+            && sent_last_hour + launched >= limit
+        {
+            report.stopped = Some(Stop::HourlyLimit(limit));
+            report.not_attempted += 1;
+            break;
+        }
+        if let Some(rate) = policy.rate {
+            tokio::time::sleep_until(next_slot).await;
+            next_slot = next_slot.max(Instant::now()) + Duration::from_secs_f64(1.0 / rate);
+        }
+        let now = clock.now();
+        let composed = match composer.compose(&job.edition, &job.to, &job.message_id, now) {
+            Ok(composed) => composed,
+            Err(err) => {
+                let outcome = Outcome {
+                    email: job.email.clone(),
+                    digest: job.edition.digest.clone(),
+                    status: Status::FailedPermanent,
+                    attempts: 0,
+                    reply: err.to_string(),
+                    bytes: 0,
+                    html_bytes: 0,
+                };
+                finish(Ok((job, outcome)), &mut ledger, &mut report)?;
+                continue;
+            }
+        };
+        if let Some(ledger) = ledger.as_deref_mut() {
+            ledger.mark_sending(job.date, &job.email, now)?;
+        }
+        launched += 1;
+        let sender = Arc::clone(&sender);
+        let policy = policy.clone();
+        tasks.spawn(async move {
+            let outcome = attempt(sender.as_ref(), &job, composed, &policy).await;
+            (job, outcome)
+        });
+    }
+    report.not_attempted += jobs.count();
+    while let Some(done) = tasks.join_next().await {
+        finish(done, &mut ledger, &mut report)?;
+    }
+    sender.finish().await;
+    Ok(report)
+}
+
+/// Tries one message up to `max_attempts` times.
+async fn attempt<S: Sender>(sender: &S, job: &Job, composed: Composed, policy: &Policy) -> Outcome {
+    let envelope = composed.message.envelope().clone();
+    let mut outcome = Outcome {
+        email: job.email.clone(),
+        digest: job.edition.digest.clone(),
+        status: Status::FailedTransient,
+        attempts: 0,
+        reply: String::new(),
+        bytes: composed.bytes.len(),
+        html_bytes: composed.html_bytes,
+    };
+    loop {
+        outcome.attempts += 1;
+        match sender.send(&envelope, &composed.bytes).await {
+            Ok(reply) => {
+                outcome.status = Status::Sent;
+                outcome.reply = reply;
+                return outcome;
+            }
+            Err(failure) => {
+                outcome.reply = failure.reply;
+                if failure.kind == FailureKind::Permanent {
+                    outcome.status = Status::FailedPermanent;
+                    return outcome;
+                }
+                if outcome.attempts >= policy.max_attempts {
+                    return outcome;
+                }
+                tracing::info!(
+                    "{}: attempt {} failed ({}); retrying",
+                    job.email,
+                    outcome.attempts,
+                    outcome.reply
+                );
+                tokio::time::sleep(backoff(policy.retry_delay, outcome.attempts, &job.email)).await;
+            }
+        }
+    }
+}
+
+/// `base · 2^(attempt−1)`, times a jitter factor in [0.5, 1.5), capped at ten minutes.
+fn backoff(base: Duration, attempt: u32, email: &str) -> Duration {
+    let exponential = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let random = std::collections::hash_map::RandomState::new().hash_one((email, attempt));
+    let jitter = 0.5 + (random % 1000) as f64 / 1000.0;
+    exponential.mul_f64(jitter).min(Duration::from_secs(600))
+}
+
+/// Writes each message as `<address>.eml` into a folder: the outbox, or a dry run's folder.
+#[derive(Debug, Clone)]
+pub struct OutboxSender {
+    dir: PathBuf,
+}
+
+impl OutboxSender {
+    /// An outbox in `dir` (created on the first message).
+    pub fn new(dir: PathBuf) -> Self {
+        OutboxSender { dir }
+    }
+
+    /// The file a message to `email` is written to.
+    pub fn file_for(&self, email: &str) -> PathBuf {
+        let safe: String = email
+            .chars()
+            .map(|c| if c.is_alphanumeric() || "@.-_+".contains(c) { c } else { '_' })
+            .collect();
+        self.dir.join(format!("{safe}.eml"))
+    }
+}
+
+impl Sender for OutboxSender {
+    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<String, Failure> {
+        let to = envelope.to().first().map(ToString::to_string).unwrap_or_default();
+        let path = self.file_for(&to.to_lowercase());
+        crate::archive::write_atomic(&path, message)
+            .map_err(|err| Failure { kind: FailureKind::Transient, reply: format!("{err:#}") })?;
+        Ok(format!("written to {}", path.display()))
+    }
+
+    async fn finish(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_a_cap() {
+        let base = Duration::from_millis(100);
+        for attempt in 1..=4 {
+            let delay = backoff(base, attempt, "ana@example.org");
+            let nominal = base * (1 << (attempt - 1));
+            assert!(delay >= nominal / 2 && delay < nominal * 3 / 2, "{attempt}: {delay:?}");
+        }
+        assert_eq!(backoff(Duration::from_secs(60), 30, "a"), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn outbox_file_names_are_safe() {
+        let outbox = OutboxSender::new(PathBuf::from("out"));
+        assert_eq!(outbox.file_for("ana@example.org"), PathBuf::from("out/ana@example.org.eml"));
+        assert_eq!(outbox.file_for("../x/y@z"), PathBuf::from("out/.._x_y@z.eml"));
+    }
+}

@@ -1,0 +1,315 @@
+//! The binary's side of the sending commands: the tokio runtime, the progress bar or log
+//! lines, the one-line summary, the `--json` report and the exit code.
+
+use std::io::{IsTerminal, Write};
+
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::{Exit, human_window, print_skipped};
+use newsdigest::app::run::{self, RunOptions, RunReport, SendReport};
+use newsdigest::clock::Clock;
+use newsdigest::config::{Config, DeliveryMode};
+use newsdigest::deliver::{Outcome, Progress};
+use newsdigest::ledger::Status;
+
+/// The one runtime, for the commands that talk to the network.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// A progress bar when stderr is a terminal; log lines (tracing, `RUST_LOG`) otherwise.
+struct Display {
+    bar: Option<ProgressBar>,
+}
+
+impl Display {
+    fn new() -> Self {
+        Display { bar: None }
+    }
+}
+
+impl Progress for Display {
+    fn start(&mut self, total: usize) {
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} {bar:30} {pos}/{len} sent · {per_sec} · {eta} left {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            self.bar = Some(bar);
+        }
+        tracing::info!("sending {total} messages");
+    }
+
+    fn outcome(&mut self, outcome: &Outcome) {
+        let line = format!(
+            "{}: {} after {} attempt(s): {}",
+            outcome.email,
+            outcome.status.as_str(),
+            outcome.attempts,
+            outcome.reply
+        );
+        match (&self.bar, outcome.status) {
+            (Some(bar), Status::Sent) => bar.inc(1),
+            (Some(bar), _) => {
+                bar.inc(1);
+                bar.println(format!("warning: {line}"));
+            }
+            (None, Status::Sent) => tracing::info!("{line}"),
+            (None, _) => tracing::warn!("{line}"),
+        }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `run`.
+pub fn run(
+    config: &Config,
+    clock: &dyn Clock,
+    options: RunOptions,
+    as_json: bool,
+) -> anyhow::Result<Exit> {
+    let mut display = Display::new();
+    let report = runtime()?.block_on(run::run(config, clock, options, &mut display))?;
+    drop(display);
+    print_skipped(&report.skipped_files, &report.lossy);
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for skipped in &report.skipped_subscribers {
+        eprintln!("note: no digest for {} today: {}", skipped.email, skipped.reason);
+    }
+    print_failures(&report.send);
+    if let Some(stop) = &report.send.delivery.stopped {
+        eprintln!("error: {stop}");
+    }
+    let exit = run_exit(&report);
+    if as_json {
+        let value = run_json(config, &report, options, exit);
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    }
+    eprintln!(
+        "{} articles → {} selected in the last {} → {} → {}",
+        report.articles,
+        report.selected,
+        human_window(config.select.window),
+        send_summary(config, &report.send, options.dry_run, report.skipped_subscribers.len()),
+        report.index.display()
+    );
+    Ok(exit)
+}
+
+/// `retry`.
+pub fn retry(
+    config: &Config,
+    clock: &dyn Clock,
+    date: Option<NaiveDate>,
+    as_json: bool,
+) -> anyhow::Result<Exit> {
+    let mut display = Display::new();
+    let report = runtime()?.block_on(run::retry(config, clock, date, &mut display))?;
+    drop(display);
+    print_failures(&report);
+    if let Some(stop) = &report.delivery.stopped {
+        eprintln!("error: {stop}");
+    }
+    let exit = send_exit(&report, 0);
+    if as_json {
+        let value = json!({
+            "date": report.date.map(|d| d.to_string()),
+            "exit_code": exit as u8,
+            "delivery": send_json(&report),
+        });
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    }
+    let day = report.date.map(|d| d.to_string()).unwrap_or_default();
+    eprintln!("retry {day}: {}", send_summary(config, &report, false, 0));
+    Ok(exit)
+}
+
+/// `status`.
+pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> {
+    let editions = run::status(config, date)?;
+    let mut out = std::io::stdout().lock();
+    if editions.is_empty() {
+        writeln!(
+            out,
+            "no editions{} in `{}`",
+            date.map(|d| format!(" on {d}")).unwrap_or_default(),
+            config.state_file.display()
+        )?;
+        return Ok(Exit::Ok);
+    }
+    let mut any_failed = false;
+    for edition in &editions {
+        let counts: Vec<String> = edition
+            .counts
+            .iter()
+            .map(|(status, count)| format!("{count} {}", status.as_str()))
+            .collect();
+        let counts = if counts.is_empty() { "no deliveries".to_owned() } else { counts.join(", ") };
+        writeln!(out, "{} {} ({} stories): {counts}", edition.date, edition.digest, edition.items)?;
+        for failure in &edition.failures {
+            any_failed = true;
+            writeln!(
+                out,
+                "  {} {} after {} attempt(s): {}",
+                failure.email,
+                failure.status.as_str(),
+                failure.attempts,
+                failure.last_reply.as_deref().unwrap_or("(no reply)")
+            )?;
+        }
+    }
+    Ok(if any_failed { Exit::Partial } else { Exit::Ok })
+}
+
+fn print_failures(report: &SendReport) {
+    for outcome in &report.delivery.outcomes {
+        if outcome.status != Status::Sent {
+            eprintln!(
+                "failed: {} ({}) after {} attempt(s): {}",
+                outcome.email,
+                outcome.status.as_str(),
+                outcome.attempts,
+                outcome.reply
+            );
+        }
+    }
+}
+
+fn send_summary(config: &Config, report: &SendReport, dry_run: bool, skipped: usize) -> String {
+    let delivery = &report.delivery;
+    let done = delivery.count(Status::Sent);
+    let verb = if dry_run {
+        "dry run: wrote"
+    } else if config.delivery.mode == DeliveryMode::Outbox {
+        "wrote to the outbox"
+    } else {
+        "sent"
+    };
+    let mut line = format!("{verb} {done}/{}", report.planned);
+    let failed = report.planned.saturating_sub(done + delivery.not_attempted);
+    let mut extras = Vec::new();
+    if failed > 0 {
+        extras.push(format!("{failed} failed"));
+    }
+    if delivery.not_attempted > 0 {
+        extras.push(format!("{} left pending", delivery.not_attempted));
+    }
+    if skipped > 0 {
+        extras.push(format!("{skipped} skipped"));
+    }
+    if report.suppressed > 0 {
+        extras.push(format!("{} unsubscribed", report.suppressed));
+    }
+    if report.already_delivered > 0 {
+        extras.push(format!("{} delivered earlier", report.already_delivered));
+    }
+    if !extras.is_empty() {
+        line.push_str(&format!(" ({})", extras.join(", ")));
+    }
+    if let Some(outbox) = &report.outbox {
+        line.push_str(&format!(" in {}", outbox.display()));
+    }
+    line
+}
+
+/// 2 when there was something to send and nothing went; 1 when some failed, were skipped or
+/// were left pending; 0 otherwise.
+fn send_exit(report: &SendReport, skipped: usize) -> Exit {
+    let delivery = &report.delivery;
+    let sent = delivery.count(Status::Sent);
+    if report.planned > 0 && sent == 0 {
+        Exit::Fatal
+    } else if sent < report.planned || delivery.lost > 0 || skipped > 0 {
+        Exit::Partial
+    } else {
+        Exit::Ok
+    }
+}
+
+fn run_exit(report: &RunReport) -> Exit {
+    match send_exit(&report.send, report.skipped_subscribers.len()) {
+        Exit::Ok if !report.skipped_files.is_empty() => Exit::Partial,
+        exit => exit,
+    }
+}
+
+fn send_json(report: &SendReport) -> serde_json::Value {
+    let delivery = &report.delivery;
+    json!({
+        "planned": report.planned,
+        "sent": delivery.count(Status::Sent),
+        "failed_permanent": delivery.count(Status::FailedPermanent),
+        "failed_transient": delivery.count(Status::FailedTransient),
+        "not_attempted": delivery.not_attempted,
+        "delivered_earlier": report.already_delivered,
+        "failed_earlier": report.failed_before,
+        "unsubscribed": report.suppressed,
+        "stopped": delivery.stopped.map(|stop| stop.to_string()),
+        "outbox": report.outbox.as_ref().map(|p| p.display().to_string()),
+        "messages": delivery.outcomes.iter().map(|o| json!({
+            "email": o.email,
+            "digest": o.digest,
+            "status": o.status.as_str(),
+            "attempts": o.attempts,
+            "reply": o.reply,
+            "bytes": o.bytes,
+            "html_bytes": o.html_bytes,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn run_json(
+    config: &Config,
+    report: &RunReport,
+    options: RunOptions,
+    exit: Exit,
+) -> serde_json::Value {
+    json!({
+        "date": report.send.date.map(|d| d.to_string()),
+        "dry_run": options.dry_run,
+        "mode": match config.delivery.mode {
+            DeliveryMode::Outbox => "outbox",
+            DeliveryMode::Smtp => "smtp",
+        },
+        "exit_code": exit as u8,
+        "articles": report.articles,
+        "articles_sent_earlier": report.already_sent_articles,
+        "selected": report.selected,
+        "editions": report.editions.iter().map(|e| json!({
+            "digest": e.digest,
+            "items": e.items,
+            "html_bytes": e.html_bytes,
+            "subscribers": e.subscribers,
+            "reused": e.reused,
+            "clipped": e.clipped,
+        })).collect::<Vec<_>>(),
+        "skipped_subscribers": report.skipped_subscribers.iter().map(|s| json!({
+            "email": s.email,
+            "reason": s.reason,
+        })).collect::<Vec<_>>(),
+        "warnings": report.warnings,
+        "skipped_files": report.skipped_files.iter().map(|s| json!({
+            "path": s.path.display().to_string(),
+            "reason": s.reason,
+        })).collect::<Vec<_>>(),
+        "index": report.index.display().to_string(),
+        "delivery": send_json(&report.send),
+    })
+}
