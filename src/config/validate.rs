@@ -247,7 +247,7 @@ pub(crate) fn suggest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
         .map(|(_, candidate)| candidate)
 }
 
-/// Parses `24h`, `90m`, `2d`, `1d12h`, `1w`, `3600s` (units: s, m, h, d, w).
+/// Parses `24h`, `90m`, `2d`, `1d12h`, `1w`, `3600s`, `500ms` (units: ms, s, m, h, d, w).
 ///
 /// # Errors
 /// A message saying what is wrong.
@@ -258,7 +258,8 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
     }
     let mut total = TimeDelta::zero();
     let mut number = String::new();
-    for ch in compact.chars() {
+    let mut chars = compact.chars().peekable();
+    while let Some(ch) = chars.next() {
         if ch.is_ascii_digit() {
             number.push(ch);
             continue;
@@ -267,6 +268,10 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
             .parse()
             .map_err(|_| format!("`{text}` is not a duration: a unit must follow a number"))?;
         let part = match ch {
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                TimeDelta::try_milliseconds(value)
+            }
             's' => TimeDelta::try_seconds(value),
             'm' => TimeDelta::try_minutes(value),
             'h' => TimeDelta::try_hours(value),
@@ -310,6 +315,7 @@ mod tests {
         assert_eq!(parse_duration("24h"), Ok(TimeDelta::hours(24)));
         assert_eq!(parse_duration("1d12h"), Ok(TimeDelta::hours(36)));
         assert_eq!(parse_duration("90m"), Ok(TimeDelta::minutes(90)));
+        assert_eq!(parse_duration("1m500ms"), Ok(TimeDelta::milliseconds(60_500)));
         assert_eq!(
             parse_duration("24"),
             Err("`24` is not a duration: `24` has no unit".to_owned())

@@ -155,9 +155,13 @@ fn classify(err: &lettre::transport::smtp::Error) -> Failure {
     };
     let mut reply = err.to_string();
     let mut source = std::error::Error::source(err);
+    // lettre's message already carries its direct cause; add only what it leaves out.
     while let Some(cause) = source {
-        reply.push_str(": ");
-        reply.push_str(&cause.to_string());
+        let text = cause.to_string();
+        if !reply.contains(&text) {
+            reply.push_str(": ");
+            reply.push_str(&text);
+        }
         source = cause.source();
     }
     Failure { kind, reply }

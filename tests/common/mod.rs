@@ -16,3 +16,6 @@ pub fn extract_fixture(rel: &str) -> Article {
     let raw = newsdigest::ingest::files::read_article("fixtures", &path).unwrap();
     newsdigest::extract::clean(raw).unwrap_or_else(|err| panic!("{rel}: {err}"))
 }
+
+pub mod site;
+pub mod smtp;

@@ -1,0 +1,407 @@
+//! Delivery over real SMTP on 127.0.0.1: every subscriber gets exactly one message with their
+//! own topics, transient faults are retried, permanent refusals are recorded, state survives
+//! and a second run sends nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::site::{Reader, STORIES, Site, now, readers};
+use common::smtp::{Action, Received, SmtpServer, Step};
+use mail_parser::{MessageParser, MimeHeaders};
+use newsdigest::ledger::Status;
+
+fn parse(received: &Received) -> mail_parser::Message<'_> {
+    MessageParser::default().parse(&received.data).expect("a parseable message")
+}
+
+fn header(message: &mail_parser::Message<'_>, name: &str) -> String {
+    message
+        .header_raw(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .trim()
+        .replace("\r\n", "")
+}
+
+fn to_of(received: &Received) -> &str {
+    assert_eq!(received.rcpt_to.len(), 1, "one recipient per message");
+    &received.rcpt_to[0]
+}
+
+#[test]
+fn every_subscriber_gets_exactly_one_message_with_their_topics() {
+    let server = SmtpServer::start();
+    let mut list = readers(8);
+    list.push(Reader::new("chloe@example.org", "Chloé Müller", &["technology"]));
+    let site = Site::new(server.port, &list, "", "concurrency = 3");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 9);
+    assert_eq!(report.send.planned, 9);
+
+    let received = server.received();
+    assert_eq!(received.len(), 9);
+    let mut addresses: Vec<&str> = received.iter().map(to_of).collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    assert_eq!(addresses.len(), 9, "nobody gets two messages");
+
+    for message in &received {
+        let to = to_of(message);
+        let reader = list.iter().find(|r| r.email == to).unwrap();
+        assert_eq!(message.mail_from, "digest@example.org");
+        let parsed = parse(message);
+        let to_header = parsed.to().unwrap().first().unwrap();
+        assert_eq!(to_header.name(), Some(reader.name.as_str()));
+        assert_eq!(to_header.address(), Some(reader.email.as_str()));
+        assert_eq!(parsed.content_type().unwrap().subtype(), Some("alternative"));
+        let text = parsed.body_text(0).unwrap();
+        let html = parsed.body_html(0).unwrap();
+        assert!(html.contains("<html"), "{to}: an HTML part");
+        assert!(!text.contains('<'), "{to}: a plain-text part");
+        for story in &STORIES {
+            let wanted = reader.topics.is_empty() || reader.topics.contains(&story.topic);
+            let link = format!("https://news.example.com/{}", story.stem);
+            assert_eq!(html.contains(&link), wanted, "{to}: {} in the HTML", story.stem);
+            assert_eq!(text.contains(&link), wanted, "{to}: {} in the text", story.stem);
+        }
+        assert_eq!(header(&parsed, "List-Id"), "The Morning Digest <morning.example.org>");
+        assert_eq!(
+            header(&parsed, "List-Unsubscribe"),
+            format!("<mailto:editor@example.org?subject=unsubscribe%20{}>", to.replace('@', "%40"))
+        );
+        assert_eq!(
+            parsed.reply_to().unwrap().first().unwrap().address(),
+            Some("editor@example.org")
+        );
+        let id = parsed.message_id().unwrap();
+        assert!(id.starts_with("20261126.") && id.ends_with("@example.org"), "{id}");
+        assert!(parsed.date().is_some());
+        assert!(html.contains(&format!(
+            "mailto:editor@example.org?subject=unsubscribe%20{}",
+            to.replace('@', "%40")
+        )));
+    }
+
+    let rows = site.deliveries();
+    assert_eq!(rows.len(), 9);
+    assert!(rows.iter().all(|row| row.status == Status::Sent && row.attempts == 1));
+
+    // The same day again: nothing is sent, everything is accounted for.
+    let again = site.run().unwrap();
+    assert_eq!(again.send.planned, 0);
+    assert_eq!(again.send.already_delivered, 9);
+    assert!(again.editions.iter().all(|edition| edition.reused));
+    assert_eq!(server.count(), 9);
+}
+
+#[test]
+fn a_non_ascii_subject_round_trips_and_injection_is_neutralised() {
+    let server = SmtpServer::start();
+    let list = [
+        Reader::new("tech@example.org", "Tech Reader", &["technology"]),
+        Reader::new("econ@example.org", "Econ Reader", &["economy"]),
+    ];
+    let site = Site::new(server.port, &list, "", "");
+    site.run().unwrap();
+    let received = server.received();
+    let tech = received.iter().find(|m| to_of(m) == "tech@example.org").unwrap();
+    assert_eq!(
+        parse(tech).subject(),
+        Some("The Morning Digest — 26 Nov 2026: Zürich café chain bets on chip design")
+    );
+    let econ = received.iter().find(|m| to_of(m) == "econ@example.org").unwrap();
+    let parsed = parse(econ);
+    assert_eq!(
+        parsed.subject(),
+        Some("The Morning Digest — 26 Nov 2026: Central bank holds rates Bcc: evil@example.com")
+    );
+    let raw = String::from_utf8_lossy(&econ.data);
+    let head = raw.split("\r\n\r\n").next().unwrap();
+    assert!(!head.lines().any(|line| line.to_ascii_lowercase().starts_with("bcc:")), "{head}");
+    assert_eq!(econ.rcpt_to, ["econ@example.org"], "the title adds no recipient");
+}
+
+#[test]
+fn transient_replies_are_retried_on_a_fresh_connection() {
+    let script = Arc::new(|txn: usize, step: &Step| match (txn, step) {
+        (1, Step::Mail) => Action::Reply("421 4.7.0 too busy, try later".to_owned()),
+        (2, Step::DataEnd(_)) => Action::Reply("451 4.3.0 local error in processing".to_owned()),
+        (3, Step::Rcpt(_)) => Action::Reply("450 4.2.1 mailbox busy".to_owned()),
+        _ => Action::Accept,
+    });
+    let server = SmtpServer::with_script(script);
+    let site = Site::new(server.port, &readers(4), "", "concurrency = 1");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 4);
+    let received = server.received();
+    assert_eq!(received.len(), 4, "each delivered once");
+    assert_eq!(server.transactions(), 7, "three refused transactions, four accepted");
+    let rows = site.deliveries();
+    let attempts: u32 = rows.iter().map(|row| row.attempts).sum();
+    assert_eq!(attempts, 7);
+    assert!(rows.iter().all(|row| row.status == Status::Sent));
+}
+
+#[test]
+fn a_permanent_refusal_fails_one_subscriber_and_not_the_others() {
+    let script = Arc::new(|_: usize, step: &Step| match step {
+        Step::Rcpt(to) if to == "reader001@example.org" => {
+            Action::Reply("550 5.1.1 <reader001@example.org>: mailbox unavailable".to_owned())
+        }
+        _ => Action::Accept,
+    });
+    let server = SmtpServer::with_script(script);
+    let site = Site::new(server.port, &readers(4), "", "concurrency = 2");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 3);
+    assert_eq!(report.send.delivery.count(Status::FailedPermanent), 1);
+    let rows = site.deliveries();
+    let failed = rows.iter().find(|row| row.email == "reader001@example.org").unwrap();
+    assert_eq!(failed.status, Status::FailedPermanent);
+    assert_eq!(failed.attempts, 1, "a permanent failure is not retried");
+    let reply = failed.last_reply.as_deref().unwrap();
+    assert!(reply.contains("550") && reply.contains("mailbox unavailable"), "{reply}");
+    assert_eq!(server.received().len(), 3);
+
+    // A later run leaves the permanent failure alone.
+    let again = site.run().unwrap();
+    assert_eq!((again.send.planned, again.send.failed_before), (0, 1));
+}
+
+#[test]
+fn a_connection_dropped_during_data_is_resent_once() {
+    let script = Arc::new(|txn: usize, step: &Step| match (txn, step) {
+        (2, Step::DataEnd(_)) => Action::Drop,
+        _ => Action::Accept,
+    });
+    let server = SmtpServer::with_script(script);
+    let site = Site::new(server.port, &readers(3), "", "concurrency = 1");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 3);
+    let mut to: Vec<String> = server.received().iter().map(|m| to_of(m).to_owned()).collect();
+    to.sort();
+    assert_eq!(to, ["reader000@example.org", "reader001@example.org", "reader002@example.org"]);
+    assert!(server.connections() >= 2, "a fresh connection after the drop");
+}
+
+#[test]
+fn a_stalled_server_times_out_and_the_message_is_retried() {
+    let script = Arc::new(|txn: usize, step: &Step| match (txn, step) {
+        (1, Step::Mail) => Action::Stall(Duration::from_secs(4)),
+        _ => Action::Accept,
+    });
+    let server = SmtpServer::with_script(script);
+    let site = Site::new(server.port, &readers(2), "", "concurrency = 1\ntimeout = \"1s\"");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 2);
+    let first = report.send.delivery.outcomes.iter().find(|o| o.attempts == 2).unwrap();
+    assert_eq!(first.status, Status::Sent);
+    assert_eq!(server.received().len(), 2);
+}
+
+#[test]
+fn a_relay_rejecting_everything_stops_the_run_cleanly() {
+    let script = Arc::new(|_: usize, step: &Step| match step {
+        Step::Rcpt(_) => Action::Reply("554 5.7.1 relay access denied".to_owned()),
+        _ => Action::Accept,
+    });
+    let server = SmtpServer::with_script(script);
+    let site =
+        Site::new(server.port, &readers(10), "max_consecutive_failures = 3", "concurrency = 1");
+    let report = site.run().unwrap();
+    let delivery = &report.send.delivery;
+    assert_eq!(delivery.stopped, Some(newsdigest::deliver::Stop::RelayRejecting(3)));
+    assert_eq!(delivery.count(Status::FailedPermanent), 3);
+    assert_eq!(delivery.not_attempted, 7);
+    let rows = site.deliveries();
+    assert_eq!(rows.iter().filter(|row| row.status == Status::Pending).count(), 7);
+    assert!(delivery.stopped.unwrap().to_string().contains("the relay is rejecting everything"));
+}
+
+#[test]
+fn transient_failures_are_left_for_retry() {
+    let mailbox_full = Arc::new(AtomicBool::new(true));
+    let full = Arc::clone(&mailbox_full);
+    let server = SmtpServer::with_script(Arc::new(move |_: usize, step: &Step| match step {
+        Step::Rcpt(to) if to == "reader002@example.org" && full.load(Ordering::SeqCst) => {
+            Action::Reply("452 4.2.2 mailbox full".to_owned())
+        }
+        _ => Action::Accept,
+    }));
+    let site = Site::new(server.port, &readers(3), "max_attempts = 2", "");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::FailedTransient), 1);
+    let row = site.deliveries().into_iter().find(|r| r.email == "reader002@example.org").unwrap();
+    assert_eq!((row.status, row.attempts), (Status::FailedTransient, 2));
+    assert_eq!(row.last_reply.as_deref(), Some("transient error (452): 4.2.2 mailbox full"));
+
+    // `retry` the same day, once the mailbox has room again.
+    mailbox_full.store(false, Ordering::SeqCst);
+    let out = site.binary(&["retry"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "retry 2026-11-26: sent 1/1 (2 delivered earlier)\n"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(to_of(&received[2]), "reader002@example.org");
+    let row = site.deliveries().into_iter().find(|r| r.email == "reader002@example.org").unwrap();
+    assert_eq!((row.status, row.attempts), (Status::Sent, 3));
+}
+
+#[test]
+fn overlapping_runs_are_refused() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(2), "", "");
+    let _held = newsdigest::ledger::RunLock::acquire(&site.state_file()).unwrap();
+    let err = site.run().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "another newsdigest run is active (the lock `{}.lock` is held); wait for it to finish",
+            site.state_file().display()
+        )
+    );
+    assert_eq!(server.transactions(), 0);
+}
+
+#[test]
+fn a_dry_run_writes_messages_and_changes_no_state() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(3), "", "");
+    let report = site.run_at(now(), true).unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 3);
+    assert_eq!(server.transactions(), 0, "nothing reaches the relay");
+    assert!(!site.state_file().exists(), "no ledger is created");
+    let dry = site.path().join("digests/2026-11-26/dry-run");
+    let files: Vec<_> = std::fs::read_dir(&dry).unwrap().collect();
+    assert_eq!(files.len(), 3);
+    assert!(dry.join("reader000@example.org.eml").exists());
+
+    site.run().unwrap();
+    let before = std::fs::read(site.state_file()).unwrap();
+    let again = site.run_at(now(), true).unwrap();
+    assert_eq!(again.send.planned, 0);
+    assert_eq!(std::fs::read(site.state_file()).unwrap(), before, "the ledger is unchanged");
+    assert_eq!(server.count(), 3);
+}
+
+#[test]
+fn unsubscribed_addresses_are_never_sent_to() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(3), "", "");
+    let config = site.config();
+    let clock = newsdigest::clock::FixedClock(now());
+    assert!(
+        newsdigest::app::run::unsubscribe(&config, &clock, "Reader001@example.org", None).unwrap()
+    );
+    let report = site.run().unwrap();
+    assert_eq!(report.send.suppressed, 1);
+    assert_eq!(report.send.planned, 2);
+    assert!(server.received().iter().all(|m| to_of(m) != "reader001@example.org"));
+    assert!(newsdigest::app::run::resubscribe(&config, "reader001@example.org").unwrap());
+    let later = site.run().unwrap();
+    assert_eq!(later.send.planned, 1, "back on the list, the same day");
+}
+
+#[test]
+fn articles_sent_on_an_earlier_day_are_not_repeated() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(1), "", "");
+    site.run().unwrap();
+    let config = std::fs::read_to_string(site.config_path()).unwrap();
+    std::fs::write(site.config_path(), config.replace("window = \"24h\"", "window = \"48h\""))
+        .unwrap();
+    let tomorrow = chrono::DateTime::parse_from_rfc3339("2026-11-27T07:00:00+01:00").unwrap();
+    let report = site.run_at(tomorrow, false).unwrap();
+    assert_eq!(report.already_sent_articles, 2, "both climate stories went out yesterday");
+    assert_eq!(report.send.planned, 0);
+    assert_eq!(report.skipped_subscribers.len(), 1);
+    assert_eq!(
+        report.skipped_subscribers[0].reason,
+        "0 stories selected for their topics, fewer than delivery.min_items = 1"
+    );
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn min_items_skips_a_thin_digest_and_says_so() {
+    let server = SmtpServer::start();
+    let list = [
+        Reader::new("health@example.org", "H", &["health"]),
+        Reader::new("climate@example.org", "C", &["climate"]),
+    ];
+    let site = Site::new(server.port, &list, "min_items = 2", "");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.planned, 1);
+    assert_eq!(report.skipped_subscribers.len(), 1);
+    assert_eq!(report.skipped_subscribers[0].email, "health@example.org");
+    assert_eq!(
+        report.skipped_subscribers[0].reason,
+        "1 story selected for their topics, fewer than delivery.min_items = 2"
+    );
+}
+
+#[test]
+fn one_click_unsubscribe_links_carry_the_subscribers_token() {
+    let server = SmtpServer::start();
+    let site = Site::new(
+        server.port,
+        &readers(1),
+        "unsubscribe_url = \"https://example.org/unsubscribe\"\nunsubscribe_secret_env = \"ND_TEST_SECRET_ONE_CLICK\"",
+        "",
+    );
+    // Without the secret the run refuses to start sending, and says why.
+    let err = site.run().unwrap_err();
+    assert!(
+        format!("{err:#}").contains("set the environment variable `ND_TEST_SECRET_ONE_CLICK`"),
+        "{err:#}"
+    );
+    assert_eq!(server.transactions(), 0);
+
+    let secret = [("ND_TEST_SECRET_ONE_CLICK", "s3cret")];
+    let out = site.binary(&["run"], &secret);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let received = server.received();
+    let parsed = parse(&received[0]);
+    let token = newsdigest::deliver::message::token(b"s3cret", "reader000@example.org");
+    let url =
+        format!("https://example.org/unsubscribe?email=reader000%40example.org&token={token}");
+    assert_eq!(
+        header(&parsed, "List-Unsubscribe"),
+        format!(
+            "<{url}>, <mailto:editor@example.org?subject=unsubscribe%20reader000%40example.org%20{token}>"
+        )
+    );
+    assert_eq!(header(&parsed, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+    assert!(parsed.body_html(0).unwrap().contains(&url.replace('&', "&amp;")));
+    assert!(parsed.body_text(0).unwrap().contains(&url));
+
+    // The token checks out for that address only.
+    let wrong = site.binary(&["unsubscribe", "reader001@example.org", "--token", &token], &secret);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&wrong.stderr),
+        "error: the token is not valid for `reader001@example.org`; nothing changed\n"
+    );
+    let right = site.binary(&["unsubscribe", "reader000@example.org", "--token", &token], &secret);
+    assert_eq!(
+        String::from_utf8_lossy(&right.stdout),
+        "reader000@example.org: unsubscribed; no digest will be sent to it\n"
+    );
+}
+
+#[test]
+fn clip_budget_drops_the_lowest_ranked_stories() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(3)[2..], "clip_budget = 7600", "");
+    let report = site.run().unwrap();
+    let edition = &report.editions[0];
+    assert!(edition.clipped > 0, "{edition:?}");
+    assert!(edition.html_bytes <= 7600, "{edition:?}");
+    assert_eq!(edition.items + edition.clipped, STORIES.len());
+}

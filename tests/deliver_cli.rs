@@ -1,0 +1,176 @@
+//! The real binary sending: killed mid-run and started again, the outbox on a project with no
+//! mail server, `check --smtp`, `status` and the exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::site::{Site, readers};
+use common::smtp::{Action, SmtpServer, Step};
+use newsdigest::ledger::Status;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_run_killed_mid_way_loses_nobody_and_resends_at_most_what_was_in_flight() {
+    const N: usize = 40;
+    const CONCURRENCY: usize = 4;
+    // Each message takes a while to be accepted, so the kill lands with messages in flight.
+    let server = SmtpServer::with_script(Arc::new(|_: usize, step: &Step| match step {
+        Step::DataEnd(_) => Action::Delay(Duration::from_millis(40)),
+        _ => Action::Accept,
+    }));
+    let site = Site::new(server.port, &readers(N), "", &format!("concurrency = {CONCURRENCY}"));
+    let mut child = site.command(&["run"], &[]).spawn().unwrap();
+    assert!(server.wait_for(12, Duration::from_secs(60)), "the first run sends");
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+    let before_restart = server.count();
+    assert!(before_restart < N, "killed before the end ({before_restart} of {N})");
+
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let mut per_address: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for message in server.received() {
+        let id = text(&message.data)
+            .lines()
+            .find_map(|line| line.strip_prefix("Message-ID: ").map(str::to_owned))
+            .unwrap();
+        per_address.entry(message.rcpt_to[0].clone()).or_default().push(id);
+    }
+    assert_eq!(per_address.len(), N, "every subscriber got the digest");
+    let duplicates: usize = per_address.values().map(|ids| ids.len() - 1).sum();
+    assert!(
+        duplicates <= CONCURRENCY,
+        "{duplicates} duplicates; at most the {CONCURRENCY} messages in flight may be resent"
+    );
+    for ids in per_address.values() {
+        assert!(ids.iter().all(|id| id == &ids[0]), "a resend carries the same Message-ID");
+    }
+    let rows = site.deliveries();
+    assert_eq!(rows.len(), N);
+    assert!(rows.iter().all(|row| row.status == Status::Sent));
+    eprintln!("killed after {before_restart} of {N}; {duplicates} resent after the restart");
+}
+
+#[test]
+fn the_outbox_works_without_a_mail_server_and_a_second_run_writes_nothing() {
+    let site = Site::new(1, &readers(3), "", "");
+    let config = std::fs::read_to_string(site.config_path()).unwrap();
+    std::fs::write(site.config_path(), config.replace("mode = \"smtp\"", "mode = \"outbox\""))
+        .unwrap();
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "6 articles → 6 selected in the last 24h → wrote to the outbox 3/3 in \
+         digests/2026-11-26/outbox → digests/2026-11-26/index.html\n"
+    );
+    let outbox = site.path().join("digests/2026-11-26/outbox");
+    let eml = std::fs::read_to_string(outbox.join("reader002@example.org.eml")).unwrap();
+    assert!(eml.contains("To: \"Reader 2\" <reader002@example.org>"), "{eml}");
+    assert!(eml.contains("Content-Type: multipart/alternative"));
+
+    let again = site.binary(&["run", "--json"], &[]);
+    assert_eq!(again.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["delivery"]["planned"], 0);
+    assert_eq!(report["delivery"]["delivered_earlier"], 3);
+    assert_eq!(report["mode"], "outbox");
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
+
+    let status = site.binary(&["status"], &[]);
+    assert_eq!(
+        text(&status.stdout),
+        "2026-11-26 all (6 stories): 1 sent\n\
+         2026-11-26 climate (2 stories): 1 sent\n\
+         2026-11-26 health+technology (3 stories): 1 sent\n"
+    );
+}
+
+#[test]
+fn failures_show_in_status_and_the_exit_code() {
+    let server = SmtpServer::with_script(Arc::new(|_: usize, step: &Step| match step {
+        Step::Rcpt(to) if to == "reader000@example.org" => {
+            Action::Reply("550 5.1.1 no such user".to_owned())
+        }
+        _ => Action::Accept,
+    }));
+    let site = Site::new(server.port, &readers(2), "", "");
+    let out = site.binary(&["run", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(1), "some failed");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("failed: reader000@example.org (failed-permanent) after 1 attempt(s): permanent error (550): 5.1.1 no such user"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(report["delivery"]["sent"], 1);
+    assert_eq!(report["delivery"]["failed_permanent"], 1);
+    let status = site.binary(&["status", "2026-11-26"], &[]);
+    assert_eq!(status.status.code(), Some(1));
+    assert_eq!(
+        text(&status.stdout),
+        "2026-11-26 climate (2 stories): 1 failed-permanent\n  reader000@example.org \
+         failed-permanent after 1 attempt(s): permanent error (550): 5.1.1 no such user\n\
+         2026-11-26 health+technology (3 stories): 1 sent\n"
+    );
+}
+
+#[test]
+fn nothing_sent_is_exit_code_2() {
+    let server = SmtpServer::with_script(Arc::new(|_: usize, step: &Step| match step {
+        Step::Mail => Action::Reply("554 5.7.1 not allowed".to_owned()),
+        _ => Action::Accept,
+    }));
+    let site = Site::new(server.port, &readers(2), "", "");
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_smtp_logs_in_and_sends_nothing() {
+    let server = SmtpServer::start();
+    let site = Site::new(
+        server.port,
+        &readers(1),
+        "",
+        "username = \"digest\"\npassword_env = \"ND_TEST_SMTP_PW\"",
+    );
+    let out = site.binary(&["check", "--smtp"], &[("ND_TEST_SMTP_PW", "pa55word")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).ends_with(&format!(
+            "127.0.0.1:{}: connected, greeted and logged in; nothing was sent\n",
+            server.port
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(server.logins(), [("digest".to_owned(), "pa55word".to_owned())]);
+    assert_eq!(server.transactions(), 0);
+
+    let missing = site.binary(&["check", "--smtp"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        text(&missing.stderr),
+        "error: the SMTP password variable `ND_TEST_SMTP_PW` is not set (smtp.password_env)\n"
+    );
+}
+
+#[test]
+fn check_smtp_reports_a_relay_that_is_not_there() {
+    let site = Site::new(1, &readers(1), "", "timeout = \"2s\"");
+    let out = site.binary(&["check", "--smtp"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("error: SMTP check of 127.0.0.1:1 failed: "), "{stderr}");
+}
