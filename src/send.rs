@@ -179,16 +179,14 @@ pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> 
 }
 
 fn print_failures(report: &SendReport) {
-    for outcome in &report.delivery.outcomes {
-        if outcome.status != Status::Sent {
-            eprintln!(
-                "failed: {} ({}) after {} attempt(s): {}",
-                outcome.email,
-                outcome.status.as_str(),
-                outcome.attempts,
-                outcome.reply
-            );
-        }
+    for outcome in &report.delivery.failures {
+        eprintln!(
+            "failed: {} ({}) after {} attempt(s): {}",
+            outcome.email,
+            outcome.status.as_str(),
+            outcome.attempts,
+            outcome.reply
+        );
     }
 }
 
@@ -263,7 +261,8 @@ fn send_json(report: &SendReport) -> serde_json::Value {
         "unsubscribed": report.suppressed,
         "stopped": delivery.stopped.map(|stop| stop.to_string()),
         "outbox": report.outbox.as_ref().map(|p| p.display().to_string()),
-        "messages": delivery.outcomes.iter().map(|o| json!({
+        "sent_bytes": delivery.sent_bytes,
+        "failures": delivery.failures.iter().map(|o| json!({
             "email": o.email,
             "digest": o.digest,
             "status": o.status.as_str(),

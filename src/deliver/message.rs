@@ -380,4 +380,48 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("NEWSDIGEST_UNSUBSCRIBE_SECRET"), "{err}");
     }
+
+    #[test]
+    fn dkim_signs_the_list_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        // Any 32 bytes are an Ed25519 private key; lettre reads them base64-encoded.
+        std::fs::write(
+            dir.path().join("dkim.key"),
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n",
+        )
+        .unwrap();
+        let text = "[delivery]\nfrom = \"d@example.org\"\n[delivery.dkim]\nkey_file = \"dkim.key\"\n\
+                    selector = \"news\"\nalgorithm = \"ed25519\"\n";
+        let config = Config::parse(text, dir.path()).unwrap().delivery;
+        let composer = Composer::new(&config, None).unwrap();
+        let to: Mailbox = "ana@example.org".parse().unwrap();
+        let composed = composer.compose(&edition(), &to, "<id@example.org>", now()).unwrap();
+        let raw = String::from_utf8(composed.bytes).unwrap();
+        let signature: String = raw
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .replace("\r\n ", " ")
+            .lines()
+            .find(|line| line.starts_with("DKIM-Signature:"))
+            .unwrap()
+            .to_owned();
+        for part in ["a=ed25519-sha256", "d=example.org", "s=news", "list-unsubscribe"] {
+            assert!(signature.to_ascii_lowercase().contains(part), "{part}: {signature}");
+        }
+    }
+
+    #[test]
+    fn a_bad_dkim_key_names_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dkim.pem"), "not a key").unwrap();
+        let text = "[delivery]\nfrom = \"d@example.org\"\n[delivery.dkim]\nkey_file = \"dkim.pem\"\n\
+                    selector = \"news\"\n";
+        let config = Config::parse(text, dir.path()).unwrap().delivery;
+        let err = Composer::new(&config, None).unwrap_err().to_string();
+        assert!(
+            err.starts_with("DKIM key `") && err.contains("dkim.pem`: not a usable key"),
+            "{err}"
+        );
+    }
 }

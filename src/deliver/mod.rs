@@ -150,8 +150,13 @@ impl std::fmt::Display for Stop {
 /// The outcome of [`send_all`].
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryReport {
-    /// One entry per message tried, in completion order.
-    pub outcomes: Vec<Outcome>,
+    /// Messages sent (accepted by the relay, or written).
+    pub sent: usize,
+    /// Bytes of the messages sent.
+    pub sent_bytes: u64,
+    /// The messages that failed, in completion order (sent ones are only counted, so the
+    /// report stays small for long lists).
+    pub failures: Vec<Outcome>,
     /// Jobs not tried because the run stopped.
     pub not_attempted: usize,
     /// Why the run stopped early, if it did.
@@ -163,7 +168,10 @@ pub struct DeliveryReport {
 impl DeliveryReport {
     /// Messages with `status`.
     pub fn count(&self, status: Status) -> usize {
-        self.outcomes.iter().filter(|outcome| outcome.status == status).count()
+        match status {
+            Status::Sent => self.sent,
+            _ => self.failures.iter().filter(|outcome| outcome.status == status).count(),
+        }
     }
 }
 
@@ -223,7 +231,12 @@ pub async fn send_all<S: Sender>(
             }
         }
         progress.outcome(&outcome);
-        report.outcomes.push(outcome);
+        if outcome.status == Status::Sent {
+            report.sent += 1;
+            report.sent_bytes += outcome.bytes as u64;
+        } else {
+            report.failures.push(outcome);
+        }
         Ok(())
     };
 

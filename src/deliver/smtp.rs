@@ -1,18 +1,19 @@
-//! The SMTP relay: `[smtp]` turned into a pooled lettre `AsyncSmtpTransport` on tokio, and
-//! lettre's errors sorted into transient and permanent.
+//! The SMTP relay: `[smtp]` turned into lettre SMTP connections on tokio, pooled and reused
+//! across messages, and lettre's errors sorted into transient and permanent.
 //!
 //! The password is read here, at send time, from the environment variable or file the config
-//! names; it never appears in a log line or an error. A failure in the middle of a
-//! transaction breaks that connection (lettre then closes it instead of returning it to the
-//! pool), so the next message starts on a fresh one.
+//! names; it never appears in a log line or an error. A failure or a timeout in the middle of
+//! a transaction drops that connection instead of returning it to the pool, so a poisoned
+//! session never fails the next message: it starts on a fresh one.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
-use lettre::{AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 
 use super::{Failure, FailureKind, Sender};
 use crate::config::{PasswordSource, SmtpConfig, TlsMode};
@@ -53,54 +54,82 @@ pub enum SmtpSetupError {
     },
 }
 
-/// The relay with its connection pool.
+/// The relay, with a pool of idle connections reused across messages.
+///
+/// The pool is ours rather than lettre's `AsyncSmtpTransport` for one reason: lettre 0.11.23
+/// leaves Nagle's algorithm on, and it writes a message's final `.` in a write of its own,
+/// which then waits for the relay's delayed ACK: 40 ms a message on Linux, whatever the
+/// network (lettre/lettre#1159, merged upstream but not released). Our connections set
+/// `TCP_NODELAY`; see `benches/send.rs` for the difference. Implicit TLS (`tls = "tls"`) still
+/// connects through lettre, without it, until a release carries the fix.
 #[derive(Clone)]
 pub struct SmtpSender {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    host: String,
-    port: u16,
+    inner: Arc<Relay>,
 }
 
+struct Relay {
+    host: String,
+    port: u16,
+    tls: TlsMode,
+    parameters: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    hello: ClientId,
+    max_idle: usize,
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+}
+
+/// Idle connections older than this are closed rather than reused: relays drop idle clients.
+const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
+
 impl std::fmt::Debug for SmtpSender {
-    // Hand-written so credentials held by the transport never reach a log.
+    // Hand-written so the credentials never reach a log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpSender").field("host", &self.host).field("port", &self.port).finish()
+        f.debug_struct("SmtpSender")
+            .field("host", &self.inner.host)
+            .field("port", &self.inner.port)
+            .field("tls", &self.inner.tls)
+            .finish_non_exhaustive()
     }
 }
 
 impl SmtpSender {
-    /// Builds the pooled transport; connects lazily, on the first message.
+    /// Sets up the relay; connects lazily, on the first message.
     ///
     /// # Errors
-    /// [`SmtpSetupError`] when the password cannot be read or lettre refuses the settings.
+    /// [`SmtpSetupError`] when the password cannot be read or the TLS settings are refused.
     pub fn new(config: &SmtpConfig) -> Result<SmtpSender, SmtpSetupError> {
-        let setup_error = |reason: String| SmtpSetupError::Transport {
-            host: config.host.clone(),
-            port: config.port,
-            reason,
-        };
-        let tls = match config.tls {
-            TlsMode::None => Tls::None,
+        let parameters = match config.tls {
+            TlsMode::None => None,
             TlsMode::Starttls | TlsMode::Tls => {
-                let parameters = TlsParameters::new(config.host.clone())
-                    .map_err(|err| setup_error(err.to_string()))?;
-                if config.tls == TlsMode::Tls {
-                    Tls::Wrapper(parameters)
-                } else {
-                    Tls::Required(parameters)
-                }
+                Some(TlsParameters::new(config.host.clone()).map_err(|err| {
+                    SmtpSetupError::Transport {
+                        host: config.host.clone(),
+                        port: config.port,
+                        reason: err.to_string(),
+                    }
+                })?)
             }
         };
-        let concurrency = u32::try_from(config.concurrency).unwrap_or(u32::MAX);
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
-            .port(config.port)
-            .tls(tls)
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(concurrency));
-        if let (Some(username), Some(source)) = (&config.username, &config.password) {
-            builder = builder.credentials(Credentials::new(username.clone(), password(source)?));
-        }
-        Ok(SmtpSender { transport: builder.build(), host: config.host.clone(), port: config.port })
+        let credentials = match (&config.username, &config.password) {
+            (Some(username), Some(source)) => {
+                Some(Credentials::new(username.clone(), password(source)?))
+            }
+            _ => None,
+        };
+        Ok(SmtpSender {
+            inner: Arc::new(Relay {
+                host: config.host.clone(),
+                port: config.port,
+                tls: config.tls,
+                parameters,
+                credentials,
+                timeout: config.timeout,
+                hello: ClientId::default(),
+                max_idle: config.concurrency,
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
     }
 
     /// Connects, greets (EHLO), upgrades with STARTTLS and logs in as configured, then quits;
@@ -109,39 +138,145 @@ impl SmtpSender {
     /// # Errors
     /// [`SmtpSetupError::Check`] with the server's reply or the network error.
     pub async fn check(&self) -> Result<String, SmtpSetupError> {
-        let result = self.transport.test_connection().await;
-        self.transport.shutdown().await;
-        match result {
-            Ok(true) => {
-                Ok(format!("{}:{}: connected, greeted and logged in", self.host, self.port))
+        let relay = &self.inner;
+        let check_error = |reason: String| SmtpSetupError::Check {
+            host: relay.host.clone(),
+            port: relay.port,
+            reason,
+        };
+        let mut conn = relay.connect().await.map_err(|failure| check_error(failure.reply))?;
+        let alive = conn.test_connected().await;
+        let _ = conn.quit().await;
+        if !alive {
+            return Err(check_error("the server did not answer NOOP".to_owned()));
+        }
+        let mut done = vec!["connected", "greeted"];
+        if relay.tls == TlsMode::Starttls {
+            done.push("upgraded with STARTTLS");
+        }
+        if relay.credentials.is_some() {
+            done.push("logged in");
+        }
+        let last = done.pop().unwrap_or_default();
+        Ok(format!("{}:{}: {} and {last}", relay.host, relay.port, done.join(", ")))
+    }
+}
+
+impl Relay {
+    /// A new connection: TCP with `TCP_NODELAY`, greeting, EHLO, STARTTLS and AUTH as
+    /// configured, all within the timeout.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Failure> {
+        let transient = |reply: String| Failure { kind: FailureKind::Transient, reply };
+        let connecting = async {
+            let mut conn = match self.tls {
+                TlsMode::Tls => AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    Some(self.timeout),
+                    &self.hello,
+                    self.parameters.clone(),
+                    None,
+                )
+                .await
+                .map_err(|err| classify(&err))?,
+                TlsMode::None | TlsMode::Starttls => {
+                    let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+                        .await
+                        .map_err(|err| {
+                            transient(format!(
+                                "cannot connect to {}:{}: {err}",
+                                self.host, self.port
+                            ))
+                        })?;
+                    stream.set_nodelay(true).map_err(|err| transient(err.to_string()))?;
+                    let mut conn =
+                        AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello)
+                            .await
+                            .map_err(|err| classify(&err))?;
+                    if let (TlsMode::Starttls, Some(parameters)) = (self.tls, &self.parameters) {
+                        if !conn.can_starttls() {
+                            return Err(Failure {
+                                kind: FailureKind::Permanent,
+                                reply: format!(
+                                    "{}:{} does not offer STARTTLS; use `tls = \"tls\"` for port 465, or `none` for a trusted local relay",
+                                    self.host, self.port
+                                ),
+                            });
+                        }
+                        conn.starttls(parameters.clone(), &self.hello)
+                            .await
+                            .map_err(|err| classify(&err))?;
+                    }
+                    conn
+                }
+            };
+            if let Some(credentials) = &self.credentials {
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                    .await
+                    .map_err(|err| classify(&err))?;
             }
-            Ok(false) => Err(SmtpSetupError::Check {
-                host: self.host.clone(),
-                port: self.port,
-                reason: "the server did not answer NOOP".to_owned(),
-            }),
-            Err(err) => Err(SmtpSetupError::Check {
-                host: self.host.clone(),
-                port: self.port,
-                reason: err.to_string(),
-            }),
+            Ok(conn)
+        };
+        match tokio::time::timeout(self.timeout, connecting).await {
+            Ok(result) => result,
+            Err(_) => Err(transient(format!(
+                "timed out after {:?} connecting to {}:{}",
+                self.timeout, self.host, self.port
+            ))),
+        }
+    }
+
+    fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some((conn, since)) = idle.pop() {
+            if !conn.has_broken() && since.elapsed() < MAX_IDLE_AGE {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    fn put_idle(&self, conn: AsyncSmtpConnection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.max_idle
+        {
+            idle.push((conn, Instant::now()));
         }
     }
 }
 
 impl Sender for SmtpSender {
     async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<String, Failure> {
-        match self.transport.send_raw(envelope, message).await {
-            Ok(response) => {
+        let relay = &self.inner;
+        let mut conn = match relay.take_idle() {
+            Some(conn) => conn,
+            None => relay.connect().await?,
+        };
+        match tokio::time::timeout(relay.timeout, conn.send(envelope, message)).await {
+            Ok(Ok(response)) => {
                 let text: Vec<&str> = response.message().collect();
+                relay.put_idle(conn);
                 Ok(format!("{} {}", response.code(), text.join(" ")))
             }
-            Err(err) => Err(classify(&err)),
+            // lettre marks the connection broken on any error; it is dropped, never reused.
+            Ok(Err(err)) => Err(classify(&err)),
+            Err(_) => Err(Failure {
+                kind: FailureKind::Transient,
+                reply: format!(
+                    "timed out after {:?} waiting for {}:{}",
+                    relay.timeout, relay.host, relay.port
+                ),
+            }),
         }
     }
 
     async fn finish(&self) {
-        self.transport.shutdown().await;
+        let idle: Vec<_> = match self.inner.idle.lock() {
+            Ok(mut idle) => idle.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        for (mut conn, _) in idle {
+            let _ = conn.quit().await;
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -60,6 +60,7 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     transactions: AtomicUsize,
     accepted: AtomicUsize,
+    bytes: AtomicU64,
     connections: AtomicUsize,
     logins: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
@@ -133,6 +134,11 @@ impl SmtpServer {
     /// How many messages were accepted.
     pub fn count(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of the messages accepted so far.
+    pub fn bytes(&self) -> u64 {
+        self.shared.bytes.load(Ordering::SeqCst)
     }
 
     /// Connections opened so far.
@@ -234,6 +240,7 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
             } else {
                 writer.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")?;
                 let data = read_data(&mut reader)?;
+                let data_len = data.len() as u64;
                 match act(&mut writer, script(txn, &Step::DataEnd(rcpt_to.clone())))? {
                     Some(reply) => {
                         if reply.starts_with("250") {
@@ -244,6 +251,7 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
                                     data,
                                 });
                             }
+                            shared.bytes.fetch_add(data_len, Ordering::SeqCst);
                             shared.accepted.fetch_add(1, Ordering::SeqCst);
                         }
                         reply

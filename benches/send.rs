@@ -1,0 +1,177 @@
+//! The send benchmark: `cargo bench --bench send [-- N]` (default N = 10,000).
+//!
+//! Sends N personalised digests (the sample corpus, every topic: about 20 KB of HTML, 30 KB
+//! a message) with the release binary's `newsdigest run` to an SMTP sink on 127.0.0.1, and
+//! measures messages a second and the process's peak memory (VmHWM). In the same command it
+//! runs the baselines: lettre alone sending one pre-built message of the same size N times
+//! over as many connections (the transport's ceiling), the same with Nagle's algorithm on (as
+//! lettre's own transport leaves it), and `newsdigest run` with a tenth of the subscribers
+//! (peak memory must not grow with the list: subscribers are streamed and messages composed
+//! one at a time). Figures are quoted as ratios to those.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/common/smtp.rs"]
+mod smtp;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::extension::ClientId;
+
+const CONCURRENCY: usize = 4;
+
+fn main() {
+    let n: usize = std::env::args().skip(1).find_map(|arg| arg.parse().ok()).unwrap_or(10_000);
+    let sink = smtp::SmtpServer::counting_sink(0);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let small = (n / 10).max(1);
+    let site_small = site(root, sink.port, small);
+    let site_full = site(root, sink.port, n);
+
+    // Warm the page cache and the binary.
+    let _ = run(&site_small, &sink, 0);
+
+    let (small_rate, small_peak, small_bytes) = run(&site_small, &sink, small);
+    let (rate, peak, bytes) = run(&site_full, &sink, n);
+    let baseline = lettre_only(sink.port, n, bytes / n as u64, true);
+    let nagle = lettre_only(sink.port, (n / 10).max(CONCURRENCY), bytes / n as u64, false);
+
+    println!(
+        "newsdigest send benchmark: {n} messages of ~{} KB to 127.0.0.1, concurrency {CONCURRENCY}",
+        bytes / n as u64 / 1024
+    );
+    println!("  baseline, lettre alone (one pre-built message):  {baseline:8.0} msg/s");
+    println!(
+        "  the same with Nagle on, as lettre 0.11.23 does:  {nagle:8.0} msg/s  = {:.2} × baseline",
+        nagle / baseline
+    );
+    println!(
+        "  newsdigest run, {n:>6} subscribers:             {rate:8.0} msg/s  = {:.2} × baseline   peak RSS {:.1} MiB",
+        rate / baseline,
+        peak as f64 / 1024.0
+    );
+    println!(
+        "  newsdigest run, {small:>6} subscribers:             {small_rate:8.0} msg/s                      peak RSS {:.1} MiB",
+        small_peak as f64 / 1024.0
+    );
+    println!(
+        "  peak memory, {n} vs {small} subscribers: {:.2} ×  (streaming: close to 1 whatever N)",
+        peak as f64 / small_peak as f64
+    );
+    let _ = small_bytes;
+}
+
+/// A temporary installation: the sample articles, every topic, `n` subscribers in a CSV.
+fn site(root: &Path, port: u16, n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let articles = dir.path().join("articles");
+    std::fs::create_dir_all(&articles).unwrap();
+    // A fresh copy gets a fresh modification time, so the undated samples are in the window.
+    for entry in std::fs::read_dir(root.join("articles")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), articles.join(entry.file_name())).unwrap();
+    }
+    let mut csv = String::from("email,name,topics\n");
+    for i in 0..n {
+        writeln!(csv, "reader{i:06}@example.org,Reader {i},").unwrap();
+    }
+    std::fs::write(dir.path().join("subscribers.csv"), csv).unwrap();
+    let shipped = std::fs::read_to_string(root.join("config.toml")).unwrap();
+    // The shipped topics, no inline subscribers, SMTP to the sink.
+    let topics_start = shipped.find("[[topics]]").unwrap();
+    let subscribers_start = shipped.find("# Subscribers:").unwrap();
+    let config = format!(
+        "subscribers_file = \"subscribers.csv\"\n\n[[sources]]\nid = \"sample\"\nkind = \"files\"\npath = \"articles\"\n\n\
+         {}\n[delivery]\nmode = \"smtp\"\nfrom = \"The Morning Digest <digest@example.org>\"\n\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nconcurrency = {CONCURRENCY}\n",
+        &shipped[topics_start..subscribers_start]
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    dir
+}
+
+/// Runs `newsdigest run` in `site` (a fresh ledger each time); returns messages a second,
+/// peak resident memory in KiB and the bytes the sink received.
+fn run(site: &tempfile::TempDir, sink: &smtp::SmtpServer, n: usize) -> (f64, u64, u64) {
+    let _ = std::fs::remove_dir_all(site.path().join("digests"));
+    let before = sink.count();
+    let bytes_before = sink.bytes();
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+        .arg("run")
+        .current_dir(site.path())
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let sent = sink.count() - before;
+    assert!(n == 0 || sent == n, "the sink got {sent} of {n} messages");
+    (sent as f64 / elapsed, peak, sink.bytes() - bytes_before)
+}
+
+/// lettre alone: `CONCURRENCY` connections, each sending its share of `n` copies of one
+/// pre-built message of `size` bytes, with or without `TCP_NODELAY`.
+fn lettre_only(port: u16, n: usize, size: u64, nodelay: bool) -> f64 {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async move {
+        let body = "x".repeat(70) + "\n";
+        let text = body.repeat((size as usize / 2 / body.len()).max(1));
+        let html = format!("<p>{text}</p>");
+        let to: Mailbox = "reader@example.org".parse().unwrap();
+        let message = Message::builder()
+            .from("digest@example.org".parse().unwrap())
+            .to(to)
+            .subject("baseline")
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .unwrap();
+        let envelope = message.envelope().clone();
+        let raw = Arc::new(message.formatted());
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..CONCURRENCY {
+            let share = n / CONCURRENCY + usize::from(worker < n % CONCURRENCY);
+            let envelope = envelope.clone();
+            let raw = Arc::clone(&raw);
+            tasks.spawn(async move {
+                let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+                stream.set_nodelay(nodelay).unwrap();
+                let mut conn = AsyncSmtpConnection::connect_with_transport(
+                    Box::new(stream),
+                    &ClientId::default(),
+                )
+                .await
+                .unwrap();
+                for _ in 0..share {
+                    conn.send(&envelope, &raw).await.unwrap();
+                }
+                conn.quit().await.unwrap();
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        n as f64 / started.elapsed().as_secs_f64()
+    })
+}
