@@ -253,3 +253,49 @@ fn bad_now_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`tomorrow` is not an RFC 3339 time"));
 }
+
+#[test]
+fn the_readme_main_command_delivers_the_sample_to_the_outbox_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(root.join("config.toml"), dir.path().join("config.toml")).unwrap();
+    fs::create_dir_all(dir.path().join("articles")).unwrap();
+    // A fresh copy has a fresh modification time, as on a fresh clone.
+    for entry in fs::read_dir(root.join("articles")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join("articles").join(entry.file_name())).unwrap();
+    }
+    let out = newsdigest(dir.path(), &["run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "21 articles → 21 selected in the last 24h → wrote to the outbox 4/4 in digests/"
+        ),
+        "{stderr}"
+    );
+    let day = fs::read_dir(dir.path().join("digests"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|path| path.is_dir())
+        .unwrap();
+    let mut outbox: Vec<String> = fs::read_dir(day.join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    outbox.sort();
+    assert_eq!(
+        outbox,
+        [
+            "ana@example.org.eml",
+            "ben@example.org.eml",
+            "chloe@example.org.eml",
+            "dev@example.org.eml"
+        ]
+    );
+    assert!(day.join("index.html").exists());
+
+    let again = newsdigest(dir.path(), &["run"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(text(&again.stderr).contains("wrote to the outbox 0/0 (4 delivered earlier)"));
+}
