@@ -46,10 +46,12 @@ impl Progress for Display {
 
     fn outcome(&mut self, outcome: &Outcome) {
         let line = format!(
-            "{}: {} after {} attempt(s): {}",
+            "{}: {} after {} attempt(s), {} bytes ({} of HTML): {}",
             outcome.email,
             outcome.status.as_str(),
             outcome.attempts,
+            outcome.bytes,
+            outcome.html_bytes,
             outcome.reply
         );
         match (&self.bar, outcome.status) {
@@ -227,14 +229,15 @@ fn send_summary(config: &Config, report: &SendReport, dry_run: bool, skipped: us
     line
 }
 
-/// 2 when there was something to send and nothing went; 1 when some failed, were skipped or
-/// were left pending; 0 otherwise.
+/// 2 when there was something to send, nothing went, and messages failed; 1 when some
+/// failed, were skipped or were left pending (as by `max_per_hour`); 0 otherwise.
 fn send_exit(report: &SendReport, skipped: usize) -> Exit {
     let delivery = &report.delivery;
     let sent = delivery.count(Status::Sent);
-    if report.planned > 0 && sent == 0 {
+    let failed = delivery.failures.len() + delivery.lost;
+    if report.planned > 0 && sent == 0 && failed > 0 {
         Exit::Fatal
-    } else if sent < report.planned || delivery.lost > 0 || skipped > 0 {
+    } else if sent < report.planned || failed > 0 || skipped > 0 {
         Exit::Partial
     } else {
         Exit::Ok

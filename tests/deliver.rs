@@ -405,3 +405,46 @@ fn clip_budget_drops_the_lowest_ranked_stories() {
     assert!(edition.html_bytes <= 7600, "{edition:?}");
     assert_eq!(edition.items + edition.clipped, STORIES.len());
 }
+
+#[test]
+fn max_per_hour_counts_earlier_runs_and_leaves_the_rest_pending() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(5), "", "max_per_hour = 2\nconcurrency = 1");
+    let report = site.run().unwrap();
+    assert_eq!(report.send.delivery.count(Status::Sent), 2);
+    assert_eq!(report.send.delivery.stopped, Some(newsdigest::deliver::Stop::HourlyLimit(2)));
+    assert_eq!(report.send.delivery.not_attempted, 3);
+
+    // Half an hour later the two sent still count: nothing goes.
+    let config = site.config();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let retry_at = |at: &str| {
+        let clock =
+            newsdigest::clock::FixedClock(chrono::DateTime::parse_from_rfc3339(at).unwrap());
+        runtime
+            .block_on(newsdigest::app::run::retry(
+                &config,
+                &clock,
+                Some(now().date_naive()),
+                &mut (),
+            ))
+            .unwrap()
+    };
+    let soon = retry_at("2026-11-26T07:30:00+01:00");
+    assert_eq!((soon.planned, soon.delivery.sent, soon.delivery.not_attempted), (3, 0, 3));
+    // An hour and a minute after the first run, two more go.
+    let later = retry_at("2026-11-26T08:01:00+01:00");
+    assert_eq!((later.planned, later.delivery.sent), (3, 2));
+    assert_eq!(server.count(), 4);
+}
+
+#[test]
+fn rate_spaces_the_messages_out() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(5), "", "rate = 20.0\nconcurrency = 4");
+    let started = std::time::Instant::now();
+    site.run().unwrap();
+    // Five messages at 20 a second: the fifth starts at least 4 × 50 ms after the first.
+    assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
+    assert_eq!(server.count(), 5);
+}

@@ -574,6 +574,77 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_size_warning_names_the_first_subscribers() {
+        let edition = StoredEdition {
+            id: 1,
+            date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default(),
+            digest: "all".to_owned(),
+            subject: String::new(),
+            html: "x".repeat(130 * 1024),
+            text: String::new(),
+            items: 40,
+        };
+        let subscribers: Vec<crate::model::Subscriber> = (0..5)
+            .map(|i| crate::model::Subscriber {
+                mailbox: format!("r{i}@example.org").parse().unwrap(),
+                topics: Vec::new(),
+            })
+            .collect();
+        let refs: Vec<&crate::model::Subscriber> = subscribers.iter().collect();
+        assert_eq!(
+            size_warning(&edition, &refs),
+            "digest `all` has 130 KB of HTML, over Gmail's ~102 KB limit: r0@example.org, \
+             r1@example.org, r2@example.org and 2 more will see it clipped; set \
+             delivery.clip_budget to drop the lowest-ranked stories"
+        );
+    }
+
+    #[test]
+    fn dropping_the_lowest_ranked_story_removes_an_emptied_section() {
+        use crate::model::{
+            Article, ArticleFormat, ArticleId, DateOrigin, DigestItem, Summary, TopicMatch,
+            TopicSection,
+        };
+        let item = |title: &str, score: f64| DigestItem {
+            article: Article {
+                id: ArticleId::from_url(title),
+                title: title.to_owned(),
+                paragraphs: Vec::new(),
+                url: None,
+                published: None,
+                date_origin: DateOrigin::Unknown,
+                source: "s".to_owned(),
+                author: None,
+                tags: Vec::new(),
+                origin: PathBuf::new(),
+                format: ArticleFormat::Markdown,
+            },
+            summary: Summary { text: String::new(), truncated: false },
+            matched: TopicMatch { topic_id: "t".to_owned(), score, terms: Vec::new() },
+        };
+        let section =
+            |id: &str, items| TopicSection { id: id.to_owned(), name: id.to_owned(), items };
+        let mut digest = Digest {
+            title: "T".to_owned(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default(),
+            slug: "all".to_owned(),
+            topic_names: Vec::new(),
+            sections: vec![
+                section("a", vec![item("a1", 10.0), item("a2", 3.0)]),
+                section("b", vec![item("b1", 2.0)]),
+            ],
+        };
+        drop_lowest_ranked(&mut digest);
+        let titles: Vec<&str> = digest
+            .sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(|i| i.article.title.as_str()))
+            .collect();
+        assert_eq!(titles, ["a1", "a2"]);
+        assert_eq!(digest.sections.len(), 1, "the emptied section is gone");
+    }
+
+    #[test]
     fn tokens_compare_in_constant_time_and_exactly() {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
