@@ -12,6 +12,7 @@ use clap::Parser;
 use serde_json::json;
 
 use cli::{Cli, Command};
+use newsdigest::app::gather::{FeedReport, FeedState, gather};
 use newsdigest::app::run::{self, RunOptions};
 use newsdigest::app::{self, Skipped};
 use newsdigest::clock::{Clock, FixedClock, SystemClock};
@@ -65,7 +66,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Articles { json } => {
             let config = load_config(cli.config.as_deref(), false)?;
-            articles(&config, json)
+            articles(&config, clock.as_ref(), json)
         }
         Command::Article { file, json, sentences } => {
             let mut config = load_config(cli.config.as_deref(), true)?;
@@ -136,8 +137,9 @@ pub(crate) fn print_skipped(skipped: &[Skipped], lossy: &[PathBuf]) {
 
 fn preview(config: &Config, clock: &dyn Clock) -> anyhow::Result<Exit> {
     let now = clock.now();
-    let report = app::preview(config, now)?;
+    let report = send::runtime()?.block_on(app::preview(config, now))?;
     print_skipped(&report.skipped, &report.lossy);
+    let feeds_failed = print_feeds(&report.feeds);
     let mut out = std::io::stdout().lock();
     for digest in &report.digests {
         writeln!(out, "{}", digest.html.display())?;
@@ -155,7 +157,25 @@ fn preview(config: &Config, clock: &dyn Clock) -> anyhow::Result<Exit> {
         report.digests.len(),
         report.index.display()
     );
-    Ok(if report.skipped.is_empty() { Exit::Ok } else { Exit::Partial })
+    Ok(if report.skipped.is_empty() && !feeds_failed { Exit::Ok } else { Exit::Partial })
+}
+
+/// Prints each feed that failed (and notes on the others) to stderr; true when one failed.
+pub(crate) fn print_feeds(feeds: &[FeedReport]) -> bool {
+    let mut failed = false;
+    for feed in feeds {
+        if let Some(failure) = &feed.failure {
+            failed = true;
+            eprintln!(
+                "warning: feed `{}` ({}) failed: {}; {} stored item(s) used",
+                feed.source_id, feed.location, failure, feed.items
+            );
+        }
+        for note in &feed.notes {
+            eprintln!("note: feed `{}`: {note}", feed.source_id);
+        }
+    }
+    failed
 }
 
 pub(crate) fn human_window(window: chrono::TimeDelta) -> String {
@@ -183,8 +203,11 @@ fn topics_json(classified: &Classified) -> serde_json::Value {
         .collect()
 }
 
-fn articles(config: &Config, as_json: bool) -> anyhow::Result<Exit> {
-    let loaded = app::load_articles(config);
+fn articles(config: &Config, clock: &dyn Clock, as_json: bool) -> anyhow::Result<Exit> {
+    let ledger = newsdigest::ledger::Ledger::open_read_only(&config.state_file)?;
+    let (loaded, feeds) =
+        send::runtime()?.block_on(gather(config, FeedState::Read(ledger.as_ref()), clock.now()))?;
+    let feeds_failed = print_feeds(&feeds);
     let mut out = std::io::stdout().lock();
     if as_json {
         let articles: Vec<_> = loaded
@@ -239,7 +262,7 @@ fn articles(config: &Config, as_json: bool) -> anyhow::Result<Exit> {
         writeln!(out, "{} articles, {} skipped", loaded.articles.len(), loaded.skipped.len())?;
     }
     print_skipped(&[], &loaded.lossy);
-    Ok(if loaded.skipped.is_empty() { Exit::Ok } else { Exit::Partial })
+    Ok(if loaded.skipped.is_empty() && !feeds_failed { Exit::Ok } else { Exit::Partial })
 }
 
 fn article(config: &Config, file: &Path, as_json: bool) -> anyhow::Result<Exit> {

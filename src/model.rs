@@ -20,6 +20,11 @@ impl ArticleId {
         ArticleId(format!("url:{url}"))
     }
 
+    /// An id from a feed item's GUID, scoped by its source (GUIDs are unique per feed only).
+    pub fn from_guid(source_id: &str, guid: &str) -> Self {
+        ArticleId(format!("guid:{source_id}:{guid}"))
+    }
+
     /// An id from the article's title and text, for articles with no URL.
     pub fn from_content(title: &str, paragraphs: &[String]) -> Self {
         use sha2::{Digest, Sha256};
@@ -55,6 +60,8 @@ pub enum ArticleFormat {
     Markdown,
     /// An HTML page.
     Html,
+    /// An item of an RSS, Atom or JSON feed.
+    FeedItem,
 }
 
 impl ArticleFormat {
@@ -64,6 +71,7 @@ impl ArticleFormat {
             ArticleFormat::TextDump => "text",
             ArticleFormat::Markdown => "markdown",
             ArticleFormat::Html => "html",
+            ArticleFormat::FeedItem => "feed",
         }
     }
 }
@@ -79,8 +87,34 @@ pub struct RawArticle {
     pub text: String,
     /// True when the file was not valid UTF-8 and was decoded lossily.
     pub lossy: bool,
-    /// The file's modification time, used when the file states no date.
+    /// The file's modification time (for a feed, the fetch time), used when the article
+    /// states no date.
     pub modified: Option<DateTime<FixedOffset>>,
+    /// For a feed item: what the feed said of it (`text` is then empty).
+    pub feed: Option<FeedEntry>,
+}
+
+/// One feed item as the feed gave it: untrusted, its content still HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedEntry {
+    /// The item's own id (RSS GUID, Atom id, JSON Feed id), made unique within its feed.
+    pub guid: Option<String>,
+    /// The item's title.
+    pub title: Option<String>,
+    /// The item's link.
+    pub link: Option<String>,
+    /// Published (or else updated) time.
+    pub published: Option<DateTime<FixedOffset>>,
+    /// The author's name.
+    pub author: Option<String>,
+    /// Categories, used as stated tags.
+    pub categories: Vec<String>,
+    /// The content, else the summary: HTML or plain text.
+    pub content: String,
+    /// True when `content` is the linked page's article rather than the feed's own text.
+    pub full_page: bool,
+    /// The feed's display name (configured, else the feed's title, else the source id).
+    pub source_name: String,
 }
 
 /// Where an article's publication date came from.
@@ -119,6 +153,8 @@ pub struct Article {
     pub origin: PathBuf,
     /// Its format.
     pub format: ArticleFormat,
+    /// Other sources that carried the same story (set by selection's deduplication).
+    pub also_in: Vec<String>,
 }
 
 impl Article {

@@ -112,8 +112,10 @@ fn count_phrase(haystack: &[String], phrase: &[String]) -> usize {
     haystack.windows(phrase.len()).filter(|window| *window == phrase).count()
 }
 
-/// Keeps articles published in the window `(now - window, now]`, newest first, and drops
-/// duplicates (the same id, or the same title once folded), keeping the newest.
+/// Keeps articles published in the window `(now - window, now]`, newest first, and keeps one
+/// story once: an article is a duplicate of a newer one with the same id, the same canonical
+/// URL, the same title once folded, or nearly the same title and lead ([`near_duplicate`]).
+/// The newest is kept, and the other sources that carried it are listed in its `also_in`.
 pub fn select(
     articles: Vec<Classified>,
     config: &SelectConfig,
@@ -135,19 +137,112 @@ pub fn select(
             .then_with(|| a.article.id.cmp(&b.article.id))
             .then_with(|| a.article.origin.cmp(&b.article.origin))
     });
-    let mut seen_ids = BTreeSet::new();
-    let mut seen_titles = BTreeSet::new();
-    let mut kept = Vec::with_capacity(in_window.len());
+    let mut kept: Vec<Classified> = Vec::with_capacity(in_window.len());
+    let mut signatures: Vec<Option<Signature>> = Vec::with_capacity(in_window.len());
     for item in in_window {
         let folded = fold_title(&item.article.title);
-        let new_id = seen_ids.insert(item.article.id.clone());
-        let new_title = folded.is_empty() || seen_titles.insert(folded);
-        if new_id && new_title {
-            kept.push(item);
+        let signature = Signature::of(&item.article);
+        let original = kept.iter().zip(&signatures).position(|(earlier, earlier_signature)| {
+            let article = &earlier.article;
+            article.id == item.article.id
+                || (article.url.is_some() && article.url == item.article.url)
+                || (!folded.is_empty() && fold_title(&article.title) == folded)
+                || match (earlier_signature, &signature) {
+                    (Some(a), Some(b)) => near_duplicate(a, b),
+                    _ => false,
+                }
+        });
+        match original {
+            Some(idx) => {
+                let source = item.article.source;
+                let keeper = &mut kept[idx].article;
+                if source != keeper.source && !keeper.also_in.contains(&source) {
+                    keeper.also_in.push(source);
+                }
+            }
+            None => {
+                kept.push(item);
+                signatures.push(signature);
+            }
         }
     }
     let duplicates = total - outside_window - kept.len();
     Selection { articles: kept, outside_window, duplicates }
+}
+
+/// Number of MinHash functions in a signature.
+const MINHASH_FUNCTIONS: usize = 64;
+
+/// Two stories are the same when the estimated Jaccard similarity of their word 3-shingles
+/// (title and first two paragraphs) is at least this: syndicated wire copy with another
+/// headline or a trimmed lead stays well above it, two reports of the same event in their
+/// own words stay well below.
+pub const NEAR_DUPLICATE_JACCARD: f64 = 0.5;
+
+/// Texts with fewer shingles than this are too short to compare reliably.
+const MIN_SHINGLES: usize = 8;
+
+/// A MinHash signature of an article's title and lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature([u64; MINHASH_FUNCTIONS]);
+
+impl Signature {
+    /// The signature of `article`, or `None` when its title and lead are too short.
+    pub fn of(article: &Article) -> Option<Signature> {
+        let mut text = article.title.clone();
+        for paragraph in article.paragraphs.iter().take(2) {
+            text.push(' ');
+            text.push_str(paragraph);
+        }
+        let words = words(&text);
+        if words.len() < 3 {
+            return None;
+        }
+        let shingles: BTreeSet<u64> =
+            words.windows(3).map(|window| fnv1a(window.join(" ").as_bytes())).collect();
+        if shingles.len() < MIN_SHINGLES {
+            return None;
+        }
+        let mut minimums = [u64::MAX; MINHASH_FUNCTIONS];
+        for shingle in shingles {
+            for (seed, minimum) in minimums.iter_mut().enumerate() {
+                let hash = splitmix64(shingle ^ (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                if hash < *minimum {
+                    *minimum = hash;
+                }
+            }
+        }
+        Some(Signature(minimums))
+    }
+
+    /// The estimated Jaccard similarity of the two shingle sets.
+    pub fn similarity(&self, other: &Signature) -> f64 {
+        let same = self.0.iter().zip(other.0.iter()).filter(|(a, b)| a == b).count();
+        same as f64 / MINHASH_FUNCTIONS as f64
+    }
+}
+
+/// True when two signatures are at least [`NEAR_DUPLICATE_JACCARD`] alike.
+pub fn near_duplicate(a: &Signature, b: &Signature) -> bool {
+    a.similarity(b) >= NEAR_DUPLICATE_JACCARD
+}
+
+/// FNV-1a, 64 bits: a fixed hash, so signatures are the same on every run and platform.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// SplitMix64's finaliser: turns one hash into a family of independent-looking ones.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 /// A digest section before summaries: a topic and its ranked, capped articles.

@@ -85,6 +85,7 @@ pub fn run(
     let report = runtime()?.block_on(run::run(config, clock, options, &mut display))?;
     drop(display);
     print_skipped(&report.skipped_files, &report.lossy);
+    crate::print_feeds(&report.feeds);
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
@@ -245,8 +246,9 @@ fn send_exit(report: &SendReport, skipped: usize) -> Exit {
 }
 
 fn run_exit(report: &RunReport) -> Exit {
+    let feed_failed = report.feeds.iter().any(|feed| feed.failure.is_some());
     match send_exit(&report.send, report.skipped_subscribers.len()) {
-        Exit::Ok if !report.skipped_files.is_empty() => Exit::Partial,
+        Exit::Ok if !report.skipped_files.is_empty() || feed_failed => Exit::Partial,
         exit => exit,
     }
 }
@@ -310,6 +312,18 @@ fn run_json(
         "skipped_files": report.skipped_files.iter().map(|s| json!({
             "path": s.path.display().to_string(),
             "reason": s.reason,
+        })).collect::<Vec<_>>(),
+        "sources": report.feeds.iter().map(|feed| json!({
+            "id": feed.source_id,
+            "url": feed.location,
+            "fetched": feed.fetched,
+            "items": feed.items,
+            "not_modified": feed.not_modified,
+            "failure": feed.failure.as_ref().map(|f| json!({
+                "category": f.category.name(),
+                "reason": f.reason,
+            })),
+            "notes": feed.notes,
         })).collect::<Vec<_>>(),
         "index": report.index.display().to_string(),
         "delivery": send_json(&report.send),

@@ -5,6 +5,7 @@
 //! never stops a digest, one refused recipient never stops the others. [`run`] holds the
 //! sending commands (`run`, `retry`, `status`, `unsubscribe`, `check --smtp`).
 
+pub mod gather;
 pub mod run;
 
 use std::collections::BTreeMap;
@@ -123,6 +124,8 @@ pub struct PreviewReport {
     pub skipped: Vec<Skipped>,
     /// Files decoded lossily.
     pub lossy: Vec<PathBuf>,
+    /// What each feed source gave.
+    pub feeds: Vec<gather::FeedReport>,
 }
 
 /// The digests of one day, one per distinct subscriber topic set (one for all topics when no
@@ -173,8 +176,10 @@ pub fn plan_digests<'a>(
 ///
 /// # Errors
 /// When a digest cannot be rendered or a file cannot be written.
-pub fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<PreviewReport> {
-    let loaded = load_articles(config);
+pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<PreviewReport> {
+    let ledger = crate::ledger::Ledger::open_read_only(&config.state_file)?;
+    let (loaded, feeds) =
+        gather::gather(config, gather::FeedState::Read(ledger.as_ref()), now).await?;
     let n_articles = loaded.articles.len();
     let selection = select::select(loaded.articles, &config.select, now);
     let mut empty = Vec::new();
@@ -209,6 +214,7 @@ pub fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<Pr
         index,
         skipped: loaded.skipped,
         lossy: loaded.lossy,
+        feeds,
     })
 }
 
@@ -351,6 +357,7 @@ pub fn check_templates(config: &Config) -> anyhow::Result<()> {
         tags: Vec::new(),
         origin: PathBuf::from("check"),
         format: ArticleFormat::Markdown,
+        also_in: vec!["Other Source".to_owned()],
     };
     let digest = Digest {
         title: config.digest.title.clone(),

@@ -15,7 +15,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use lettre::message::Mailbox;
 
-use super::{ArchivePage, PreviewedDigest, Skipped, label, load_articles, plan_digests, reason};
+use super::gather::{FeedReport, FeedState, gather};
+use super::{ArchivePage, PreviewedDigest, Skipped, label, plan_digests, reason};
 use crate::clock::Clock;
 use crate::config::{Config, DeliveryMode};
 use crate::deliver::message::{Composer, UNSUBSCRIBE_MARKER, message_id, token};
@@ -106,6 +107,8 @@ pub struct RunReport {
     pub skipped_files: Vec<Skipped>,
     /// Files decoded lossily.
     pub lossy: Vec<PathBuf>,
+    /// What each feed source gave.
+    pub feeds: Vec<FeedReport>,
     /// Sending.
     pub send: SendReport,
 }
@@ -139,11 +142,16 @@ pub async fn run(
         None => BTreeSet::new(),
     };
 
-    let loaded = load_articles(config);
+    let state = match (options.dry_run, ledger.as_mut()) {
+        (false, Some(ledger)) => FeedState::Write(ledger),
+        (_, ledger) => FeedState::Read(ledger.map(|ledger| &*ledger)),
+    };
+    let (loaded, feeds) = gather(config, state, now).await?;
     let mut report = RunReport {
         articles: loaded.articles.len(),
         skipped_files: loaded.skipped,
         lossy: loaded.lossy,
+        feeds,
         ..RunReport::default()
     };
     let (fresh, repeated): (Vec<_>, Vec<_>) = loaded
@@ -618,6 +626,7 @@ mod tests {
                 tags: Vec::new(),
                 origin: PathBuf::new(),
                 format: ArticleFormat::Markdown,
+                also_in: Vec::new(),
             },
             summary: Summary { text: String::new(), truncated: false },
             matched: TopicMatch { topic_id: "t".to_owned(), score, terms: Vec::new() },

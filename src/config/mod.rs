@@ -37,6 +37,50 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// The delivery ledger (SQLite).
     pub state_file: PathBuf,
+    /// `[fetch]`.
+    pub fetch: FetchConfig,
+}
+
+/// `[fetch]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    /// Time to connect.
+    pub connect_timeout: Duration,
+    /// Time for a whole request.
+    pub timeout: Duration,
+    /// Largest body accepted.
+    pub max_bytes: usize,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+/// Where a feed is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedLocation {
+    /// An http or https URL.
+    Url(String),
+    /// A local file.
+    Path(PathBuf),
+}
+
+impl fmt::Display for FeedLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FeedLocation::Url(url) => f.write_str(url),
+            FeedLocation::Path(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// When to fetch an item's linked page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchFull {
+    /// When the item is a teaser: fewer than two sentences or under 50 words.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// `[delivery]`, with `[smtp]` when configured.
@@ -206,6 +250,23 @@ pub enum SourceConfig {
         /// The folder (resolved against the config file's folder).
         path: PathBuf,
     },
+    /// A feed.
+    Feed(FeedSource),
+}
+
+/// One `kind = "feed"` source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedSource {
+    /// Unique id.
+    pub id: String,
+    /// Where it is read from.
+    pub location: FeedLocation,
+    /// Display name, when configured (else the feed's title).
+    pub name: Option<String>,
+    /// When to fetch linked pages.
+    pub fetch_full: FetchFull,
+    /// Topic hints for every item.
+    pub tags: Vec<String>,
 }
 
 impl SourceConfig {
@@ -213,6 +274,7 @@ impl SourceConfig {
     pub fn id(&self) -> &str {
         match self {
             SourceConfig::Files { id, .. } => id,
+            SourceConfig::Feed(feed) => &feed.id,
         }
     }
 }

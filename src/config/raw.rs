@@ -38,6 +38,34 @@ pub struct RawConfig {
     pub delivery: RawDelivery,
     /// `[smtp]`, needed by `mode = "smtp"`.
     pub smtp: Option<Spanned<RawSmtp>>,
+    /// `[fetch]`: how feeds and pages are fetched over HTTP.
+    #[serde(default)]
+    pub fetch: RawFetch,
+}
+
+/// `[fetch]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawFetch {
+    /// Time to connect.
+    pub connect_timeout: Spanned<String>,
+    /// Time for a whole request, body included.
+    pub timeout: Spanned<String>,
+    /// Largest body accepted, in bytes.
+    pub max_bytes: Spanned<i64>,
+    /// Requests in flight at once (at most one per host).
+    pub concurrency: Spanned<i64>,
+}
+
+impl Default for RawFetch {
+    fn default() -> Self {
+        RawFetch {
+            connect_timeout: Spanned::new(0..0, "10s".to_owned()),
+            timeout: Spanned::new(0..0, "30s".to_owned()),
+            max_bytes: Spanned::new(0..0, 10 * 1024 * 1024),
+            concurrency: Spanned::new(0..0, 8),
+        }
+    }
 }
 
 /// `[digest]`: what the digest is called and where it is written.
@@ -106,6 +134,25 @@ impl Default for RawSummary {
 pub enum RawSource {
     /// `kind = "files"`: article files under a folder.
     Files(RawFilesSource),
+    /// `kind = "feed"`: an RSS, Atom or JSON feed, over HTTP or from a file.
+    Feed(RawFeedSource),
+}
+
+/// `kind = "feed"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeedSource {
+    /// A short unique name; defaults to the URL's host (or the file's stem).
+    pub id: Option<String>,
+    /// `https://…`, `http://…`, or a path relative to the config file.
+    pub url: String,
+    /// The name shown in digests; defaults to the feed's own title.
+    pub name: Option<String>,
+    /// `auto` (default), `always` or `never`: fetch the linked page when an item is a teaser.
+    pub fetch_full: Option<String>,
+    /// Topic hints for every item (matched like front-matter tags), e.g. from OPML categories.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// `kind = "files"`.

@@ -10,8 +10,8 @@ use chrono::TimeDelta;
 
 use super::raw::{RawConfig, RawSource};
 use super::{
-    Config, ConfigProblem, DigestConfig, SelectConfig, SourceConfig, SummaryConfig, TopicConfig,
-    delivery, subscribers,
+    Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig, FetchFull,
+    SelectConfig, SourceConfig, SummaryConfig, TopicConfig, delivery, subscribers,
 };
 
 /// Validates `raw`; relative paths are resolved against `base_dir`.
@@ -77,6 +77,7 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
         );
     }
     let delivery = delivery::validate(&raw, base_dir, &mut problems);
+    let fetch = validate_fetch(&raw, &mut problems);
     let state_file = match &raw.state_file {
         Some(path) if path.get_ref().trim().is_empty() => {
             problems.push(ConfigProblem::new("state_file", "must not be empty").at(path.span()));
@@ -102,6 +103,7 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
         subscribers,
         delivery,
         state_file,
+        fetch,
     })
 }
 
@@ -232,9 +234,117 @@ fn validate_sources(
                 }
                 sources.push(SourceConfig::Files { id, path });
             }
+            RawSource::Feed(feed) => {
+                let url = feed.url.trim();
+                let lower = url.to_ascii_lowercase();
+                let location = if lower.starts_with("http://") || lower.starts_with("https://") {
+                    if url.contains(char::is_whitespace) || url.len() <= "https://".len() {
+                        problems.push(ConfigProblem::new(
+                            format!("{key}.url"),
+                            format!("`{url}` is not a URL"),
+                        ));
+                    }
+                    FeedLocation::Url(url.to_owned())
+                } else if url.contains("://") {
+                    problems.push(
+                        ConfigProblem::new(
+                            format!("{key}.url"),
+                            format!("`{url}` is neither http(s) nor a file path"),
+                        )
+                        .hint("feeds are read over http or https, or from a local file"),
+                    );
+                    continue;
+                } else if url.is_empty() {
+                    problems.push(ConfigProblem::new(format!("{key}.url"), "must not be empty"));
+                    continue;
+                } else {
+                    FeedLocation::Path(base_dir.join(url))
+                };
+                let fetch_full = match feed.fetch_full.as_deref().map(str::trim) {
+                    None | Some("auto") => FetchFull::Auto,
+                    Some("always") => FetchFull::Always,
+                    Some("never") => FetchFull::Never,
+                    Some(other) => {
+                        problems.push(
+                            ConfigProblem::new(
+                                format!("{key}.fetch_full"),
+                                format!("`{other}` is not `auto`, `always` or `never`"),
+                            )
+                            .hint("`auto` fetches the page when an item is only a teaser"),
+                        );
+                        FetchFull::Auto
+                    }
+                };
+                let id = match &feed.id {
+                    Some(id) => id.trim().to_owned(),
+                    None => default_feed_id(&location),
+                };
+                if let Some(first) = seen.insert(id.clone(), idx) {
+                    problems.push(
+                        ConfigProblem::new(
+                            format!("{key}.id"),
+                            format!("source id `{id}` is already used by sources[{first}]"),
+                        )
+                        .hint("give each source a unique `id`"),
+                    );
+                }
+                sources.push(SourceConfig::Feed(FeedSource {
+                    id,
+                    location,
+                    name: feed
+                        .name
+                        .as_deref()
+                        .map(crate::text::normalize)
+                        .filter(|n| !n.is_empty()),
+                    fetch_full,
+                    tags: feed.tags.iter().map(|tag| crate::text::normalize(tag)).collect(),
+                }));
+            }
         }
     }
     sources
+}
+
+/// A feed's default id: the URL's host without `www.`, or the file's stem.
+fn default_feed_id(location: &FeedLocation) -> String {
+    match location {
+        FeedLocation::Url(url) => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+            let host = rest.split(['/', '?', '#', ':']).next().unwrap_or(rest);
+            host.trim_start_matches("www.").to_ascii_lowercase()
+        }
+        FeedLocation::Path(path) => path
+            .file_stem()
+            .map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned()),
+    }
+}
+
+fn validate_fetch(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> FetchConfig {
+    let duration = |value: &toml::Spanned<String>, key: &str, problems: &mut Vec<ConfigProblem>| {
+        match parse_duration(value.get_ref()) {
+            Ok(delta) if delta > TimeDelta::zero() => {
+                delta.to_std().unwrap_or(std::time::Duration::from_secs(30))
+            }
+            Ok(_) => {
+                problems.push(ConfigProblem::new(key, "must be longer than zero").at(value.span()));
+                std::time::Duration::from_secs(30)
+            }
+            Err(message) => {
+                problems.push(
+                    ConfigProblem::new(key, message)
+                        .hint("write a number and a unit, such as `30s` or `2m`")
+                        .at(value.span()),
+                );
+                std::time::Duration::from_secs(30)
+            }
+        }
+    };
+    FetchConfig {
+        connect_timeout: duration(&raw.fetch.connect_timeout, "fetch.connect_timeout", problems),
+        timeout: duration(&raw.fetch.timeout, "fetch.timeout", problems),
+        max_bytes: positive(&raw.fetch.max_bytes, "fetch.max_bytes", problems),
+        concurrency: positive(&raw.fetch.concurrency, "fetch.concurrency", problems),
+    }
 }
 
 /// The known name closest to `name`, when it is close enough to be a likely typo.

@@ -64,6 +64,33 @@ pub fn parse(html: &str) -> Parsed {
     parsed
 }
 
+/// The paragraphs of an HTML fragment, such as a feed item's content: the same cleaning and
+/// block walk as a page, without looking for an article container. Plain text (no tags) is
+/// split at blank lines.
+pub fn fragment(content: &str) -> Vec<String> {
+    if !content.contains('<') {
+        let blocks = content
+            .split("\n\n")
+            .map(|block| normalize(&decode_entities(block)))
+            .filter(|block| !block.is_empty())
+            .collect();
+        return filter_paragraphs(blocks);
+    }
+    let cleaned = pre_clean(content).unwrap_or_else(|_| content.to_owned());
+    filter_paragraphs(block_text(&Document::from(cleaned.as_str())))
+}
+
+/// Decodes the character references plain text from a feed may carry (`&amp;`, `&#8217;`).
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_owned();
+    }
+    Document::from(format!("<p>{}</p>", text.replace('<', "&lt;")).as_str())
+        .select("p")
+        .text()
+        .to_string()
+}
+
 fn meta_content(document: &Document, selectors: &[&str]) -> Option<String> {
     selectors.iter().find_map(|selector| {
         document
@@ -438,5 +465,14 @@ mod tests {
         let document =
             Document::from("<div><p>One <b>two</b></p><ul><li>three</li></ul>four</div>");
         assert_eq!(block_text(&document), ["One two", "three", "four"]);
+    }
+
+    #[test]
+    fn fragments_become_paragraphs() {
+        assert_eq!(
+            fragment("<p>First <b>bold</b> point.</p><div>Second point.</div><script>x()</script>"),
+            ["First bold point.", "Second point."]
+        );
+        assert_eq!(fragment("One &amp; two.\n\nThree."), ["One & two.", "Three."]);
     }
 }

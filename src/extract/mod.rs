@@ -55,7 +55,11 @@ pub fn detect_format(path: &Path, text: &str) -> ArticleFormat {
 /// [`ExtractError::Malformed`] for broken front matter, [`ExtractError::Empty`] when no
 /// article text is found.
 pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
-    let format = detect_format(&raw.path, &raw.text);
+    let format = match raw.feed {
+        Some(_) => ArticleFormat::FeedItem,
+        None => detect_format(&raw.path, &raw.text),
+    };
+    let guid = raw.feed.as_ref().and_then(|entry| entry.guid.clone());
     let stem =
         raw.path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
     let (title, paragraphs, stated_date, url, source, author, tags) = match format {
@@ -73,6 +77,18 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
                 parsed.source,
                 parsed.author,
                 parsed.tags,
+            )
+        }
+        ArticleFormat::FeedItem => {
+            let entry = raw.feed.clone().unwrap_or_default();
+            (
+                entry.title,
+                html::fragment(&entry.content),
+                entry.published.map(|date| date.to_rfc3339()),
+                entry.link,
+                Some(entry.source_name).filter(|name| !name.is_empty()),
+                entry.author,
+                entry.categories,
             )
         }
         ArticleFormat::Html => {
@@ -109,9 +125,12 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
             None => (None, DateOrigin::Unknown),
         },
     };
-    let id = match &url {
-        Some(url) => ArticleId::from_url(url),
-        None => ArticleId::from_content(&title, &paragraphs),
+    // Feed items: the GUID first (links are not always unique), then the canonical link,
+    // then the content. Selection also treats two ids with one canonical link as one story.
+    let id = match (&guid, &url) {
+        (Some(guid), _) => ArticleId::from_guid(&raw.source_id, guid),
+        (None, Some(url)) => ArticleId::from_url(url),
+        (None, None) => ArticleId::from_content(&title, &paragraphs),
     };
     Ok(Article {
         id,
@@ -125,6 +144,7 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         tags,
         origin: raw.path,
         format,
+        also_in: Vec::new(),
     })
 }
 

@@ -60,6 +60,7 @@ pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> 
         text,
         lossy,
         modified,
+        feed: None,
     })
 }
 

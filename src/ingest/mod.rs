@@ -1,8 +1,12 @@
 //! Ingest: find and read the articles each source holds. I/O lives here, not understanding.
 //!
-//! One bad file or folder never stops the run: failures are data in [`Ingested::failures`].
-//! Ingest never reads the clock and never parses article content; `extract` does that.
+//! One bad file, folder or feed never stops the run: failures are data in
+//! [`Ingested::failures`] and [`fetch::FetchError`]. Ingest never reads the clock and never
+//! interprets article content; `extract` does that. [`files`] reads folders, [`feed`] feeds
+//! (over [`fetch`], the HTTP client).
 
+pub mod feed;
+pub mod fetch;
 pub mod files;
 
 use std::path::PathBuf;
@@ -30,12 +34,13 @@ pub struct SourceFailure {
     pub reason: String,
 }
 
-/// Reads every configured source.
+/// Reads every `files` source (feeds are fetched by [`feed::fetch`]).
 pub fn collect(sources: &[SourceConfig]) -> Ingested {
     let mut ingested = Ingested::default();
     for source in sources {
         match source {
             SourceConfig::Files { id, path } => files::collect(id, path, &mut ingested),
+            SourceConfig::Feed(_) => {}
         }
     }
     ingested

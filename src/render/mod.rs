@@ -216,6 +216,11 @@ fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a>
         meta: textwrap::fill(&meta, TEXT_WIDTH),
         summary: &item.summary.text,
         summary_wrapped: textwrap::fill(&item.summary.text, TEXT_WIDTH),
+        also_in: if article.also_in.is_empty() {
+            String::new()
+        } else {
+            format!("Also in: {}", article.also_in.join(", "))
+        },
     }
 }
 
@@ -235,6 +240,7 @@ struct ItemView<'a> {
     meta: String,
     summary: &'a str,
     summary_wrapped: String,
+    also_in: String,
 }
 
 #[derive(Template)]

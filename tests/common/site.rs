@@ -19,6 +19,7 @@ pub fn now() -> DateTime<FixedOffset> {
 /// One article: file stem, title, topic and published time.
 pub struct Story {
     pub stem: &'static str,
+    pub lead: &'static str,
     pub title: &'static str,
     pub topic: &'static str,
     pub published: &'static str,
@@ -28,36 +29,42 @@ pub struct Story {
 pub const STORIES: [Story; 6] = [
     Story {
         stem: "glaciers",
+        lead: "Survey teams measured the ice on forty glaciers this autumn and found them thinner than ever. Meltwater lakes have doubled in number since the last count. Guides say some routes are no longer safe.",
         title: "Alpine glaciers shrink again",
         topic: "climate",
         published: "2026-11-26T05:00:00Z",
     },
     Story {
         stem: "floods",
+        lead: "Barges sat idle on the river after heavy rain pushed water over the quays. Port officials expect the closure to last until the weekend. Farmers upstream are counting lost harvests.",
         title: "Floods close river ports",
         topic: "climate",
         published: "2026-11-26T04:00:00Z",
     },
     Story {
         stem: "chips",
+        lead: "A coffee company known for its pastries has hired forty engineers to design processors. Its founder says custom silicon will run the ordering system. Analysts called the move unusual but bold.",
         title: "Zürich café chain bets on chip design",
         topic: "technology",
         published: "2026-11-26T05:30:00Z",
     },
     Story {
         stem: "ransomware",
+        lead: "Container terminals stopped loading ships after attackers encrypted the scheduling servers. The operator refused to pay and restored systems from backups. Queues of lorries stretched for miles.",
         title: "Ransomware hits a port operator",
         topic: "technology",
         published: "2026-11-25T20:00:00Z",
     },
     Story {
         stem: "vaccine",
+        lead: "Volunteers in three cities received the first doses of an experimental shot against a common virus. Researchers will follow them for two years. Early safety data are due in the spring.",
         title: "New vaccine enters trials",
         topic: "health",
         published: "2026-11-26T01:00:00Z",
     },
     Story {
         stem: "rates",
+        lead: "Policy makers left borrowing costs unchanged and signalled patience on future moves. Mortgage lenders had already priced in the pause. Markets barely moved after the announcement.",
         title: "Central bank holds rates\r\nBcc: evil@example.com",
         topic: "economy",
         published: "2026-11-26T02:00:00Z",
@@ -106,10 +113,9 @@ impl Site {
             let body = format!(
                 "+++\ntitle = \"{title}\"\ndate = {}\nurl = \"https://news.example.com/{}\"\n\
                  source = \"Example News\"\ntopics = [\"{}\"]\n+++\n\n\
-                 The first sentence of the {} story says what happened. A second sentence \
-                 gives the details. A third sentence adds context.\n\n\
+                 {}\n\n\
                  A later paragraph carries more of the story.\n",
-                story.published, story.stem, story.topic, story.stem
+                story.published, story.stem, story.topic, story.lead
             );
             std::fs::write(articles.join(format!("{}.md", story.stem)), body).unwrap();
         }

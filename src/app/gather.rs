@@ -1,0 +1,322 @@
+//! Gathering: every source's articles, files and feeds, extracted and classified.
+//!
+//! Feeds are fetched concurrently (the fetcher bounds it, one request per host at a time).
+//! A feed item that is only a teaser gets its linked page fetched and the page's article
+//! taken instead, when the source allows it. With a writable ledger, each feed's validators
+//! and items are stored, so the next run can send a conditional GET and a 304 still yields
+//! every item fetched earlier and not yet sent; items leave the store once out of the window.
+//! A failing source is reported with its category and never stops the others.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use tokio::task::JoinSet;
+
+use super::{Loaded, load_articles};
+use crate::config::{Config, FeedLocation, FeedSource, FetchFull, SourceConfig};
+use crate::extract;
+use crate::ingest::feed::{self, FeedOutcome, entry_key};
+use crate::ingest::fetch::{FetchError, Fetched, Fetcher, Validators, decode};
+use crate::ledger::Ledger;
+use crate::model::{FeedEntry, RawArticle};
+use crate::select::{self, TopicMatcher};
+use crate::summarize;
+use crate::text::word_count;
+
+/// How the ledger is used while gathering.
+#[derive(Debug)]
+pub enum FeedState<'a> {
+    /// Store validators and items (`run`).
+    Write(&'a mut Ledger),
+    /// Read what is stored, change nothing (`preview`, `articles`, `run --dry-run`).
+    Read(Option<&'a Ledger>),
+}
+
+/// What happened to one feed source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedReport {
+    /// The source's id.
+    pub source_id: String,
+    /// Its URL or file.
+    pub location: String,
+    /// Items this fetch gave (0 for a 304 or a failure).
+    pub fetched: usize,
+    /// Items offered to selection (fetched now or stored earlier).
+    pub items: usize,
+    /// True on a 304.
+    pub not_modified: bool,
+    /// The failure, when the feed could not be fetched or read.
+    pub failure: Option<FetchError>,
+    /// Notes: a partly readable feed, pages that could not be fetched.
+    pub notes: Vec<String>,
+}
+
+/// Reads every source and classifies its articles.
+///
+/// # Errors
+/// When the ledger cannot be read or written, or the HTTP client cannot be set up.
+pub async fn gather(
+    config: &Config,
+    mut state: FeedState<'_>,
+    now: DateTime<FixedOffset>,
+) -> anyhow::Result<(Loaded, Vec<FeedReport>)> {
+    let mut loaded = load_articles(config);
+    let feeds: Vec<&FeedSource> = config
+        .sources
+        .iter()
+        .filter_map(|source| match source {
+            SourceConfig::Feed(feed) => Some(feed),
+            SourceConfig::Files { .. } => None,
+        })
+        .collect();
+    if feeds.is_empty() {
+        return Ok((loaded, Vec::new()));
+    }
+    let fetcher = Arc::new(Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?);
+    let mut tasks = JoinSet::new();
+    for (idx, source) in feeds.iter().enumerate() {
+        let validators = match (&state, &source.location) {
+            (_, FeedLocation::Path(_)) => None,
+            (FeedState::Write(ledger), FeedLocation::Url(url)) => {
+                stored_validators(ledger, source, url)?
+            }
+            (FeedState::Read(Some(ledger)), FeedLocation::Url(url)) => {
+                stored_validators(ledger, source, url)?
+            }
+            (FeedState::Read(None), FeedLocation::Url(_)) => None,
+        };
+        let source = (*source).clone();
+        let fetcher = Arc::clone(&fetcher);
+        tasks.spawn(async move {
+            let outcome = feed::fetch(&source, &fetcher, validators.as_ref()).await;
+            (idx, outcome)
+        });
+    }
+    let mut outcomes: BTreeMap<usize, Result<FeedOutcome, FetchError>> = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((idx, outcome)) = done {
+            outcomes.insert(idx, outcome);
+        }
+    }
+
+    let matcher = TopicMatcher::new(&config.select.topics);
+    let mut reports = Vec::new();
+    for (idx, source) in feeds.iter().enumerate() {
+        let mut report = FeedReport {
+            source_id: source.id.clone(),
+            location: source.location.to_string(),
+            fetched: 0,
+            items: 0,
+            not_modified: false,
+            failure: None,
+            notes: Vec::new(),
+        };
+        let fresh = match outcomes.remove(&idx) {
+            Some(Ok(FeedOutcome::Fresh { mut entries, validators, partial, lossy })) => {
+                report.fetched = entries.len();
+                report.notes.extend(partial);
+                if lossy {
+                    report.notes.push("bytes invalid in the feed's charset were replaced".into());
+                }
+                fetch_full_pages(source, &mut entries, &fetcher, config, &mut report).await;
+                Some((entries, validators))
+            }
+            Some(Ok(FeedOutcome::NotModified)) => {
+                report.not_modified = true;
+                None
+            }
+            Some(Err(failure)) => {
+                report.failure = Some(failure);
+                None
+            }
+            None => {
+                report.failure = Some(FetchError::new(
+                    crate::ingest::fetch::FailureCategory::Connect,
+                    "the fetch task ended without a result",
+                ));
+                None
+            }
+        };
+        let fallback_time = match &source.location {
+            FeedLocation::Path(path) => file_time(path).unwrap_or(now),
+            FeedLocation::Url(_) => now,
+        };
+        let items = items_to_offer(&mut state, source, fresh, fallback_time, now, config)?;
+        report.items = items.len();
+        for (entry, first_seen) in items {
+            let link = entry.link.clone().unwrap_or_else(|| source.location.to_string());
+            let raw = RawArticle {
+                path: PathBuf::from(link),
+                source_id: source.id.clone(),
+                text: String::new(),
+                lossy: false,
+                modified: Some(first_seen),
+                feed: Some(entry),
+            };
+            let path = raw.path.clone();
+            match extract::clean(raw) {
+                Ok(article) => loaded.articles.push(select::classify(article, &matcher)),
+                Err(err) => loaded
+                    .skipped
+                    .push(super::Skipped { path, reason: format!("feed `{}`: {err}", source.id) }),
+            }
+        }
+        reports.push(report);
+    }
+    Ok((loaded, reports))
+}
+
+fn stored_validators(
+    ledger: &Ledger,
+    source: &FeedSource,
+    url: &str,
+) -> anyhow::Result<Option<Validators>> {
+    Ok(ledger
+        .feed_validators(&source.id, url)?
+        .map(|(etag, last_modified)| Validators { etag, last_modified }))
+}
+
+/// The items of a feed to offer to selection: stored ones (from earlier fetches, not yet out
+/// of the window) merged with this fetch's, each with the time it was first seen.
+fn items_to_offer(
+    state: &mut FeedState<'_>,
+    source: &FeedSource,
+    fresh: Option<(Vec<FeedEntry>, Validators)>,
+    fallback_time: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    config: &Config,
+) -> anyhow::Result<Vec<(FeedEntry, DateTime<FixedOffset>)>> {
+    let keep_after = now - config.select.window - TimeDelta::days(1);
+    match state {
+        FeedState::Write(ledger) => {
+            if let Some((entries, validators)) = &fresh {
+                let keyed: Vec<(String, FeedEntry)> =
+                    entries.iter().map(|entry| (entry_key(entry), entry.clone())).collect();
+                ledger.store_feed(
+                    &source.id,
+                    &source.location.to_string(),
+                    (validators.etag.as_deref(), validators.last_modified.as_deref()),
+                    &keyed,
+                    fallback_time,
+                )?;
+            }
+            ledger.prune_feed_items(keep_after)?;
+            Ok(ledger
+                .feed_items(&source.id)?
+                .into_iter()
+                .map(|item| (item.entry, item.first_seen))
+                .collect())
+        }
+        FeedState::Read(ledger) => {
+            let mut items: BTreeMap<String, (FeedEntry, DateTime<FixedOffset>)> = BTreeMap::new();
+            if let Some(ledger) = ledger {
+                for item in ledger.feed_items(&source.id)? {
+                    if item.entry.published.unwrap_or(item.first_seen) >= keep_after {
+                        items.insert(entry_key(&item.entry), (item.entry, item.first_seen));
+                    }
+                }
+            }
+            for entry in fresh.map(|(entries, _)| entries).unwrap_or_default() {
+                let key = entry_key(&entry);
+                let first_seen = items.get(&key).map_or(fallback_time, |(_, seen)| *seen);
+                items.insert(key, (entry, first_seen));
+            }
+            Ok(items.into_values().collect())
+        }
+    }
+}
+
+/// Replaces teasers with the linked page's article, as `fetch_full` says.
+async fn fetch_full_pages(
+    source: &FeedSource,
+    entries: &mut [FeedEntry],
+    fetcher: &Arc<Fetcher>,
+    config: &Config,
+    report: &mut FeedReport,
+) {
+    let wanted: Vec<(usize, String)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| match source.fetch_full {
+            FetchFull::Never => false,
+            FetchFull::Always => true,
+            FetchFull::Auto => is_teaser(&entry.content, &config.digest.language),
+        })
+        .filter_map(|(idx, entry)| {
+            let link = entry.link.as_deref()?;
+            (link.starts_with("http://") || link.starts_with("https://"))
+                .then(|| (idx, link.to_owned()))
+        })
+        .collect();
+    let mut tasks = JoinSet::new();
+    for (idx, link) in wanted {
+        let fetcher = Arc::clone(fetcher);
+        tasks.spawn(async move {
+            let page = fetcher.get(&link, None).await;
+            (idx, link, page)
+        });
+    }
+    let mut pages = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(page) = done {
+            pages.push(page);
+        }
+    }
+    pages.sort_by_key(|(idx, _, _)| *idx);
+    for (idx, link, page) in pages {
+        let html = match page {
+            Ok(Fetched::Body { bytes, content_type, .. }) => {
+                decode(&bytes, content_type.as_deref()).0
+            }
+            Ok(Fetched::NotModified) => continue,
+            Err(err) => {
+                report.notes.push(format!("full article {link}: {err}; the feed's teaser is used"));
+                continue;
+            }
+        };
+        let paragraphs = extract::html::parse(&html).paragraphs;
+        let Some(entry) = entries.get_mut(idx) else { continue };
+        let teaser_words = word_count(&extract::html::fragment(&entry.content).join(" "));
+        if word_count(&paragraphs.join(" ")) <= teaser_words {
+            report.notes.push(format!(
+                "full article {link}: the page gave no more text than the teaser; the teaser is used"
+            ));
+            continue;
+        }
+        entry.content = paragraphs
+            .iter()
+            .map(|paragraph| format!("<p>{}</p>", escape_html(paragraph)))
+            .collect();
+        entry.full_page = true;
+    }
+}
+
+/// A teaser: fewer than two sentences, or under 50 words.
+pub fn is_teaser(content: &str, language: &str) -> bool {
+    let text = extract::html::fragment(content).join(" ");
+    word_count(&text) < 50 || summarize::split_sentences(&text, language).len() < 2
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn file_time(path: &std::path::Path) -> Option<DateTime<FixedOffset>> {
+    let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok()?;
+    Some(DateTime::<Utc>::from(modified).fixed_offset())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teasers() {
+        assert!(is_teaser("<p>Only one sentence here.</p>", "en"));
+        let long = "This is a sentence with enough words to count. ".repeat(6);
+        assert!(!is_teaser(&format!("<p>{long}</p>"), "en"));
+        assert!(is_teaser(&"word ".repeat(80), "en"), "no sentence end at all");
+    }
+}

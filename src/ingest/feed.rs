@@ -1,0 +1,284 @@
+//! Feeds: RSS 0.9x, 1.0 and 2.0, Atom 1.0 and JSON Feed 1.1 (feed-rs), read over HTTP or from
+//! a file, turned into [`FeedEntry`] values with their content still HTML.
+//!
+//! A malformed feed yields the items that can still be read: when the whole document does not
+//! parse, each `<item>` or `<entry>` is parsed on its own. Duplicate GUIDs inside one feed are
+//! told apart by a hash of the item's link and title. Nothing here interprets the content.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+use regex::Regex;
+use sha2::{Digest as _, Sha256};
+
+use super::fetch::{FailureCategory, FetchError, Fetched, Fetcher, Validators, decode};
+use crate::config::{FeedLocation, FeedSource};
+use crate::model::FeedEntry;
+
+/// What fetching one feed gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedOutcome {
+    /// A new body, parsed.
+    Fresh {
+        /// The items.
+        entries: Vec<FeedEntry>,
+        /// The validators for next time.
+        validators: Validators,
+        /// When only part of the feed could be read: why.
+        partial: Option<String>,
+        /// True when bytes were not valid in the feed's charset and were replaced.
+        lossy: bool,
+    },
+    /// 304 Not Modified: the items stored from earlier fetches stand.
+    NotModified,
+}
+
+/// Fetches (or reads) and parses one feed.
+///
+/// # Errors
+/// [`FetchError`] when nothing could be fetched or read.
+pub async fn fetch(
+    source: &FeedSource,
+    fetcher: &Fetcher,
+    validators: Option<&Validators>,
+) -> Result<FeedOutcome, FetchError> {
+    let (bytes, content_type, base, validators) = match &source.location {
+        FeedLocation::Url(url) => match fetcher.get(url, validators).await? {
+            Fetched::NotModified => return Ok(FeedOutcome::NotModified),
+            Fetched::Body { bytes, content_type, url, validators } => {
+                (bytes, content_type, Some(url), validators)
+            }
+        },
+        FeedLocation::Path(path) => {
+            let bytes = std::fs::read(path).map_err(|err| {
+                FetchError::new(
+                    FailureCategory::File,
+                    format!("cannot read `{}`: {err}", path.display()),
+                )
+            })?;
+            (bytes, None, None, Validators::default())
+        }
+    };
+    let (text, lossy) = decode(&bytes, content_type.as_deref());
+    let parsed = parse(&text, base.as_deref(), source)?;
+    Ok(FeedOutcome::Fresh { entries: parsed.0, validators, partial: parsed.1, lossy })
+}
+
+/// Parses a feed's text into entries; the second value says why only part was read.
+///
+/// # Errors
+/// [`FailureCategory::NotAFeed`] or [`FailureCategory::Malformed`] when no item is readable.
+pub fn parse(
+    text: &str,
+    base: Option<&str>,
+    source: &FeedSource,
+) -> Result<(Vec<FeedEntry>, Option<String>), FetchError> {
+    match parse_whole(text, base) {
+        Ok(feed) => Ok((entries(feed, source), None)),
+        Err(err) => {
+            let head: String = text.trim_start().chars().take(300).collect::<String>();
+            let head = head.to_ascii_lowercase();
+            if head.starts_with("<!doctype html") || head.starts_with("<html") {
+                return Err(FetchError::new(
+                    FailureCategory::NotAFeed,
+                    "an HTML page, not a feed; point `url` at the feed itself (look for <link rel=\"alternate\" type=\"application/rss+xml\"> in the page)",
+                ));
+            }
+            if !(head.starts_with('<') || head.starts_with('{')) {
+                return Err(FetchError::new(
+                    FailureCategory::NotAFeed,
+                    "neither XML nor JSON: not a feed",
+                ));
+            }
+            let recovered = recover(text, base, source);
+            if recovered.is_empty() {
+                Err(FetchError::new(
+                    FailureCategory::Malformed,
+                    format!("not a readable feed: {err}"),
+                ))
+            } else {
+                let reason = format!("read {} items of a malformed feed ({err})", recovered.len());
+                Ok((recovered, Some(reason)))
+            }
+        }
+    }
+}
+
+fn parser(base: Option<&str>) -> feed_rs::parser::Parser {
+    // An empty id marks an item without its own GUID, so identity falls back to the link.
+    feed_rs::parser::Builder::new().base_uri(base).id_generator(|_, _, _| String::new()).build()
+}
+
+fn parse_whole(text: &str, base: Option<&str>) -> Result<feed_rs::model::Feed, String> {
+    parser(base).parse(text.as_bytes()).map_err(|err| err.to_string())
+}
+
+/// Parses each `<item>`/`<entry>` of a broken document on its own.
+fn recover(text: &str, base: Option<&str>, source: &FeedSource) -> Vec<FeedEntry> {
+    let patterns = [
+        (
+            r"(?s)<item[\s>].*?</item>",
+            "<rss version=\"2.0\"><channel><title>t</title>",
+            "</channel></rss>",
+        ),
+        (
+            r"(?s)<entry[\s>].*?</entry>",
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>",
+            "</feed>",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (pattern, open, close) in patterns {
+        let Ok(regex) = Regex::new(pattern) else { continue };
+        for chunk in regex.find_iter(text) {
+            let wrapped = format!("{open}{}{close}", chunk.as_str());
+            if let Ok(mut feed) = parse_whole(&wrapped, base) {
+                feed.title = None;
+                out.extend(entries(feed, source));
+            }
+        }
+    }
+    let mut guids = BTreeMap::new();
+    for entry in &mut out {
+        disambiguate(entry, &mut guids);
+    }
+    out
+}
+
+fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
+    let feed_title = feed.title.as_ref().map(|title| title.content.trim().to_owned());
+    let source_name = source
+        .name
+        .clone()
+        .or(feed_title.filter(|title| !title.is_empty() && title != "t"))
+        .unwrap_or_else(|| source.id.clone());
+    let mut guids = BTreeMap::new();
+    feed.entries
+        .into_iter()
+        .map(|entry| {
+            let link = entry
+                .links
+                .iter()
+                .find(|link| link.rel.as_deref().is_none_or(|rel| rel == "alternate"))
+                .or(entry.links.first())
+                .map(|link| link.href.clone());
+            let content = entry
+                .content
+                .and_then(|content| content.body)
+                .filter(|body| !body.trim().is_empty())
+                .or_else(|| entry.summary.map(|summary| summary.content))
+                .unwrap_or_default();
+            let mut categories: Vec<String> = entry
+                .categories
+                .into_iter()
+                .map(|category| category.label.unwrap_or(category.term))
+                .collect();
+            categories.extend(source.tags.iter().cloned());
+            let published: Option<DateTime<FixedOffset>> =
+                entry.published.or(entry.updated).map(|date| date.fixed_offset());
+            let mut out = FeedEntry {
+                guid: Some(entry.id.trim().to_owned()).filter(|id| !id.is_empty()),
+                title: entry.title.map(|title| title.content),
+                link,
+                published,
+                author: entry.authors.into_iter().find_map(|person| person.name),
+                categories,
+                content,
+                full_page: false,
+                source_name: source_name.clone(),
+            };
+            disambiguate(&mut out, &mut guids);
+            out
+        })
+        .collect()
+}
+
+/// A GUID seen before in this feed gets a suffix from the item's link and title.
+fn disambiguate(entry: &mut FeedEntry, seen: &mut BTreeMap<String, usize>) {
+    let Some(guid) = entry.guid.clone() else { return };
+    let count = seen.entry(guid.clone()).or_insert(0);
+    *count += 1;
+    if *count > 1 {
+        let mut hasher = Sha256::new();
+        hasher.update(entry.link.as_deref().unwrap_or("").as_bytes());
+        hasher.update(b"\n");
+        hasher.update(entry.title.as_deref().unwrap_or("").as_bytes());
+        let hash: String = hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+        entry.guid = Some(format!("{guid}#{hash}"));
+    }
+}
+
+/// The key an entry is stored under: its GUID, else its link, else a hash of title and
+/// content.
+pub fn entry_key(entry: &FeedEntry) -> String {
+    if let Some(guid) = &entry.guid {
+        return format!("guid:{guid}");
+    }
+    if let Some(link) = &entry.link {
+        return format!("link:{link}");
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(entry.title.as_deref().unwrap_or("").as_bytes());
+    hasher.update(b"\n");
+    hasher.update(entry.content.as_bytes());
+    let hash: String = hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hash}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FetchFull;
+
+    fn source() -> FeedSource {
+        FeedSource {
+            id: "example".to_owned(),
+            location: FeedLocation::Path("feed.xml".into()),
+            name: None,
+            fetch_full: FetchFull::Auto,
+            tags: vec!["world".to_owned()],
+        }
+    }
+
+    #[test]
+    fn rss_items_with_duplicate_guids_and_no_guid() {
+        let text = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Example News</title>
+            <item><title>One</title><link>https://e.com/1</link><guid>same</guid>
+              <pubDate>Thu, 26 Nov 2026 06:00:00 GMT</pubDate><category>Climate</category>
+              <description>&lt;p&gt;First.&lt;/p&gt;</description></item>
+            <item><title>Two</title><link>https://e.com/2</link><guid>same</guid></item>
+            <item><title>Three</title><link>/3</link></item>
+            </channel></rss>"#;
+        let (entries, partial) = parse(text, Some("https://e.com/feed"), &source()).unwrap();
+        assert_eq!(partial, None);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].guid.as_deref(), Some("same"));
+        assert!(entries[1].guid.as_deref().unwrap().starts_with("same#"));
+        assert_eq!(entries[2].guid, None);
+        assert_eq!(entries[2].link.as_deref(), Some("https://e.com/3"));
+        assert_eq!(entries[0].source_name, "Example News");
+        assert_eq!(entries[0].categories, ["Climate", "world"]);
+        assert_eq!(entries[0].content, "<p>First.</p>");
+        assert_eq!(entries[0].published.unwrap().to_rfc3339(), "2026-11-26T06:00:00+00:00");
+        assert_eq!(entry_key(&entries[2]), "link:https://e.com/3");
+    }
+
+    #[test]
+    fn a_broken_feed_gives_the_items_that_parse() {
+        let text = r#"<rss version="2.0"><channel><title>T</title>
+            <item><title>Good</title><link>https://e.com/good</link></item>
+            <item><title>Broken & unescaped</title><link>https://e.com/bad</item>
+            <item><title>Also good</title><link>https://e.com/also</link></item>"#;
+        let (entries, partial) = parse(text, None, &source()).unwrap();
+        let titles: Vec<_> = entries.iter().map(|e| e.title.clone().unwrap()).collect();
+        assert_eq!(titles, ["Good", "Also good"]);
+        assert!(partial.unwrap().starts_with("read 2 items of a malformed feed"));
+    }
+
+    #[test]
+    fn html_is_not_a_feed() {
+        let err =
+            parse("<!DOCTYPE html><html><body>hi</body></html>", None, &source()).unwrap_err();
+        assert_eq!(err.category, FailureCategory::NotAFeed);
+    }
+}

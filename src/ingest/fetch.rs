@@ -1,0 +1,380 @@
+//! HTTP for feeds and linked pages: reqwest with rustls, timeouts, at most 5 redirects, a
+//! body size cap, gzip, a User-Agent naming newsdigest, conditional GET, and at most
+//! `concurrency` requests in flight with one at a time per host.
+//!
+//! A failure is a [`FetchError`] with a category (`dns`, `tls`, `http-404`, `timeout`, …) and
+//! the reason in words; it never stops other fetches. Charsets are decoded here too, from the
+//! HTTP header, the XML prolog or a BOM, since the parsers want UTF-8.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    RETRY_AFTER,
+};
+use tokio::sync::Semaphore;
+
+use crate::config::FetchConfig;
+
+/// The User-Agent of every request.
+pub const USER_AGENT: &str = concat!("newsdigest/", env!("CARGO_PKG_VERSION"), " (feed reader)");
+
+/// Why a fetch failed, as a category for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureCategory {
+    /// The host name did not resolve.
+    Dns,
+    /// The connection was refused or reset.
+    Connect,
+    /// The TLS handshake or certificate failed.
+    Tls,
+    /// Connect or request timeout.
+    Timeout,
+    /// More than 5 redirects.
+    Redirects,
+    /// 404.
+    NotFound,
+    /// 410: the feed is gone for good.
+    Gone,
+    /// 429 (with Retry-After, when given).
+    RateLimited,
+    /// Another 4xx.
+    ClientError,
+    /// 5xx.
+    ServerError,
+    /// Over `max_bytes`.
+    TooLarge,
+    /// Not a feed (an HTML page, an image, …).
+    NotAFeed,
+    /// Malformed XML or JSON with nothing readable.
+    Malformed,
+    /// A local file could not be read.
+    File,
+}
+
+impl FailureCategory {
+    /// The category's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureCategory::Dns => "dns",
+            FailureCategory::Connect => "connect",
+            FailureCategory::Tls => "tls",
+            FailureCategory::Timeout => "timeout",
+            FailureCategory::Redirects => "redirects",
+            FailureCategory::NotFound => "http-404",
+            FailureCategory::Gone => "http-410",
+            FailureCategory::RateLimited => "http-429",
+            FailureCategory::ClientError => "http-4xx",
+            FailureCategory::ServerError => "http-5xx",
+            FailureCategory::TooLarge => "too-large",
+            FailureCategory::NotAFeed => "not-a-feed",
+            FailureCategory::Malformed => "malformed",
+            FailureCategory::File => "file",
+        }
+    }
+}
+
+/// A failed fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    /// What kind of failure.
+    pub category: FailureCategory,
+    /// What happened, in words.
+    pub reason: String,
+}
+
+impl FetchError {
+    /// A failure of `category`.
+    pub fn new(category: FailureCategory, reason: impl Into<String>) -> Self {
+        FetchError { category, reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.reason, self.category.name())
+    }
+}
+
+/// ETag and Last-Modified of an earlier response, for a conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The ETag.
+    pub etag: Option<String>,
+    /// The Last-Modified date, as sent.
+    pub last_modified: Option<String>,
+}
+
+/// A successful fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A body.
+    Body {
+        /// The body, decompressed.
+        bytes: Vec<u8>,
+        /// The Content-Type header.
+        content_type: Option<String>,
+        /// The URL after redirects.
+        url: String,
+        /// The response's validators.
+        validators: Validators,
+    },
+    /// 304: unchanged since the validators were given.
+    NotModified,
+}
+
+/// The HTTP client shared by every fetch of a run.
+#[derive(Debug)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_bytes: usize,
+    slots: Arc<Semaphore>,
+    hosts: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Fetcher {
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// When the TLS setup fails.
+    pub fn new(config: &FetchConfig) -> Result<Fetcher, String> {
+        // reqwest is built without a bundled crypto provider; rustls takes ring, the one
+        // lettre already uses. A second call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|err| format!("cannot set up HTTP: {err}"))?;
+        Ok(Fetcher {
+            client,
+            max_bytes: config.max_bytes,
+            slots: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            hosts: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// GETs `url`, conditionally when `validators` are given.
+    ///
+    /// # Errors
+    /// [`FetchError`] with its category.
+    pub async fn get(
+        &self,
+        url: &str,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
+        let host = host_of(url);
+        let host_lock = match self.hosts.lock() {
+            Ok(mut hosts) => Arc::clone(hosts.entry(host).or_default()),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+        };
+        // One request at a time per host, and `concurrency` in all.
+        let _host_turn = host_lock.lock().await;
+        let _slot =
+            self.slots.acquire().await.map_err(|_| {
+                FetchError::new(FailureCategory::Connect, "the fetcher was shut down")
+            })?;
+
+        let mut headers = HeaderMap::new();
+        if let Some(validators) = validators {
+            if let Some(etag) = validators.etag.as_deref().and_then(header_value) {
+                headers.insert(IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = validators.last_modified.as_deref().and_then(header_value) {
+                headers.insert(IF_MODIFIED_SINCE, date);
+            }
+        }
+        let mut response =
+            self.client.get(url).headers(headers).send().await.map_err(|err| classify(&err))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(status_error(status, response.headers()));
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value: &HeaderValue| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(CONTENT_TYPE);
+        let new_validators =
+            Validators { etag: header(ETAG), last_modified: header(LAST_MODIFIED) };
+        let final_url = response.url().to_string();
+        if let Some(length) = response.content_length()
+            && length > self.max_bytes as u64
+        {
+            return Err(too_large(self.max_bytes, Some(length)));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|err| classify(&err))? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > self.max_bytes {
+                return Err(too_large(self.max_bytes, None));
+            }
+        }
+        Ok(Fetched::Body { bytes, content_type, url: final_url, validators: new_validators })
+    }
+}
+
+fn header_value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok()
+}
+
+fn too_large(max: usize, length: Option<u64>) -> FetchError {
+    let size = length.map_or_else(|| "more".to_owned(), |n| format!("{n} bytes"));
+    FetchError::new(
+        FailureCategory::TooLarge,
+        format!("the body is {size}, over fetch.max_bytes = {max}"),
+    )
+}
+
+fn status_error(status: reqwest::StatusCode, headers: &HeaderMap) -> FetchError {
+    let code = status.as_u16();
+    let reason = status.canonical_reason().unwrap_or("");
+    let category = match code {
+        404 => FailureCategory::NotFound,
+        410 => FailureCategory::Gone,
+        429 => FailureCategory::RateLimited,
+        400..=499 => FailureCategory::ClientError,
+        _ => FailureCategory::ServerError,
+    };
+    let mut text = format!("HTTP {code} {reason}").trim_end().to_owned();
+    if code == 410 {
+        text.push_str(": the feed is gone; remove the source");
+    }
+    if let Some(retry_after) = headers.get(RETRY_AFTER).and_then(|value| value.to_str().ok()) {
+        text.push_str(&format!(", Retry-After: {retry_after}"));
+    }
+    FetchError::new(category, text)
+}
+
+/// Sorts a reqwest error by what the user can do about it.
+fn classify(err: &reqwest::Error) -> FetchError {
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !chain.contains(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
+        source = cause.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    let category = if err.is_timeout() {
+        FailureCategory::Timeout
+    } else if err.is_redirect() {
+        FailureCategory::Redirects
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        FailureCategory::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        FailureCategory::Tls
+    } else {
+        FailureCategory::Connect
+    };
+    FetchError::new(category, chain)
+}
+
+/// The host (and port) of a URL, for the one-request-per-host rule.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest).to_ascii_lowercase()
+}
+
+/// Decodes a feed's bytes to UTF-8 text: the charset from the HTTP header, else a BOM, else
+/// the XML prolog's `encoding`, else UTF-8 (lossily). The prolog is rewritten to say UTF-8.
+/// Returns the text and whether bytes had to be replaced.
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
+    let from_header = content_type
+        .and_then(|value| {
+            value.split(';').skip(1).find_map(|param| {
+                let (key, value) = param.split_once('=')?;
+                (key.trim().eq_ignore_ascii_case("charset"))
+                    .then(|| value.trim().trim_matches('"').to_owned())
+            })
+        })
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    let bom = encoding_rs::Encoding::for_bom(bytes);
+    let encoding = from_header
+        .or(bom.map(|(encoding, _)| encoding))
+        .or_else(|| prolog_encoding(bytes))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, had_errors) = encoding.decode(bytes);
+    (strip_prolog_encoding(&text), had_errors)
+}
+
+fn prolog_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = String::from_utf8_lossy(head);
+    let prolog = head.trim_start().strip_prefix("<?xml")?;
+    let prolog = &prolog[..prolog.find("?>")?];
+    let at = prolog.find("encoding")?;
+    let value = prolog[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next()?;
+    let value = &value[1..];
+    let label = &value[..value.find(quote)?];
+    encoding_rs::Encoding::for_label(label.as_bytes())
+}
+
+/// `<?xml version="1.0" encoding="windows-1251"?>` → `<?xml version="1.0"?>`: the text is
+/// UTF-8 now, and the parser must not decode it a second time.
+fn strip_prolog_encoding(text: &str) -> String {
+    let trimmed = text.trim_start_matches('\u{FEFF}');
+    let Some(rest) = trimmed.trim_start().strip_prefix("<?xml") else {
+        return trimmed.to_owned();
+    };
+    let Some(end) = rest.find("?>") else {
+        return trimmed.to_owned();
+    };
+    let prolog = &rest[..end];
+    let cleaned = match prolog.find("encoding") {
+        Some(at) => {
+            let after = &prolog[at..];
+            let value_end = after
+                .char_indices()
+                .filter(|(_, c)| *c == '"' || *c == '\'')
+                .nth(1)
+                .map_or(after.len(), |(i, _)| i + 1);
+            format!("{}{}", &prolog[..at], &after[value_end..])
+        }
+        None => prolog.to_owned(),
+    };
+    format!("<?xml{}?>{}", cleaned.trim_end(), &rest[end + 2..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charsets_from_header_prolog_and_default() {
+        let cp1251 = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>\xcd\xee\xe2\xee\xf1\xf2\xe8</rss>";
+        assert_eq!(
+            decode(cp1251, None),
+            ("<?xml version=\"1.0\"?><rss>Новости</rss>".to_owned(), false)
+        );
+        let latin1 = b"<rss>caf\xe9</rss>";
+        assert_eq!(
+            decode(latin1, Some("application/rss+xml; charset=ISO-8859-1")).0,
+            "<rss>café</rss>"
+        );
+        assert_eq!(
+            decode("<rss>café</rss>".as_bytes(), None),
+            ("<rss>café</rss>".to_owned(), false)
+        );
+        assert!(decode(b"<rss>caf\xe9</rss>", None).1, "invalid UTF-8 is reported");
+    }
+
+    #[test]
+    fn hosts_for_the_per_host_rule() {
+        assert_eq!(host_of("https://News.example.com:8443/feed?x=1"), "news.example.com:8443");
+    }
+}
