@@ -81,8 +81,12 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         }
         ArticleFormat::FeedItem => {
             let entry = raw.feed.clone().unwrap_or_default();
+            // Atom titles may be HTML (`type="html"`): keep their text.
+            let title = entry.title.map(|title| {
+                if title.contains('<') { html::fragment(&title).join(" ") } else { title }
+            });
             (
-                entry.title,
+                title,
                 html::fragment(&entry.content),
                 entry.published.map(|date| date.to_rfc3339()),
                 entry.link,

@@ -270,17 +270,39 @@ fn classify(err: &reqwest::Error) -> FetchError {
     let lower = chain.to_ascii_lowercase();
     let category = if err.is_timeout() {
         FailureCategory::Timeout
+    } else if is_tls_error(err) {
+        FailureCategory::Tls
     } else if err.is_redirect() {
         FailureCategory::Redirects
     } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
         FailureCategory::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    } else if ["certificate", "tls", "handshake", "received corrupt message"]
+        .iter()
+        .any(|term| lower.contains(term))
     {
         FailureCategory::Tls
     } else {
         FailureCategory::Connect
     };
     FetchError::new(category, chain)
+}
+
+/// True when a rustls error is somewhere in the chain (a bad certificate, a server that does
+/// not speak TLS, a failed handshake).
+fn is_tls_error(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The host (and port) of a URL, for the one-request-per-host rule.
