@@ -85,11 +85,30 @@ pub enum Command {
         /// The address
         email: String,
     },
+    /// Manage sources
+    Sources {
+        /// What to do
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
     /// Validate the config and the templates, and print a short summary
     Check {
         /// Also connect to [smtp]: EHLO, STARTTLS and login, then quit; sends nothing
         #[arg(long)]
         smtp: bool,
+    },
+}
+
+/// `sources` commands.
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Print a [[sources]] entry for every feed of an OPML file (folders become topic hints)
+    Import {
+        /// The OPML file
+        file: PathBuf,
+        /// Append the entries to the config file instead of printing them
+        #[arg(long)]
+        write: bool,
     },
 }
 

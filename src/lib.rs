@@ -15,6 +15,7 @@ pub mod extract;
 pub mod ingest;
 pub mod ledger;
 pub mod model;
+pub mod opml;
 pub mod render;
 pub mod select;
 pub mod summarize;

@@ -102,6 +102,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
+        Command::Sources { command: cli::SourcesCommand::Import { file, write } } => {
+            let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
+            import_opml(&path, &file, write)
+        }
         Command::Resubscribe { email } => {
             let config = load_config(cli.config.as_deref(), false)?;
             if run::resubscribe(&config, &email)? {
@@ -310,6 +314,43 @@ fn article(config: &Config, file: &Path, as_json: bool) -> anyhow::Result<Exit> 
         eprintln!("warning: `{}` is not valid UTF-8; invalid bytes were replaced", file.display());
     }
     Ok(if parsed.lossy { Exit::Partial } else { Exit::Ok })
+}
+
+fn import_opml(config_path: &Path, opml: &Path, write: bool) -> anyhow::Result<Exit> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(opml)
+        .with_context(|| format!("cannot read `{}`", opml.display()))?;
+    let feeds = newsdigest::opml::parse(&text)
+        .map_err(|err| anyhow::anyhow!("`{}`: {err}", opml.display()))?;
+    let existing = if config_path.exists() { Some(Config::load(config_path)?) } else { None };
+    let taken = existing
+        .iter()
+        .flat_map(|config| config.sources.iter().map(|source| source.id().to_owned()))
+        .collect();
+    let entries = newsdigest::opml::to_toml(&feeds, &taken);
+    if !write {
+        print!("{entries}");
+        eprintln!("{} feed(s) in `{}`", feeds.len(), opml.display());
+        return Ok(Exit::Ok);
+    }
+    let current = if existing.is_some() {
+        std::fs::read_to_string(config_path)
+            .with_context(|| format!("cannot read `{}`", config_path.display()))?
+    } else {
+        String::new()
+    };
+    let updated = format!(
+        "{}
+{entries}",
+        current.trim_end()
+    );
+    let base_dir = config_path.parent().unwrap_or(Path::new("."));
+    Config::parse(&updated, base_dir).map_err(|problems| {
+        newsdigest::config::ConfigError::new(config_path.to_path_buf(), updated.clone(), problems)
+    })?;
+    newsdigest::archive::write_atomic(config_path, updated.as_bytes())?;
+    eprintln!("added {} feed source(s) to `{}`", feeds.len(), config_path.display());
+    Ok(Exit::Ok)
 }
 
 fn check(path: &Path, smtp: bool) -> anyhow::Result<Exit> {

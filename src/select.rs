@@ -315,3 +315,45 @@ pub fn sections(
     out.retain(|section| !section.items.is_empty());
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArticleFormat, ArticleId, DateOrigin};
+
+    fn article(title: &str, lead: &str) -> Article {
+        Article {
+            id: ArticleId::from_url(title),
+            title: title.to_owned(),
+            paragraphs: vec![lead.to_owned()],
+            url: None,
+            published: None,
+            date_origin: DateOrigin::Unknown,
+            source: "s".to_owned(),
+            author: None,
+            tags: Vec::new(),
+            origin: std::path::PathBuf::new(),
+            format: ArticleFormat::FeedItem,
+            also_in: Vec::new(),
+        }
+    }
+
+    const WIRE: &str = "Emergency crews evacuated two hundred homes along the river on \
+                        Wednesday night as the water rose faster than forecast, officials said.";
+
+    #[test]
+    fn minhash_tells_wire_copy_from_other_reports() {
+        let a = Signature::of(&article("River flood forces evacuations", WIRE)).unwrap();
+        let b = Signature::of(&article("Hundreds evacuated as river floods", WIRE)).unwrap();
+        let other = Signature::of(&article(
+            "River levels rise",
+            "The river rose by two metres overnight and the council opened a shelter in the \
+             school gym for families who had to leave their homes.",
+        ))
+        .unwrap();
+        assert!(a.similarity(&b) >= NEAR_DUPLICATE_JACCARD, "{}", a.similarity(&b));
+        assert!(a.similarity(&other) < 0.2, "{}", a.similarity(&other));
+        assert_eq!(a.similarity(&a), 1.0);
+        assert_eq!(Signature::of(&article("Short", "Too short.")), None);
+    }
+}

@@ -242,7 +242,7 @@ fn check_accepts_the_shipped_config() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "config.toml: ok: 1 source(s), 6 topic(s), 4 subscriber(s), 4 distinct digest(s); templates render\n"
+        "config.toml: ok: 2 source(s), 6 topic(s), 4 subscriber(s), 4 distinct digest(s); templates render\n"
     );
 }
 
@@ -259,18 +259,20 @@ fn the_readme_main_command_delivers_the_sample_to_the_outbox_once() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     fs::copy(root.join("config.toml"), dir.path().join("config.toml")).unwrap();
-    fs::create_dir_all(dir.path().join("articles")).unwrap();
     // A fresh copy has a fresh modification time, as on a fresh clone.
-    for entry in fs::read_dir(root.join("articles")).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.path().join("articles").join(entry.file_name())).unwrap();
+    for folder in ["articles", "feeds"] {
+        fs::create_dir_all(dir.path().join(folder)).unwrap();
+        for entry in fs::read_dir(root.join(folder)).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.path().join(folder).join(entry.file_name())).unwrap();
+        }
     }
     let out = newsdigest(dir.path(), &["run"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
         stderr.starts_with(
-            "21 articles → 21 selected in the last 24h → wrote to the outbox 4/4 in digests/"
+            "24 articles → 23 selected in the last 24h → wrote to the outbox 4/4 in digests/"
         ),
         "{stderr}"
     );
@@ -294,8 +296,39 @@ fn the_readme_main_command_delivers_the_sample_to_the_outbox_once() {
         ]
     );
     assert!(day.join("index.html").exists());
+    let all = fs::read_to_string(day.join("all.txt")).unwrap();
+    assert!(
+        all.contains("Also in: Sample Mountain Times"),
+        "the sample feed repeats a sample story"
+    );
 
     let again = newsdigest(dir.path(), &["run"]);
     assert_eq!(again.status.code(), Some(0));
     assert!(text(&again.stderr).contains("wrote to the outbox 0/0 (4 delivered earlier)"));
+}
+
+#[test]
+fn sources_import_prints_and_writes_feed_sources_from_opml() {
+    let dir = project();
+    let opml = fixture("feeds/subscriptions.opml");
+    let opml = opml.to_str().unwrap();
+    let out = newsdigest(dir.path(), &["sources", "import", opml]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\n[[sources]]\nid = \"harbour-herald\"\nkind = \"feed\"\nurl = \"https://harbour.example.com/rss\"\n\
+         name = \"Harbour Herald\"\ntags = [\"climate\"]\n\n[[sources]]\nid = \"market-morning\"\nkind = \"feed\"\n\
+         url = \"https://markets.example.com/feed.json\"\nname = \"Market Morning\"\ntags = [\"economy\"]\n"
+    );
+    let before = fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    let written = newsdigest(dir.path(), &["sources", "import", "--write", opml]);
+    assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));
+    assert_eq!(text(&written.stderr), "added 2 feed source(s) to `config.toml`\n");
+    let after = fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(after.starts_with(before.trim_end()));
+    let check = newsdigest(dir.path(), &["check"]);
+    assert!(text(&check.stdout).contains("3 source(s)"), "{}", text(&check.stdout));
+    // Importing again gives new ids rather than clashing ones.
+    let again = newsdigest(dir.path(), &["sources", "import", opml]);
+    assert!(text(&again.stdout).contains("id = \"harbour-herald-2\""));
 }
