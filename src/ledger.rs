@@ -512,8 +512,9 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
-    /// Ids of the articles in editions before `date` that reached at least one subscriber:
-    /// they are not repeated.
+    /// The articles in editions before `date` that reached at least one subscriber, which
+    /// are not repeated: their ids, and `url:<canonical URL>` for those with a link (a feed
+    /// item that comes back under a new GUID is still the same article).
     ///
     /// # Errors
     /// [`LedgerError`] on a database failure.
@@ -521,16 +522,26 @@ impl Ledger {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT DISTINCT a.article_id FROM edition_articles a
+                "SELECT DISTINCT a.article_id, a.url FROM edition_articles a
                  JOIN editions e ON e.id = a.edition_id
                  WHERE e.date < ?1 AND EXISTS (
                      SELECT 1 FROM deliveries d WHERE d.edition_id = e.id AND d.status = 'sent')",
             )
             .map_err(|err| self.err(err))?;
         let rows = stmt
-            .query_map(params![date_text(date)], |row| row.get::<_, String>(0))
+            .query_map(params![date_text(date)], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+            })
             .map_err(|err| self.err(err))?;
-        rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
+        let mut sent = BTreeSet::new();
+        for row in rows {
+            let (id, url) = row.map_err(|err| self.err(err))?;
+            sent.insert(id);
+            if let Some(url) = url {
+                sent.insert(format!("url:{url}"));
+            }
+        }
+        Ok(sent)
     }
 
     /// Creates a `pending` row for each planned delivery that has no row for `date` yet, in

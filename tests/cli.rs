@@ -332,3 +332,24 @@ fn sources_import_prints_and_writes_feed_sources_from_opml() {
     let again = newsdigest(dir.path(), &["sources", "import", opml]);
     assert!(text(&again.stdout).contains("id = \"harbour-herald-2\""));
 }
+
+#[test]
+fn a_failing_feed_is_reported_and_the_digest_still_goes_out_with_exit_code_1() {
+    let dir = project();
+    let config = fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    let feed = "\n[[sources]]\nid = \"gone\"\nkind = \"feed\"\nurl = \"feeds/missing.xml\"\n";
+    let config = config.replacen("[[topics]]", &format!("{feed}\n[[topics]]"), 1);
+    fs::write(dir.path().join("config.toml"), config).unwrap();
+    let out = newsdigest(dir.path(), &["run", "--json", "--now", "2026-11-25T09:00:00+00:00"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning: feed `gone` (")
+            && stderr.contains("missing.xml) failed: cannot read `"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["sources"][0]["id"], "gone");
+    assert_eq!(report["sources"][0]["failure"]["category"], "file");
+    assert_eq!(report["delivery"]["sent"], 3, "every subscriber still gets the digest");
+}

@@ -383,3 +383,86 @@ async fn a_304_never_hides_items_that_were_not_sent() {
     assert_eq!(third.already_sent_articles, 1);
     assert_eq!(third.send.planned, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gzip_and_redirects() {
+    let server = MockServer::start().await;
+    let gz = std::fs::read(fixture("feeds/rss2.xml.gz")).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/gz"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(gz, "application/rss+xml")
+                .insert_header("Content-Encoding", "gzip"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/moved"))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", "/gz"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/loop"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "/loop"))
+        .mount(&server)
+        .await;
+    let sources = ["gz", "moved", "loop"]
+        .map(|route| feed_source(route, &format!("{}/{route}", server.uri())))
+        .join("\n");
+    let (_dir, config) = site(&sources, "");
+    let (articles, reports) = articles(&config).await;
+    assert_eq!(reports[0].failure, None);
+    assert_eq!(reports[1].failure, None, "a redirect is followed");
+    assert_eq!(reports[2].failure.as_ref().unwrap().category, FailureCategory::Redirects);
+    let requests = server.received_requests().await.unwrap();
+    let loops = requests.iter().filter(|r| r.url.path() == "/loop").count();
+    assert_eq!(loops, 6, "the first request and five redirects");
+    assert!(requests[0].headers.get("accept-encoding").unwrap().to_str().unwrap().contains("gzip"));
+    // One story once: the same item through two sources.
+    let (loaded, _) = gather(&config, FeedState::Read(None), now()).await.unwrap();
+    let selection = newsdigest::select::select(loaded.articles, &config.select, now());
+    assert_eq!(articles.len(), 2);
+    assert_eq!(selection.articles.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_back_under_a_new_guid_is_not_sent_again() {
+    let server = MockServer::start().await;
+    let item = |guid: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>Herald</title><item><title>Harbour seawall approved</title>\
+             <link>https://harbour.example.com/seawall</link><guid>{guid}</guid>\
+             <pubDate>Thu, 26 Nov 2026 05:00:00 GMT</pubDate><description>The harbour authority \
+             approved a seawall on Wednesday to protect the old town from storm surges.</description></item></channel></rss>"
+        )
+    };
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(item("g1"), "application/rss+xml"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(item("g2"), "application/rss+xml"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let extra = "[[subscribers]]\nemail = \"ana@example.org\"\n";
+    let (dir, _) = site(&feed_source("herald", &format!("{}/feed", server.uri())), extra);
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        text.replace("window = \"24h\"", "window = \"48h\""),
+    )
+    .unwrap();
+    let config = Config::load(&dir.path().join("config.toml")).unwrap();
+    let first = run_at(&config, NOW).await;
+    assert_eq!(first.send.delivery.count(Status::Sent), 1);
+    let second = run_at(&config, "2026-11-27T07:00:00+01:00").await;
+    assert_eq!(second.feeds[0].fetched, 1);
+    assert_eq!(second.already_sent_articles, 2, "the old and the new GUID, one link");
+    assert_eq!(second.send.planned, 0);
+}

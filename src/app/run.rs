@@ -154,10 +154,11 @@ pub async fn run(
         feeds,
         ..RunReport::default()
     };
-    let (fresh, repeated): (Vec<_>, Vec<_>) = loaded
-        .articles
-        .into_iter()
-        .partition(|item| !sent_before.contains(item.article.id.as_str()));
+    let (fresh, repeated): (Vec<_>, Vec<_>) = loaded.articles.into_iter().partition(|item| {
+        let article = &item.article;
+        !sent_before.contains(article.id.as_str())
+            && !article.url.as_ref().is_some_and(|url| sent_before.contains(&format!("url:{url}")))
+    });
     report.already_sent_articles = repeated.len();
     let selection = select::select(fresh, &config.select, now);
     report.selected = selection.articles.len();
