@@ -466,3 +466,29 @@ async fn an_item_back_under_a_new_guid_is_not_sent_again() {
     assert_eq!(second.already_sent_articles, 2, "the old and the new GUID, one link");
     assert_eq!(second.send.planned, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_request_at_a_time_per_host() {
+    let server = MockServer::start().await;
+    let body = std::fs::read(fixture("feeds/rss2.xml")).unwrap();
+    for route in ["/one", "/two", "/three"] {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(body.clone(), "application/rss+xml")
+                    .set_delay(Duration::from_millis(300)),
+            )
+            .mount(&server)
+            .await;
+    }
+    let sources = ["one", "two", "three"]
+        .map(|route| feed_source(route, &format!("{}/{route}", server.uri())))
+        .join("\n");
+    let (_dir, config) = site(&sources, "");
+    let started = std::time::Instant::now();
+    let (_, reports) = articles(&config).await;
+    assert!(reports.iter().all(|report| report.failure.is_none()));
+    // Three requests of 300 ms to one host, never two at once: at least 900 ms.
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+}
