@@ -18,7 +18,7 @@ use super::{Loaded, load_articles};
 use crate::config::{Config, FeedLocation, FeedSource, FetchFull, SourceConfig};
 use crate::extract;
 use crate::ingest::feed::{self, FeedOutcome, entry_key};
-use crate::ingest::fetch::{FetchError, Fetched, Fetcher, Validators, decode};
+use crate::ingest::fetch::{FetchError, Fetched, Fetcher, Validators, decode_page};
 use crate::ledger::Ledger;
 use crate::model::{FeedEntry, RawArticle};
 use crate::select::{self, TopicMatcher};
@@ -268,7 +268,7 @@ async fn fetch_full_pages(
     for (idx, link, page) in pages {
         let html = match page {
             Ok(Fetched::Body { bytes, content_type, .. }) => {
-                decode(&bytes, content_type.as_deref()).0
+                decode_page(&bytes, content_type.as_deref()).0
             }
             Ok(Fetched::NotModified) => continue,
             Err(err) => {

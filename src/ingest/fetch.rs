@@ -333,6 +333,13 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
     (strip_prolog_encoding(&text), had_errors)
 }
 
+/// Decodes an HTML page: the charset from the HTTP header when it names one, else a BOM,
+/// UTF-8, or the page's `<meta charset>`, as for HTML files.
+pub fn decode_page(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
+    let named = content_type.is_some_and(|value| value.to_ascii_lowercase().contains("charset="));
+    if named { decode(bytes, content_type) } else { super::files::decode(bytes, true) }
+}
+
 fn prolog_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let head = &bytes[..bytes.len().min(200)];
     let head = String::from_utf8_lossy(head);
@@ -393,6 +400,19 @@ mod tests {
             ("<rss>café</rss>".to_owned(), false)
         );
         assert!(decode(b"<rss>caf\xe9</rss>", None).1, "invalid UTF-8 is reported");
+    }
+
+    #[test]
+    fn pages_use_their_meta_charset_when_the_header_names_none() {
+        let page = b"<html><head><meta charset=\"windows-1252\"></head><p>caf\xe9</p></html>";
+        assert_eq!(
+            decode_page(page, Some("text/html")).0,
+            "<html><head><meta charset=\"windows-1252\"></head><p>café</p></html>"
+        );
+        assert_eq!(
+            decode_page("<p>café</p>".as_bytes(), Some("text/html; charset=utf-8")).0,
+            "<p>café</p>"
+        );
     }
 
     #[test]
