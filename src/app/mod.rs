@@ -5,6 +5,7 @@
 //! never stops a digest, one refused recipient never stops the others. [`run`] holds the
 //! sending commands (`run`, `retry`, `status`, `unsubscribe`, `check --smtp`).
 
+pub mod edition;
 pub mod gather;
 pub mod run;
 
