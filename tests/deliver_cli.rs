@@ -174,3 +174,81 @@ fn check_smtp_reports_a_relay_that_is_not_there() {
     let stderr = text(&out.stderr);
     assert!(stderr.starts_with("error: SMTP check of 127.0.0.1:1 failed: "), "{stderr}");
 }
+
+fn ca_file() -> String {
+    common::fixture("tls/ca.pem").display().to_string()
+}
+
+#[test]
+fn starttls_with_a_private_ca_and_a_login() {
+    let server = SmtpServer::with_tls(false);
+    let site = Site::new(
+        server.port,
+        &readers(3),
+        "",
+        &format!(
+            "tls = \"starttls\"\nca_file = \"{}\"\nusername = \"digest\"\npassword_file = \"smtp-password\"",
+            ca_file()
+        ),
+    );
+    std::fs::write(site.path().join("smtp-password"), "s3cret\n").unwrap();
+    let check = site.binary(&["check", "--smtp"], &[]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    assert!(
+        text(&check.stdout).ends_with(&format!(
+            "127.0.0.1:{}: connected, greeted, upgraded with STARTTLS and logged in; nothing was sent\n",
+            server.port
+        )),
+        "{}",
+        text(&check.stdout)
+    );
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(server.count(), 3);
+    assert!(server.tls_sessions() >= 2, "the check and the run upgraded");
+    assert!(
+        server.logins().iter().all(|login| login == &("digest".to_owned(), "s3cret".to_owned()))
+    );
+}
+
+#[test]
+fn implicit_tls() {
+    let server = SmtpServer::with_tls(true);
+    let site = Site::new(
+        server.port,
+        &readers(2),
+        "",
+        &format!("tls = \"tls\"\nca_file = \"{}\"", ca_file()),
+    );
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(server.count(), 2);
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_and_nothing_is_sent_in_clear() {
+    let server = SmtpServer::with_tls(false);
+    let site = Site::new(server.port, &readers(1), "max_attempts = 1", "tls = \"starttls\"");
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("failed: reader000@example.org (failed-transient)"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert_eq!(server.count(), 0);
+}
+
+#[test]
+fn starttls_required_but_not_offered() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(1), "", "tls = \"starttls\"");
+    let out = site.binary(&["check", "--smtp"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: SMTP check of 127.0.0.1:{port} failed: 127.0.0.1:{port} does not offer STARTTLS; \
+             use `tls = \"tls\"` for port 465, or `none` for a trusted local relay\n",
+            port = server.port
+        )
+    );
+}

@@ -365,10 +365,12 @@ fn validate_smtp(
     });
     let max_per_hour =
         raw.max_per_hour.as_ref().map(|value| positive(value, "smtp.max_per_hour", problems));
+    let ca_file = raw.ca_file.as_ref().map(|file| base_dir.join(file.get_ref().trim()));
     SmtpConfig {
         host,
         port,
         tls,
+        ca_file,
         username,
         password,
         timeout,

@@ -156,6 +156,8 @@ pub struct SmtpConfig {
     pub port: u16,
     /// How the connection is encrypted.
     pub tls: TlsMode,
+    /// Extra root certificates to trust, when configured.
+    pub ca_file: Option<PathBuf>,
     /// Login name, when the relay needs one.
     pub username: Option<String>,
     /// Where the password is read from at send time.

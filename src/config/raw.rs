@@ -277,6 +277,8 @@ pub struct RawSmtp {
     /// Allow `tls = "none"` to a host other than localhost.
     #[serde(default)]
     pub allow_insecure: bool,
+    /// PEM file of extra root certificates to trust (a private relay's own CA).
+    pub ca_file: Option<Spanned<String>>,
     /// Login name.
     pub username: Option<Spanned<String>>,
     /// The environment variable holding the password.

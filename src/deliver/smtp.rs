@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
 use super::{Failure, FailureKind, Sender};
@@ -99,16 +99,31 @@ impl SmtpSender {
     /// # Errors
     /// [`SmtpSetupError`] when the password cannot be read or the TLS settings are refused.
     pub fn new(config: &SmtpConfig) -> Result<SmtpSender, SmtpSetupError> {
+        let setup_error = |reason: String| SmtpSetupError::Transport {
+            host: config.host.clone(),
+            port: config.port,
+            reason,
+        };
         let parameters = match config.tls {
             TlsMode::None => None,
             TlsMode::Starttls | TlsMode::Tls => {
-                Some(TlsParameters::new(config.host.clone()).map_err(|err| {
-                    SmtpSetupError::Transport {
-                        host: config.host.clone(),
-                        port: config.port,
-                        reason: err.to_string(),
-                    }
-                })?)
+                let mut builder = TlsParameters::builder(config.host.clone());
+                if let Some(ca_file) = &config.ca_file {
+                    let pem = std::fs::read(ca_file).map_err(|err| {
+                        setup_error(format!(
+                            "cannot read smtp.ca_file `{}`: {err}",
+                            ca_file.display()
+                        ))
+                    })?;
+                    let certificate = Certificate::from_pem(&pem).map_err(|err| {
+                        setup_error(format!(
+                            "smtp.ca_file `{}` holds no PEM certificate: {err}",
+                            ca_file.display()
+                        ))
+                    })?;
+                    builder = builder.add_root_certificate(certificate);
+                }
+                Some(builder.build().map_err(|err| setup_error(err.to_string()))?)
             }
         };
         let credentials = match (&config.username, &config.password) {

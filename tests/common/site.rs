@@ -141,12 +141,14 @@ impl Site {
             config,
             "[delivery]\nmode = \"smtp\"\nfrom = \"The Morning Digest <digest@example.org>\"\n\
              reply_to = \"Editor <editor@example.org>\"\nlist_id = \"morning.example.org\"\n{delivery}\n\
-             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n{smtp}"
+             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\n{smtp}"
         )
         .unwrap();
         // Short defaults for tests, unless the test set its own.
-        for (key, value) in [("timeout", "\"2s\""), ("retry_delay", "\"20ms\"")] {
-            if !smtp.contains(key) {
+        for (key, value) in
+            [("tls", "\"none\""), ("timeout", "\"2s\""), ("retry_delay", "\"20ms\"")]
+        {
+            if !smtp.lines().any(|line| line.starts_with(&format!("{key} ="))) {
                 writeln!(config, "{key} = {value}").unwrap();
             }
         }

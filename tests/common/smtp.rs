@@ -7,8 +7,8 @@
 //! the server answers 250 to its final dot, as on a real relay.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -61,6 +61,7 @@ struct Shared {
     transactions: AtomicUsize,
     accepted: AtomicUsize,
     bytes: AtomicU64,
+    tls_sessions: AtomicUsize,
     connections: AtomicUsize,
     logins: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
@@ -99,7 +100,27 @@ impl SmtpServer {
         SmtpServer::bind(0, script, keep)
     }
 
+    /// A server that accepts everything and offers TLS with the test certificate: STARTTLS,
+    /// or TLS from the first byte when `implicit`.
+    pub fn with_tls(implicit: bool) -> SmtpServer {
+        SmtpServer::bind_with(
+            0,
+            Arc::new(|_, _| Action::Accept),
+            true,
+            Some((tls_config(), implicit)),
+        )
+    }
+
     fn bind(port: u16, script: Script, keep: bool) -> SmtpServer {
+        SmtpServer::bind_with(port, script, keep, None)
+    }
+
+    fn bind_with(
+        port: u16,
+        script: Script,
+        keep: bool,
+        tls: Option<(Arc<rustls::ServerConfig>, bool)>,
+    ) -> SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared::default());
@@ -113,8 +134,9 @@ impl SmtpServer {
                 accept_shared.connections.fetch_add(1, Ordering::SeqCst);
                 let shared = Arc::clone(&accept_shared);
                 let script = Arc::clone(&script);
+                let tls = tls.clone();
                 thread::spawn(move || {
-                    let _ = session(stream, &shared, &script, keep);
+                    let _ = session(stream, &shared, &script, keep, tls);
                 });
             }
         });
@@ -134,6 +156,11 @@ impl SmtpServer {
     /// How many messages were accepted.
     pub fn count(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Sessions upgraded with STARTTLS so far.
+    pub fn tls_sessions(&self) -> usize {
+        self.shared.tls_sessions.load(Ordering::SeqCst)
     }
 
     /// Bytes of the messages accepted so far.
@@ -172,11 +199,52 @@ impl Drop for SmtpServer {
     }
 }
 
-fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> std::io::Result<()> {
+/// A byte stream the session can read and write: TCP, or TLS over it.
+trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+fn tls_stream(
+    config: &Arc<rustls::ServerConfig>,
+    inner: Box<dyn Stream>,
+) -> std::io::Result<Box<dyn Stream>> {
+    let connection = rustls::ServerConnection::new(Arc::clone(config))
+        .map_err(|err| std::io::Error::other(err.to_string()))?;
+    Ok(Box::new(rustls::StreamOwned::new(connection, inner)))
+}
+
+/// The test certificate for `localhost` and `127.0.0.1` (tests/fixtures/tls).
+pub fn tls_config() -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    Arc::new(
+        rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).unwrap(),
+    )
+}
+
+fn session(
+    stream: TcpStream,
+    shared: &Shared,
+    script: &Script,
+    keep: bool,
+    tls: Option<(Arc<rustls::ServerConfig>, bool)>,
+) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    writer.write_all(b"220 localhost ESMTP newsdigest-test\r\n")?;
+    let mut upgraded = false;
+    let mut reader: BufReader<Box<dyn Stream>> = match &tls {
+        Some((config, true)) => {
+            upgraded = true;
+            BufReader::new(tls_stream(config, Box::new(stream))?)
+        }
+        _ => BufReader::new(Box::new(stream)),
+    };
+    send(&mut reader, "220 localhost ESMTP newsdigest-test")?;
     let mut mail_from = String::new();
     let mut rcpt_to: Vec<String> = Vec::new();
     let mut txn = 0;
@@ -189,8 +257,22 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
         let command = line.trim_end().to_owned();
         let upper = command.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
-            "250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10485760"
-                .to_owned()
+            let starttls = if tls.is_some() && !upgraded { "250-STARTTLS\r\n" } else { "" };
+            format!(
+                "250-localhost\r\n{starttls}250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10485760"
+            )
+        } else if upper == "STARTTLS" {
+            match &tls {
+                Some((config, _)) if !upgraded => {
+                    send(&mut reader, "220 2.0.0 ready to start TLS")?;
+                    let inner = reader.into_inner();
+                    reader = BufReader::new(tls_stream(config, inner)?);
+                    upgraded = true;
+                    shared.tls_sessions.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+                _ => "454 4.7.0 TLS not available".to_owned(),
+            }
         } else if upper.starts_with("HELO") {
             "250 localhost".to_owned()
         } else if upper.starts_with("AUTH PLAIN") {
@@ -205,11 +287,11 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
             }
             "235 2.7.0 authenticated".to_owned()
         } else if upper.starts_with("AUTH LOGIN") {
-            writer.write_all(b"334 VXNlcm5hbWU6\r\n")?;
+            send(&mut reader, "334 VXNlcm5hbWU6")?;
             line.clear();
             reader.read_line(&mut line)?;
             let user = String::from_utf8_lossy(&decode_base64(line.trim())).into_owned();
-            writer.write_all(b"334 UGFzc3dvcmQ6\r\n")?;
+            send(&mut reader, "334 UGFzc3dvcmQ6")?;
             line.clear();
             reader.read_line(&mut line)?;
             let password = String::from_utf8_lossy(&decode_base64(line.trim())).into_owned();
@@ -219,13 +301,13 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
             txn = shared.transactions.fetch_add(1, Ordering::SeqCst) + 1;
             mail_from = address(&command[10..]);
             rcpt_to.clear();
-            match act(&mut writer, script(txn, &Step::Mail))? {
+            match act(script(txn, &Step::Mail)) {
                 Some(reply) => reply,
                 None => return Ok(()),
             }
         } else if upper.starts_with("RCPT TO:") {
             let to = address(&command[8..]);
-            match act(&mut writer, script(txn, &Step::Rcpt(to.clone())))? {
+            match act(script(txn, &Step::Rcpt(to.clone()))) {
                 Some(reply) => {
                     if reply.starts_with("250") {
                         rcpt_to.push(to);
@@ -238,10 +320,10 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
             if rcpt_to.is_empty() {
                 "554 5.5.1 no valid recipients".to_owned()
             } else {
-                writer.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")?;
+                send(&mut reader, "354 end data with <CR><LF>.<CR><LF>")?;
                 let data = read_data(&mut reader)?;
                 let data_len = data.len() as u64;
-                match act(&mut writer, script(txn, &Step::DataEnd(rcpt_to.clone())))? {
+                match act(script(txn, &Step::DataEnd(rcpt_to.clone()))) {
                     Some(reply) => {
                         if reply.starts_with("250") {
                             if keep {
@@ -265,34 +347,37 @@ fn session(stream: TcpStream, shared: &Shared, script: &Script, keep: bool) -> s
         } else if upper == "NOOP" {
             "250 2.0.0 ok".to_owned()
         } else if upper == "QUIT" {
-            writer.write_all(b"221 2.0.0 bye\r\n")?;
-            let _ = writer.shutdown(Shutdown::Both);
+            send(&mut reader, "221 2.0.0 bye")?;
             return Ok(());
         } else {
             "502 5.5.2 command not implemented".to_owned()
         };
-        writer.write_all(reply.as_bytes())?;
-        writer.write_all(b"\r\n")?;
+        send(&mut reader, &reply)?;
     }
 }
 
-/// Carries out an action: `Some(reply)` to send, `None` when the connection is to be closed.
-fn act(writer: &mut TcpStream, action: Action) -> std::io::Result<Option<String>> {
+/// Writes one reply line (or lines) and flushes it through TLS.
+fn send(reader: &mut BufReader<Box<dyn Stream>>, reply: &str) -> std::io::Result<()> {
+    let stream = reader.get_mut();
+    stream.write_all(reply.as_bytes())?;
+    stream.write_all(b"\r\n")?;
+    stream.flush()
+}
+
+/// Carries out an action: `Some(reply)` to send, `None` when the connection is to be closed
+/// (the caller returns, which drops the socket).
+fn act(action: Action) -> Option<String> {
     match action {
-        Action::Accept => Ok(Some("250 2.0.0 ok".to_owned())),
+        Action::Accept => Some("250 2.0.0 ok".to_owned()),
         Action::Delay(pause) => {
             thread::sleep(pause);
-            Ok(Some("250 2.0.0 ok".to_owned()))
+            Some("250 2.0.0 ok".to_owned())
         }
-        Action::Reply(reply) => Ok(Some(reply)),
-        Action::Drop => {
-            let _ = writer.shutdown(Shutdown::Both);
-            Ok(None)
-        }
+        Action::Reply(reply) => Some(reply),
+        Action::Drop => None,
         Action::Stall(pause) => {
             thread::sleep(pause);
-            let _ = writer.shutdown(Shutdown::Both);
-            Ok(None)
+            None
         }
     }
 }
@@ -303,7 +388,7 @@ fn address(arg: &str) -> String {
     inner.trim_start_matches('<').trim_end_matches('>').to_owned()
 }
 
-fn read_data(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+fn read_data(reader: &mut BufReader<Box<dyn Stream>>) -> std::io::Result<Vec<u8>> {
     let mut data = Vec::new();
     let mut line = Vec::new();
     loop {
