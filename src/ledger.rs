@@ -36,7 +36,8 @@ CREATE TABLE feeds (
     url TEXT NOT NULL,
     etag TEXT,
     last_modified TEXT,
-    checked_at TEXT NOT NULL
+    checked_at TEXT NOT NULL,
+    retry_after TEXT
 );
 CREATE TABLE feed_items (
     source_id TEXT NOT NULL,
@@ -864,6 +865,52 @@ impl Ledger {
             .map_err(|err| self.err(err))
     }
 
+    /// Until when a feed source asked not to be fetched (Retry-After), if that is after `now`.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn feed_retry_after(
+        &self,
+        source_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Option<DateTime<FixedOffset>>, LedgerError> {
+        let until: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT retry_after FROM feeds WHERE source_id = ?1",
+                params![source_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|err| self.err(err))?;
+        Ok(until
+            .flatten()
+            .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
+            .filter(|until| *until > now))
+    }
+
+    /// Records (or, with `None`, clears) a feed source's Retry-After time.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn set_feed_retry_after(
+        &mut self,
+        source_id: &str,
+        url: &str,
+        until: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO feeds (source_id, url, checked_at, retry_after) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source_id) DO UPDATE SET retry_after = excluded.retry_after,
+                     checked_at = excluded.checked_at",
+                params![source_id, url, time_text(now), until.map(time_text)],
+            )
+            .map(drop)
+            .map_err(|err| self.err(err))
+    }
+
     /// Records a fetched feed: its validators and its items (keyed; a known item keeps its
     /// first-seen time), in one transaction.
     ///
@@ -883,7 +930,8 @@ impl Ledger {
             "INSERT INTO feeds (source_id, url, etag, last_modified, checked_at)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (source_id) DO UPDATE SET url = excluded.url, etag = excluded.etag,
-                 last_modified = excluded.last_modified, checked_at = excluded.checked_at",
+                 last_modified = excluded.last_modified, checked_at = excluded.checked_at,
+                 retry_after = NULL",
             params![source_id, url, validators.0, validators.1, time_text(now)],
         )
         .map_err(|err| sqlite(&path, err))?;

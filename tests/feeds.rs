@@ -492,3 +492,39 @@ async fn one_request_at_a_time_per_host() {
     // Three requests of 300 ms to one host, never two at once: at least 900 ms.
     assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured_across_runs() {
+    let server = MockServer::start().await;
+    let body = std::fs::read(fixture("feeds/rss2.xml")).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/rss+xml"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let (_dir, config) = site(&feed_source("herald", &format!("{}/feed", server.uri())), "");
+    let first = run_at(&config, NOW).await;
+    assert_eq!(first.feeds[0].failure.as_ref().unwrap().category, FailureCategory::RateLimited);
+    // Ten minutes later: the server said an hour, so it is not asked.
+    let second = run_at(&config, "2026-11-26T07:10:00+01:00").await;
+    assert_eq!(second.feeds[0].failure, None);
+    assert_eq!(
+        second.feeds[0].notes,
+        [
+            "not fetched: the server asked to wait until 2026-11-26T08:00:00+01:00 (Retry-After); stored items used"
+        ]
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // After the hour, it is fetched again.
+    let third = run_at(&config, "2026-11-26T08:05:00+01:00").await;
+    assert_eq!(third.feeds[0].fetched, 1);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}

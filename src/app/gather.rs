@@ -76,7 +76,17 @@ pub async fn gather(
     }
     let fetcher = Arc::new(Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?);
     let mut tasks = JoinSet::new();
+    let mut waiting: BTreeMap<usize, DateTime<FixedOffset>> = BTreeMap::new();
     for (idx, source) in feeds.iter().enumerate() {
+        let asked_to_wait = match &state {
+            FeedState::Write(ledger) => ledger.feed_retry_after(&source.id, now)?,
+            FeedState::Read(Some(ledger)) => ledger.feed_retry_after(&source.id, now)?,
+            FeedState::Read(None) => None,
+        };
+        if let Some(until) = asked_to_wait {
+            waiting.insert(idx, until);
+            continue;
+        }
         let validators = match (&state, &source.location) {
             (_, FeedLocation::Path(_)) => None,
             (FeedState::Write(ledger), FeedLocation::Url(url)) => {
@@ -114,6 +124,13 @@ pub async fn gather(
             notes: Vec::new(),
         };
         let fresh = match outcomes.remove(&idx) {
+            _ if waiting.contains_key(&idx) => {
+                let until = waiting.get(&idx).map(DateTime::to_rfc3339).unwrap_or_default();
+                report.notes.push(format!(
+                    "not fetched: the server asked to wait until {until} (Retry-After); stored items used"
+                ));
+                None
+            }
             Some(Ok(FeedOutcome::Fresh { mut entries, validators, partial, lossy })) => {
                 report.fetched = entries.len();
                 report.notes.extend(partial);
@@ -128,6 +145,16 @@ pub async fn gather(
                 None
             }
             Some(Err(failure)) => {
+                if let (FeedState::Write(ledger), Some(until)) =
+                    (&mut state, failure.retry_until(now))
+                {
+                    ledger.set_feed_retry_after(
+                        &source.id,
+                        &source.location.to_string(),
+                        Some(until),
+                        now,
+                    )?;
+                }
                 report.failure = Some(failure);
                 None
             }

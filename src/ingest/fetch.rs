@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use reqwest::header::{
     CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
     RETRY_AFTER,
@@ -82,12 +83,25 @@ pub struct FetchError {
     pub category: FailureCategory,
     /// What happened, in words.
     pub reason: String,
+    /// The server's Retry-After header (429, 503), as sent.
+    pub retry_after: Option<String>,
 }
 
 impl FetchError {
     /// A failure of `category`.
     pub fn new(category: FailureCategory, reason: impl Into<String>) -> Self {
-        FetchError { category, reason: reason.into() }
+        FetchError { category, reason: reason.into(), retry_after: None }
+    }
+
+    /// When the server asked to be left alone until, from its Retry-After header (seconds
+    /// or an HTTP date), capped at a week.
+    pub fn retry_until(&self, now: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
+        let value = self.retry_after.as_deref()?.trim();
+        let until = match value.parse::<i64>() {
+            Ok(seconds) => now + TimeDelta::seconds(seconds.max(0)),
+            Err(_) => DateTime::parse_from_rfc2822(value).ok()?,
+        };
+        Some(until.min(now + TimeDelta::days(7)))
     }
 }
 
@@ -249,10 +263,12 @@ fn status_error(status: reqwest::StatusCode, headers: &HeaderMap) -> FetchError 
     if code == 410 {
         text.push_str(": the feed is gone; remove the source");
     }
-    if let Some(retry_after) = headers.get(RETRY_AFTER).and_then(|value| value.to_str().ok()) {
+    let retry_after =
+        headers.get(RETRY_AFTER).and_then(|value| value.to_str().ok()).map(str::to_owned);
+    if let Some(retry_after) = &retry_after {
         text.push_str(&format!(", Retry-After: {retry_after}"));
     }
-    FetchError::new(category, text)
+    FetchError { category, reason: text, retry_after }
 }
 
 /// Sorts a reqwest error by what the user can do about it.
@@ -413,6 +429,19 @@ mod tests {
             decode_page("<p>café</p>".as_bytes(), Some("text/html; charset=utf-8")).0,
             "<p>café</p>"
         );
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = DateTime::parse_from_rfc3339("2026-11-26T07:00:00+00:00").unwrap();
+        let mut err = FetchError::new(FailureCategory::RateLimited, "429");
+        assert_eq!(err.retry_until(now), None);
+        err.retry_after = Some("120".to_owned());
+        assert_eq!(err.retry_until(now), Some(now + TimeDelta::seconds(120)));
+        err.retry_after = Some("Thu, 26 Nov 2026 09:00:00 GMT".to_owned());
+        assert_eq!(err.retry_until(now), Some(now + TimeDelta::hours(2)));
+        err.retry_after = Some("99999999".to_owned());
+        assert_eq!(err.retry_until(now), Some(now + TimeDelta::days(7)), "capped at a week");
     }
 
     #[test]
