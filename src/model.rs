@@ -157,18 +157,6 @@ pub struct Article {
     pub also_in: Vec<String>,
 }
 
-impl Article {
-    /// Number of words in the body.
-    pub fn word_count(&self) -> usize {
-        self.paragraphs.iter().map(|p| p.split_whitespace().count()).sum()
-    }
-
-    /// Estimated reading time in whole minutes (230 words a minute, at least 1).
-    pub fn reading_minutes(&self) -> usize {
-        self.word_count().div_ceil(230).max(1)
-    }
-}
-
 /// Why an article belongs to a topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicMatch {

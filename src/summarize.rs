@@ -88,9 +88,8 @@ fn take_sentences(sentences: &[String], config: &SummaryConfig) -> Summary {
     for sentence in sentences.iter().take(config.max_sentences) {
         let count = word_count(sentence);
         if taken.is_empty() && count > budget {
-            let cut: Vec<&str> = sentence.split_whitespace().take(budget).collect();
-            let text = cut.join(" ");
-            let text = text.trim_end_matches([',', ';', ':', '-', '—', '–']);
+            let text = crate::text::truncate_words(sentence, budget);
+            let text = text.trim_end_matches([',', ';', ':', '-', '—', '–', '、', '，']);
             return Summary { text: format!("{text}…"), truncated: true };
         }
         if words + count > budget {
@@ -231,5 +230,15 @@ mod tests {
             take_sentences(&sentences, &config(3, None)).text,
             "One two three four. Five six seven. Eight nine."
         );
+    }
+
+    #[test]
+    fn an_over_long_chinese_first_sentence_is_cut_inside() {
+        // Regression: the cut used to count white-space tokens, so a sentence of Chinese (one
+        // token) was kept whole and only gained a `…`.
+        let sentence =
+            "中央银行周三宣布将基准利率维持不变，并表示今年冬季不太可能再次加息。".to_owned();
+        let summary = take_sentences(&[sentence], &config(3, Some(5)));
+        assert_eq!(summary, Summary { text: "中央银行周三宣布将基…".to_owned(), truncated: true });
     }
 }

@@ -85,6 +85,50 @@ pub fn word_count(text: &str) -> usize {
         .sum()
 }
 
+/// The first `budget` words of `text`, counted as [`word_count`] counts them: a run of
+/// Chinese or Japanese is cut inside, two characters a word.
+pub fn truncate_words(text: &str, budget: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for token in text.split_whitespace() {
+        let units = word_count(token);
+        let remaining = budget.saturating_sub(used);
+        if units <= remaining {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(token);
+            used += units;
+            continue;
+        }
+        if units > 1 && remaining > 0 {
+            let mut cjk = 0;
+            let mut piece = String::new();
+            for ch in token.chars() {
+                if is_cjk(ch) {
+                    if cjk == remaining * 2 {
+                        break;
+                    }
+                    cjk += 1;
+                }
+                piece.push(ch);
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&piece);
+        }
+        break;
+    }
+    out
+}
+
+/// Estimated reading time of paragraphs in whole minutes (230 words a minute, at least 1),
+/// counting Chinese and Japanese as [`word_count`] does.
+pub fn reading_minutes(paragraphs: &[String]) -> usize {
+    paragraphs.iter().map(|p| word_count(p)).sum::<usize>().div_ceil(230).max(1)
+}
+
 /// Chinese, Japanese (kana and kanji) characters: scripts written without spaces.
 fn is_cjk(ch: char) -> bool {
     matches!(ch as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
@@ -169,6 +213,16 @@ fn has_date_shape(folded: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_counts_words_as_word_count_does() {
+        assert_eq!(truncate_words("one two three", 2), "one two");
+        assert_eq!(truncate_words("one two", 5), "one two");
+        assert_eq!(truncate_words("東京で会議が開かれた", 2), "東京で会");
+        assert_eq!(truncate_words("Tokyo 東京で会議が開かれた today", 3), "Tokyo 東京で会");
+        assert_eq!(reading_minutes(&["word ".repeat(231)]), 2);
+        assert_eq!(reading_minutes(&["字".repeat(460)]), 1);
+    }
 
     #[test]
     fn normalize_collapses_space_and_composes() {

@@ -195,7 +195,7 @@ pub fn short_date(date: NaiveDate) -> String {
 fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a> {
     let article = &item.article;
     let date = article.published.map(|published| short_date(published.date_naive()));
-    let minutes = article.reading_minutes();
+    let minutes = crate::text::reading_minutes(&article.paragraphs);
     let mut meta = article.source.clone();
     if let Some(date) = &date {
         meta.push_str(" · ");
