@@ -1,0 +1,358 @@
+//! The ledger: durable delivery state in SQLite (WAL, `synchronous = FULL`).
+//!
+//! It holds each edition (a date and a digest, rendered once and frozen), the articles each
+//! edition included, one row per (date, subscriber address) with its delivery status, and
+//! the suppression list. The primary key on (date, address) is the guard against a second
+//! mail to the same person on the same day, whatever the config says later.
+//!
+//! Status flow: `pending → sending → sent | failed-permanent | failed-transient`. Every change
+//! is committed before the next step, so a crash loses nothing: a row left in `sending` was
+//! in flight when the process died, and is sent again by the next `run` or `retry` (the only
+//! case of a possible duplicate, bounded by the number of messages in flight).
+//!
+//! It also keeps, per feed source, the ETag and Last-Modified of the last fetch and the items
+//! fetched, until they were sent or left the window, so a 304 never hides an item.
+//!
+//! The schema carries a `user_version`; [`Ledger::open`] migrates older files forward.
+//! This module must not render, send, fetch or read the config.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::{Connection, OpenFlags};
+
+mod editions;
+mod feeds;
+
+pub use editions::{Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition};
+pub use feeds::{StoredItem, StoredValidators};
+
+/// The schema version this build writes.
+const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2: feeds' conditional-GET validators, and the items fetched from them, kept until
+/// they were sent or left the window (a 304 must never hide an item not yet sent).
+const SCHEMA_2: &str = "
+CREATE TABLE feeds (
+    source_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    checked_at TEXT NOT NULL,
+    retry_after TEXT
+);
+CREATE TABLE feed_items (
+    source_id TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    published TEXT,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (source_id, item_key)
+);
+";
+
+const SCHEMA: &str = "
+CREATE TABLE editions (
+    id INTEGER PRIMARY KEY,
+    date TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    html TEXT NOT NULL,
+    text TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    UNIQUE (date, digest)
+);
+CREATE TABLE edition_articles (
+    edition_id INTEGER NOT NULL REFERENCES editions (id),
+    article_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    PRIMARY KEY (edition_id, article_id)
+);
+CREATE TABLE deliveries (
+    date TEXT NOT NULL,
+    email TEXT NOT NULL,
+    edition_id INTEGER NOT NULL REFERENCES editions (id),
+    mailbox TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN
+        ('pending', 'sending', 'sent', 'failed-permanent', 'failed-transient')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_reply TEXT,
+    message_id TEXT NOT NULL,
+    bytes INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (date, email)
+);
+CREATE INDEX deliveries_by_status ON deliveries (date, status);
+CREATE INDEX deliveries_by_sent_at ON deliveries (sent_at);
+CREATE TABLE suppressions (
+    email TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+";
+
+/// A delivery's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Planned, not tried yet.
+    Pending,
+    /// Handed to the transport; the outcome is not known yet (or the process died).
+    Sending,
+    /// Accepted by the relay (or written to the outbox).
+    Sent,
+    /// Refused for good (5xx for this recipient); not retried.
+    FailedPermanent,
+    /// Failed after every attempt of a run; `retry` tries again.
+    FailedTransient,
+}
+
+impl Status {
+    /// The name stored in the database and shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::FailedPermanent => "failed-permanent",
+            Status::FailedTransient => "failed-transient",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<Status> {
+        [
+            Status::Pending,
+            Status::Sending,
+            Status::Sent,
+            Status::FailedPermanent,
+            Status::FailedTransient,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// Why the ledger failed; names the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// SQLite failed.
+    #[error("state database `{path}`: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The folder or the lock file could not be created.
+    #[error("state database `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// Another process holds the lock.
+    #[error(
+        "another newsdigest run is active (the lock `{}` is held); wait for it to finish",
+        path.display()
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// The file was written by a newer newsdigest.
+    #[error(
+        "state database `{}` has schema version {found}, newer than this build's {SCHEMA_VERSION}; upgrade newsdigest",
+        path.display()
+    )]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+    },
+}
+
+/// The open ledger.
+#[derive(Debug)]
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// An exclusive lock on the ledger for one run, released when dropped or when the process
+/// dies (an OS file lock, so a killed run never leaves a stale lock).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    /// Takes the lock beside the database, `<state_file>.lock`, or fails at once.
+    ///
+    /// # Errors
+    /// [`LedgerError::Locked`] when another run holds it; [`LedgerError::Io`] when the file
+    /// cannot be created.
+    pub fn acquire(state_file: &Path) -> Result<RunLock, LedgerError> {
+        let mut name = state_file.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        create_parent(&path)?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| LedgerError::Io { path: path.clone(), source })?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked { path }),
+            Err(std::fs::TryLockError::Error(source)) => Err(LedgerError::Io { path, source }),
+        }
+    }
+}
+
+fn create_parent(path: &Path) -> Result<(), LedgerError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|source| LedgerError::Io { path: dir.to_path_buf(), source }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn date_text(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn time_text(time: DateTime<FixedOffset>) -> String {
+    time.to_rfc3339()
+}
+
+impl Ledger {
+    /// Opens (creating and migrating) the database at `path`.
+    ///
+    /// # Errors
+    /// [`LedgerError`] naming the file.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        create_parent(path)?;
+        let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
+        let mut ledger = Ledger { conn, path: path.to_path_buf() };
+        ledger.configure()?;
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    /// Opens an existing database read-only (for `--dry-run` and `status`); `None` when the
+    /// file does not exist yet.
+    ///
+    /// # Errors
+    /// [`LedgerError`] naming the file.
+    pub fn open_read_only(path: &Path) -> Result<Option<Ledger>, LedgerError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| sqlite(path, source))?;
+        let ledger = Ledger { conn, path: path.to_path_buf() };
+        let version = ledger.version()?;
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew { path: path.to_path_buf(), found: version });
+        }
+        if version < SCHEMA_VERSION {
+            // An empty or older file: nothing this build can read yet.
+            return Ok(None);
+        }
+        Ok(Some(ledger))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn err(&self, source: rusqlite::Error) -> LedgerError {
+        sqlite(&self.path, source)
+    }
+
+    fn configure(&self) -> Result<(), LedgerError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(|err| self.err(err))
+    }
+
+    fn version(&self) -> Result<i64, LedgerError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|err| self.err(err))
+    }
+
+    fn migrate(&mut self) -> Result<(), LedgerError> {
+        let version = self.version()?;
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew { path: self.path.clone(), found: version });
+        }
+        if version < SCHEMA_VERSION {
+            let tx = self.conn.transaction().map_err(|err| sqlite(&self.path, err))?;
+            if version < 1 {
+                tx.execute_batch(SCHEMA).map_err(|err| sqlite(&self.path, err))?;
+            }
+            if version < 2 {
+                tx.execute_batch(SCHEMA_2).map_err(|err| sqlite(&self.path, err))?;
+            }
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(|err| sqlite(&self.path, err))?;
+            tx.commit().map_err(|err| sqlite(&self.path, err))?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> LedgerError {
+    LedgerError::Sqlite { path: path.to_path_buf(), source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_file_is_migrated_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO suppressions (email, reason, created_at) VALUES ('a@b.c', 'x', 't')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(ledger.version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(ledger.suppressed().unwrap().len(), 1);
+        assert_eq!(ledger.feed_validators("s", "u").unwrap(), None, "the feed tables exist");
+    }
+
+    #[test]
+    fn a_newer_file_is_refused_with_its_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let err = Ledger::open(&path).unwrap_err().to_string();
+        assert!(err.contains("has schema version 99, newer than this build's 2"), "{err}");
+    }
+}
