@@ -47,9 +47,14 @@ keywords = ["interest rate"]
 
 /// A config in a temporary folder with these `[[sources]]` lines and extra TOML.
 fn site(sources: &str, extra: &str) -> (tempfile::TempDir, Config) {
+    site_with_window(sources, extra, "24h")
+}
+
+/// The same, with another selection window (runs on several days).
+fn site_with_window(sources: &str, extra: &str, window: &str) -> (tempfile::TempDir, Config) {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[select]\nwindow = \"24h\"\nmax_per_topic = 10\nother_section = \"Other news\"\n\
+        "[select]\nwindow = \"{window}\"\nmax_per_topic = 10\nother_section = \"Other news\"\n\
          [fetch]\ntimeout = \"2s\"\nmax_bytes = 200000\n{TOPICS}{sources}\n{extra}"
     );
     std::fs::write(dir.path().join("config.toml"), &text).unwrap();
@@ -348,14 +353,8 @@ async fn a_304_never_hides_items_that_were_not_sent() {
          [smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout = \"2s\"\n",
         smtp.port
     );
-    let (dir, _) = site(&feed_source("herald", &format!("{}/feed", server.uri())), &extra);
-    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        text.replace("window = \"24h\"", "window = \"48h\""),
-    )
-    .unwrap();
-    let config = Config::load(&dir.path().join("config.toml")).unwrap();
+    let (_dir, config) =
+        site_with_window(&feed_source("herald", &format!("{}/feed", server.uri())), &extra, "48h");
 
     // Day one: the feed is fetched, the send fails.
     let first = run_at(&config, NOW).await;
@@ -451,14 +450,8 @@ async fn an_item_back_under_a_new_guid_is_not_sent_again() {
         .mount(&server)
         .await;
     let extra = "[[subscribers]]\nemail = \"ana@example.org\"\n";
-    let (dir, _) = site(&feed_source("herald", &format!("{}/feed", server.uri())), extra);
-    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        text.replace("window = \"24h\"", "window = \"48h\""),
-    )
-    .unwrap();
-    let config = Config::load(&dir.path().join("config.toml")).unwrap();
+    let (_dir, config) =
+        site_with_window(&feed_source("herald", &format!("{}/feed", server.uri())), extra, "48h");
     let first = run_at(&config, NOW).await;
     assert_eq!(first.send.delivery.count(Status::Sent), 1);
     let second = run_at(&config, "2026-11-27T07:00:00+01:00").await;

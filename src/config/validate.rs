@@ -223,15 +223,7 @@ fn validate_sources(
                         |name| name.to_string_lossy().into_owned(),
                     ),
                 };
-                if let Some(first) = seen.insert(id.clone(), idx) {
-                    problems.push(
-                        ConfigProblem::new(
-                            format!("{key}.id"),
-                            format!("source id `{id}` is already used by sources[{first}]"),
-                        )
-                        .hint("give each source a unique `id`"),
-                    );
-                }
+                claim_id(&mut seen, &id, idx, &key, problems);
                 sources.push(SourceConfig::Files { id, path });
             }
             RawSource::Feed(feed) => {
@@ -279,15 +271,7 @@ fn validate_sources(
                     Some(id) => id.trim().to_owned(),
                     None => default_feed_id(&location),
                 };
-                if let Some(first) = seen.insert(id.clone(), idx) {
-                    problems.push(
-                        ConfigProblem::new(
-                            format!("{key}.id"),
-                            format!("source id `{id}` is already used by sources[{first}]"),
-                        )
-                        .hint("give each source a unique `id`"),
-                    );
-                }
+                claim_id(&mut seen, &id, idx, &key, problems);
                 sources.push(SourceConfig::Feed(FeedSource {
                     id,
                     location,
@@ -303,6 +287,25 @@ fn validate_sources(
         }
     }
     sources
+}
+
+/// Records a source id, or the problem of an id used twice.
+fn claim_id(
+    seen: &mut BTreeMap<String, usize>,
+    id: &str,
+    idx: usize,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    if let Some(first) = seen.insert(id.to_owned(), idx) {
+        problems.push(
+            ConfigProblem::new(
+                format!("{key}.id"),
+                format!("source id `{id}` is already used by sources[{first}]"),
+            )
+            .hint("give each source a unique `id`"),
+        );
+    }
 }
 
 /// A feed's default id: the URL's host without `www.`, or the file's stem.
