@@ -252,3 +252,20 @@ fn starttls_required_but_not_offered() {
         )
     );
 }
+
+#[test]
+fn implicit_tls_to_an_untrusted_certificate_is_refused() {
+    let server = SmtpServer::with_tls(true);
+    let site = Site::new(server.port, &readers(1), "max_attempts = 1", "tls = \"tls\"");
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "TLS handshake with 127.0.0.1:{} failed: invalid peer certificate",
+            server.port
+        )),
+        "{stderr}"
+    );
+    assert_eq!(server.count(), 0);
+}

@@ -7,13 +7,18 @@
 //! session never fails the next message: it starts on a fresh one.
 
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId;
+use rustls::pki_types::ServerName;
 
 use super::{Failure, FailureKind, Sender};
 use crate::config::{PasswordSource, SmtpConfig, TlsMode};
@@ -60,8 +65,9 @@ pub enum SmtpSetupError {
 /// leaves Nagle's algorithm on, and it writes a message's final `.` in a write of its own,
 /// which then waits for the relay's delayed ACK: 40 ms a message on Linux, whatever the
 /// network (lettre/lettre#1159, merged upstream but not released). Our connections set
-/// `TCP_NODELAY`; see `benches/send.rs` for the difference. Implicit TLS (`tls = "tls"`) still
-/// connects through lettre, without it, until a release carries the fix.
+/// `TCP_NODELAY`; see `benches/send.rs` for the difference. For implicit TLS (`tls = "tls"`)
+/// we also do the handshake ourselves (tokio-rustls, webpki roots plus `ca_file`) and hand
+/// lettre the encrypted stream; STARTTLS upgrades go through lettre.
 #[derive(Clone)]
 pub struct SmtpSender {
     inner: Arc<Relay>,
@@ -72,6 +78,8 @@ struct Relay {
     port: u16,
     tls: TlsMode,
     parameters: Option<TlsParameters>,
+    /// For implicit TLS: our own handshake over a TCP_NODELAY connection.
+    connector: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
     credentials: Option<Credentials>,
     timeout: Duration,
     hello: ClientId,
@@ -105,8 +113,8 @@ impl SmtpSender {
             reason,
         };
         let parameters = match config.tls {
-            TlsMode::None => None,
-            TlsMode::Starttls | TlsMode::Tls => {
+            TlsMode::None | TlsMode::Tls => None,
+            TlsMode::Starttls => {
                 let mut builder = TlsParameters::builder(config.host.clone());
                 if let Some(ca_file) = &config.ca_file {
                     let pem = std::fs::read(ca_file).map_err(|err| {
@@ -126,6 +134,10 @@ impl SmtpSender {
                 Some(builder.build().map_err(|err| setup_error(err.to_string()))?)
             }
         };
+        let connector = match config.tls {
+            TlsMode::Tls => Some(implicit_tls_connector(config).map_err(setup_error)?),
+            TlsMode::Starttls | TlsMode::None => None,
+        };
         let credentials = match (&config.username, &config.password) {
             (Some(username), Some(source)) => {
                 Some(Credentials::new(username.clone(), password(source)?))
@@ -138,6 +150,7 @@ impl SmtpSender {
                 port: config.port,
                 tls: config.tls,
                 parameters,
+                connector,
                 credentials,
                 timeout: config.timeout,
                 hello: ClientId::default(),
@@ -183,26 +196,29 @@ impl Relay {
     async fn connect(&self) -> Result<AsyncSmtpConnection, Failure> {
         let transient = |reply: String| Failure { kind: FailureKind::Transient, reply };
         let connecting = async {
-            let mut conn = match self.tls {
-                TlsMode::Tls => AsyncSmtpConnection::connect_tokio1(
-                    (self.host.as_str(), self.port),
-                    Some(self.timeout),
-                    &self.hello,
-                    self.parameters.clone(),
-                    None,
-                )
+            let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
                 .await
-                .map_err(|err| classify(&err))?,
-                TlsMode::None | TlsMode::Starttls => {
-                    let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-                        .await
-                        .map_err(|err| {
+                .map_err(|err| {
+                    transient(format!("cannot connect to {}:{}: {err}", self.host, self.port))
+                })?;
+            stream.set_nodelay(true).map_err(|err| transient(err.to_string()))?;
+            let mut conn = match (&self.connector, self.tls) {
+                (Some((connector, server_name)), _) => {
+                    let tls =
+                        connector.connect(server_name.clone(), stream).await.map_err(|err| {
                             transient(format!(
-                                "cannot connect to {}:{}: {err}",
+                                "TLS handshake with {}:{} failed: {err}",
                                 self.host, self.port
                             ))
                         })?;
-                    stream.set_nodelay(true).map_err(|err| transient(err.to_string()))?;
+                    AsyncSmtpConnection::connect_with_transport(
+                        Box::new(ImplicitTls(tls)),
+                        &self.hello,
+                    )
+                    .await
+                    .map_err(|err| classify(&err))?
+                }
+                _ => {
                     let mut conn =
                         AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello)
                             .await
@@ -292,6 +308,78 @@ impl Sender for SmtpSender {
         for (mut conn, _) in idle {
             let _ = conn.quit().await;
         }
+    }
+}
+
+/// The TLS client for implicit TLS: the public roots (webpki-roots, as lettre uses) plus
+/// `ca_file`, and the host name to verify.
+fn implicit_tls_connector(
+    config: &SmtpConfig,
+) -> Result<(tokio_rustls::TlsConnector, ServerName<'static>), String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(ca_file) = &config.ca_file {
+        let pem = std::fs::read(ca_file)
+            .map_err(|err| format!("cannot read smtp.ca_file `{}`: {err}", ca_file.display()))?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|err| {
+                format!("smtp.ca_file `{}` holds no PEM certificate: {err}", ca_file.display())
+            })?;
+            roots.add(cert).map_err(|err| {
+                format!("smtp.ca_file `{}`: a certificate is not usable: {err}", ca_file.display())
+            })?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|err| err.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let server_name = ServerName::try_from(config.host.clone())
+        .map_err(|err| format!("`{}` is not a host name for TLS: {err}", config.host))?;
+    Ok((tokio_rustls::TlsConnector::from(Arc::new(tls)), server_name))
+}
+
+/// A TLS session over our own TCP connection, handed to lettre as its stream: lettre's own
+/// implicit-TLS connect leaves Nagle's algorithm on.
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<tokio::net::TcpStream>);
+
+impl tokio::io::AsyncRead for ImplicitTls {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ImplicitTls {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
     }
 }
 
