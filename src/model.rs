@@ -90,6 +90,8 @@ pub struct RawArticle {
     /// The file's modification time (for a feed, the fetch time), used when the article
     /// states no date.
     pub modified: Option<DateTime<FixedOffset>>,
+    /// The source's display name, when configured: used for articles that state none.
+    pub source_name: Option<String>,
     /// For a feed item: what the feed said of it (`text` is then empty).
     pub feed: Option<FeedEntry>,
 }

@@ -180,6 +180,7 @@ pub async fn gather(
                 text: String::new(),
                 lossy: false,
                 modified: Some(first_seen),
+                source_name: None,
                 feed: Some(entry),
             };
             let path = raw.path.clone();

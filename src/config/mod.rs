@@ -251,6 +251,8 @@ pub enum SourceConfig {
         id: String,
         /// The folder (resolved against the config file's folder).
         path: PathBuf,
+        /// The name shown for articles that state no publication.
+        name: Option<String>,
     },
     /// A feed.
     Feed(FeedSource),

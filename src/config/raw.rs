@@ -161,6 +161,8 @@ pub struct RawFeedSource {
 pub struct RawFilesSource {
     /// A short unique name; defaults to the folder's name.
     pub id: Option<String>,
+    /// The publication name shown for articles that state none (text dumps).
+    pub name: Option<String>,
     /// The folder, searched recursively; relative to the config file.
     ///
     /// (No `Spanned` here: serde buffers internally tagged enums, which loses spans.)

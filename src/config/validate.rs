@@ -224,7 +224,9 @@ fn validate_sources(
                     ),
                 };
                 claim_id(&mut seen, &id, idx, &key, problems);
-                sources.push(SourceConfig::Files { id, path });
+                let name =
+                    files.name.as_deref().map(crate::text::normalize).filter(|n| !n.is_empty());
+                sources.push(SourceConfig::Files { id, path, name });
             }
             RawSource::Feed(feed) => {
                 let url = feed.url.trim();

@@ -143,7 +143,7 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         url,
         published,
         date_origin,
-        source: source.unwrap_or(raw.source_id),
+        source: source.or(raw.source_name).unwrap_or(raw.source_id),
         author,
         tags,
         origin: raw.path,

@@ -15,7 +15,7 @@ use crate::model::RawArticle;
 pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
 
 /// Reads every article file under `root` into `out`.
-pub fn collect(source_id: &str, root: &Path, out: &mut Ingested) {
+pub fn collect(source_id: &str, source_name: Option<&str>, root: &Path, out: &mut Ingested) {
     let mut paths = Vec::new();
     if let Err(reason) = walk(root, 0, &mut paths, &mut |path, reason| {
         out.failures.push(SourceFailure {
@@ -34,7 +34,10 @@ pub fn collect(source_id: &str, root: &Path, out: &mut Ingested) {
     paths.sort();
     for path in paths {
         match read_article(source_id, &path) {
-            Ok(raw) => out.items.push(raw),
+            Ok(mut raw) => {
+                raw.source_name = source_name.map(str::to_owned);
+                out.items.push(raw);
+            }
             Err(reason) => {
                 out.failures.push(SourceFailure { source_id: source_id.to_owned(), path, reason })
             }
@@ -60,6 +63,7 @@ pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> 
         text,
         lossy,
         modified,
+        source_name: None,
         feed: None,
     })
 }

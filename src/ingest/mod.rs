@@ -39,7 +39,9 @@ pub fn collect(sources: &[SourceConfig]) -> Ingested {
     let mut ingested = Ingested::default();
     for source in sources {
         match source {
-            SourceConfig::Files { id, path } => files::collect(id, path, &mut ingested),
+            SourceConfig::Files { id, path, name } => {
+                files::collect(id, name.as_deref(), path, &mut ingested);
+            }
             SourceConfig::Feed(_) => {}
         }
     }
