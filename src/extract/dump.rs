@@ -120,9 +120,11 @@ fn strip_bullet(text: &str) -> (bool, String) {
 fn is_prose(text: &str) -> bool {
     let words = word_count(text);
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    // Shouting in capitals is a heading or a teaser; scripts without case (Korean, Chinese)
-    // pass.
-    let all_caps = text.chars().any(char::is_uppercase) && !text.chars().any(char::is_lowercase);
+    // Shouting in capitals is a heading or a teaser. Scripts without case (Korean, Chinese)
+    // pass, also when they quote a Latin acronym (`SBS`, `KBS`): capitals must be most of the
+    // letters to count as shouting.
+    let upper = text.chars().filter(|c| c.is_uppercase()).count();
+    let all_caps = upper * 2 > letters && !text.chars().any(char::is_lowercase);
     !all_caps
         && letters * 2 > text.chars().count()
         && ((words >= 8 && ends_like_sentence(text)) || words >= 25)
@@ -360,5 +362,18 @@ operators returned to the table with an improved offer for its members.
     #[test]
     fn empty_dump_gives_nothing() {
         assert_eq!(extract("\n\n  \n"), Extracted { title: None, paragraphs: Vec::new() });
+    }
+
+    #[test]
+    fn caseless_prose_quoting_an_acronym_is_prose() {
+        // Regression: a Korean paragraph naming the broadcasters SBS and KBS has capitals and
+        // no lower case, and was taken for a heading in capitals; a third of the article
+        // went missing.
+        assert!(is_prose(
+            "SBS 새 드라마는 첫 방송부터 시청률 10%를 넘겼다. KBS 주말극과의 경쟁도 치열해졌다."
+        ));
+        assert!(!is_prose(
+            "BREAKING NEWS: MARKETS FALL AS RATES RISE ACROSS THE WHOLE REGION TODAY."
+        ));
     }
 }
