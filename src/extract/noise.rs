@@ -235,12 +235,31 @@ pub fn is_caption_label(line: &str) -> bool {
     if CAPTION_PREFIXES.iter().any(|prefix| folded.starts_with(prefix)) {
         return true;
     }
+    if ends_with_credit(line) {
+        return true;
+    }
     // The wire agencies' caption opening: `In this Dec. 12, 2006, file photo, …`.
     folded.starts_with("in this ")
         && folded.split_whitespace().take(10).any(|word| {
             let word = word.trim_matches(|c: char| !c.is_alphanumeric());
             matches!(word, "photo" | "image" | "picture" | "photograph")
         })
+}
+
+/// A caption that carries its credit at the end: `… sought treatment Credit: EPA`,
+/// `… on the quay (Photo: Jane Doe/Reuters)`. The credit is a few words with no sentence of
+/// its own.
+fn ends_with_credit(line: &str) -> bool {
+    let trimmed = line.trim_end().trim_end_matches(')');
+    ["Credit:", "Credits:", "Photo:", "Picture:", "Image:", "Photograph:"].iter().any(|label| {
+        trimmed.rfind(label).is_some_and(|at| {
+            let before = &trimmed[..at];
+            let after = &trimmed[at + label.len()..];
+            word_count(before) >= 3
+                && (1..=8).contains(&word_count(after))
+                && !after.trim_end().ends_with(['.', '!', '?'])
+        })
+    })
 }
 
 /// Page furniture: `Advertisement`, `Share this article`, `Skip to content`, `© 2024 …`.
@@ -334,5 +353,16 @@ mod tests {
         assert!(is_boilerplate("- YouTube"));
         assert!(is_boilerplate("© 2024 Example News. All rights reserved."));
         assert!(!is_boilerplate("Share prices fell sharply on Tuesday."));
+    }
+
+    #[test]
+    fn captions_that_end_with_their_credit() {
+        assert!(is_caption_label(
+            "The city hospital, where patients from the north were treated Credit: EPA"
+        ));
+        assert!(is_caption_label("Crews clear the harbour road (Photo: Jane Doe/Reuters)"));
+        assert!(!is_caption_label(
+            "The agency's credit: it said the loan was repaid early, and it thanked the bank."
+        ));
     }
 }
