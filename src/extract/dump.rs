@@ -9,6 +9,7 @@
 
 use super::noise::{
     is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
+    is_leading_promo,
 };
 use crate::text::{ends_like_sentence, normalize, word_count};
 
@@ -52,10 +53,14 @@ pub fn extract(text: &str) -> Extracted {
         let title = lines.iter().find(|line| is_headline(line)).map(|line| line.text.clone());
         return Extracted { title, paragraphs: Vec::new() };
     };
-    let paragraphs = (start..=end)
+    let mut paragraphs: Vec<String> = (start..=end)
         .filter(|&idx| keep_in_body(&lines, idx))
         .map(|idx| lines[idx].text.clone())
         .collect();
+    let promos = paragraphs.iter().take(3).take_while(|p| is_leading_promo(p)).count();
+    if promos < paragraphs.len() {
+        paragraphs.drain(..promos);
+    }
     Extracted { title: find_title(&lines, start), paragraphs }
 }
 

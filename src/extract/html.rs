@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::dump;
 use super::noise::{
     is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
+    is_leading_promo,
 };
 use crate::text::{ends_like_sentence, normalize, word_count};
 
@@ -349,7 +350,7 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
             || is_boilerplate(&block)
             || is_end_marker(&block)
             || is_byline_or_timestamp(&block)
-            || (out.is_empty() && is_stray_label(&block))
+            || (out.is_empty() && (is_stray_label(&block) || is_leading_promo(&block)))
         {
             continue;
         }

@@ -246,6 +246,30 @@ pub fn is_caption_label(line: &str) -> bool {
         })
 }
 
+/// A promotion placed before an article: a newsletter or app pitch (`Want more deals? Join
+/// the … Newsletter.`, `Start your day with …`), or a numbered list of other stories run
+/// together (`1. How to … 2. The 50 best …`). Only ever tested on the paragraphs before the
+/// article's first one: inside an article such words can be news.
+pub fn is_leading_promo(text: &str) -> bool {
+    if word_count(text) > 45 {
+        return false;
+    }
+    let folded = text.to_lowercase();
+    let numbered_list = folded.starts_with("1. ") && folded.contains(" 2. ");
+    numbered_list
+        || [
+            "newsletter",
+            "sign up",
+            "subscribe to",
+            "start your day with",
+            "get breaking news",
+            "download our app",
+            "download the app",
+        ]
+        .iter()
+        .any(|phrase| folded.contains(phrase))
+}
+
 /// A caption that carries its credit at the end: `… sought treatment Credit: EPA`,
 /// `… on the quay (Photo: Jane Doe/Reuters)`. The credit is a few words with no sentence of
 /// its own.
@@ -363,6 +387,18 @@ mod tests {
         assert!(is_caption_label("Crews clear the harbour road (Photo: Jane Doe/Reuters)"));
         assert!(!is_caption_label(
             "The agency's credit: it said the loan was repaid early, and it thanked the bank."
+        ));
+    }
+
+    #[test]
+    fn promotions_before_an_article() {
+        assert!(is_leading_promo("Want more deals? Join the IGN Deals Newsletter."));
+        assert!(is_leading_promo(
+            "Start your day with the Opening Bell, our morning briefing on markets."
+        ));
+        assert!(is_leading_promo("1. How to fix the courts 2. The 50 best books of the decade"));
+        assert!(!is_leading_promo(
+            "The council approved the budget on Tuesday after a long debate."
         ));
     }
 }
