@@ -53,16 +53,32 @@ pub fn extract(text: &str) -> Extracted {
         let title = lines.iter().find(|line| is_headline(line)).map(|line| line.text.clone());
         return Extracted { title, paragraphs: Vec::new() };
     };
-    let mut paragraphs: Vec<String> = (start..=end)
+    let paragraphs: Vec<String> = (start..=end)
         .filter(|&idx| keep_in_body(&lines, idx))
         .map(|idx| lines[idx].text.clone())
         .collect();
-    let promos = paragraphs.iter().take(3).take_while(|p| is_leading_promo(p)).count();
-    if promos < paragraphs.len() {
-        paragraphs.drain(..promos);
-    }
+    let paragraphs = drop_promos(paragraphs);
     Extracted { title: find_title(&lines, start), paragraphs }
 }
+
+/// Drops promotions among an article's first paragraphs, with the short heading kept for
+/// one (`Breaking News Emails` over `Get breaking news alerts…`); never every paragraph.
+fn drop_promos(paragraphs: Vec<String>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(paragraphs.len());
+    for (idx, paragraph) in paragraphs.iter().enumerate() {
+        if idx < PROMO_SEARCH && is_leading_promo(paragraph) {
+            if kept.last().is_some_and(|prev| word_count(prev) < 6 && !ends_like_sentence(prev)) {
+                kept.pop();
+            }
+            continue;
+        }
+        kept.push(paragraph.clone());
+    }
+    if kept.is_empty() { paragraphs } else { kept }
+}
+
+/// How many paragraphs from the top may be promotions.
+const PROMO_SEARCH: usize = 6;
 
 /// Non-blank lines, normalised, with the block (run of non-blank lines) each belongs to.
 /// Hard-wrapped paragraphs (a block of lines that mostly do not end sentences) are joined.

@@ -340,6 +340,7 @@ fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
 /// paragraph, and cuts at a related-content heading once the article has begun.
 fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
+    let mut promos = Vec::new();
     let mut words_so_far = 0;
     for block in blocks {
         if is_end_marker(&block) && words_so_far >= 40 {
@@ -350,14 +351,26 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
             || is_boilerplate(&block)
             || is_end_marker(&block)
             || is_byline_or_timestamp(&block)
-            || (out.is_empty() && (is_stray_label(&block) || is_leading_promo(&block)))
+            || (out.is_empty() && is_stray_label(&block))
         {
+            continue;
+        }
+        if out.len() < 6 && is_leading_promo(&block) {
+            // A promotion, and the short heading kept for it.
+            if out
+                .last()
+                .is_some_and(|prev: &String| word_count(prev) < 6 && !ends_like_sentence(prev))
+            {
+                out.pop();
+            }
+            promos.push(block);
             continue;
         }
         words_so_far += word_count(&block);
         out.push(block);
     }
-    out
+    // Text that is nothing but a promotion is still the text (a feed item, say).
+    if out.is_empty() { promos } else { out }
 }
 
 /// A short block that is not a sentence (`2.289`, `letture`, `02 Ago 2017`): before the first
@@ -475,5 +488,13 @@ mod tests {
             ["First bold point.", "Second point."]
         );
         assert_eq!(fragment("One &amp; two.\n\nThree."), ["One & two.", "Three."]);
+        assert_eq!(
+            fragment(
+                "<h3>Daily deals</h3><p>Join our deals newsletter today.</p><p>The console costs less this week than ever before, retailers said.</p>"
+            ),
+            ["The console costs less this week than ever before, retailers said."],
+            "a promotion and its heading go"
+        );
+        assert_eq!(fragment("<p>Sign up for our newsletter.</p>"), ["Sign up for our newsletter."]);
     }
 }

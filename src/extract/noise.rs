@@ -248,8 +248,8 @@ pub fn is_caption_label(line: &str) -> bool {
 
 /// A promotion placed before an article: a newsletter or app pitch (`Want more deals? Join
 /// the … Newsletter.`, `Start your day with …`), or a numbered list of other stories run
-/// together (`1. How to … 2. The 50 best …`). Only ever tested on the paragraphs before the
-/// article's first one: inside an article such words can be news.
+/// together (`1. How to … 2. The 50 best …`). Only ever tested on an article's first few
+/// paragraphs: further in, such words can be news.
 pub fn is_leading_promo(text: &str) -> bool {
     if word_count(text) > 45 {
         return false;
