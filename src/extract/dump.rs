@@ -397,4 +397,17 @@ operators returned to the table with an improved offer for its members.
             "BREAKING NEWS: MARKETS FALL AS RATES RISE ACROSS THE WHOLE REGION TODAY."
         ));
     }
+
+    #[test]
+    fn promotions_at_the_top_go_with_their_heading() {
+        let dump = "Harbour wall approved after long debate\n\n\
+            Breaking News Emails\n\n\
+            Get breaking news alerts and special reports, delivered to your inbox every morning.\n\n\
+            The harbour authority approved a new sea wall on Wednesday to protect the old town from storm surges.\n\n\
+            Work will start in the spring and take four years, the authority said in a statement.\n\n\
+            Residents of the lower streets welcomed the decision but asked for help with insurance.\n";
+        let extracted = extract(dump);
+        assert_eq!(extracted.paragraphs.len(), 3, "{:?}", extracted.paragraphs);
+        assert!(extracted.paragraphs[0].starts_with("The harbour authority approved"));
+    }
 }
