@@ -274,6 +274,13 @@ pub fn is_leading_promo(text: &str) -> bool {
 /// `… on the quay (Photo: Jane Doe/Reuters)`. The credit is a few words with no sentence of
 /// its own.
 fn ends_with_credit(line: &str) -> bool {
+    // `… hailed the announcement. Jaafar ASHTIYEH / AFP`: a credit after the last sentence.
+    if let Some(at) = line.rfind(". ") {
+        let tail = line[at + 2..].trim();
+        if word_count(&line[..at]) >= 3 && !tail.is_empty() && is_credit(tail) {
+            return true;
+        }
+    }
     let trimmed = line.trim_end().trim_end_matches(')');
     ["Credit:", "Credits:", "Photo:", "Picture:", "Image:", "Photograph:"].iter().any(|label| {
         trimmed.rfind(label).is_some_and(|at| {
@@ -385,6 +392,9 @@ mod tests {
             "The city hospital, where patients from the north were treated Credit: EPA"
         ));
         assert!(is_caption_label("Crews clear the harbour road (Photo: Jane Doe/Reuters)"));
+        assert!(is_caption_label(
+            "A man walks past the harbour wall on Tuesday. The storm damaged it twice. Jaafar ASHTIYEH / AFP"
+        ));
         assert!(!is_caption_label(
             "The agency's credit: it said the loan was repaid early, and it thanked the bank."
         ));
