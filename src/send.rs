@@ -103,9 +103,12 @@ pub fn run(
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     }
+    let failed_sources = report.feeds.iter().filter(|feed| feed.failure.is_some()).count();
+    let sources = config.sources.len();
     eprintln!(
-        "{} articles → {} selected in the last {} → {} → {}",
+        "{} articles from {}/{sources} sources → {} selected in the last {} → {} → {}",
         report.articles,
+        sources - failed_sources.min(sources),
         report.selected,
         human_window(config.select.window),
         send_summary(config, &report.send, options.dry_run, report.skipped_subscribers.len()),

@@ -272,7 +272,7 @@ fn the_readme_main_command_delivers_the_sample_to_the_outbox_once() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.starts_with(
-            "24 articles → 23 selected in the last 24h → wrote to the outbox 4/4 in digests/"
+            "24 articles from 2/2 sources → 23 selected in the last 24h → wrote to the outbox 4/4 in digests/"
         ),
         "{stderr}"
     );
@@ -352,4 +352,5 @@ fn a_failing_feed_is_reported_and_the_digest_still_goes_out_with_exit_code_1() {
     assert_eq!(report["sources"][0]["id"], "gone");
     assert_eq!(report["sources"][0]["failure"]["category"], "file");
     assert_eq!(report["delivery"]["sent"], 3, "every subscriber still gets the digest");
+    assert!(stderr.contains(" articles from 1/2 sources → "), "{stderr}");
 }

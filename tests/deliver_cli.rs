@@ -70,7 +70,7 @@ fn the_outbox_works_without_a_mail_server_and_a_second_run_writes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr),
-        "6 articles → 6 selected in the last 24h → wrote to the outbox 3/3 in \
+        "6 articles from 1/1 sources → 6 selected in the last 24h → wrote to the outbox 3/3 in \
          digests/2026-11-26/outbox → digests/2026-11-26/index.html\n"
     );
     let outbox = site.path().join("digests/2026-11-26/outbox");
