@@ -143,6 +143,14 @@ fn dumps_of_other_shapes() {
             noise: &["traffic lights", "cargo bikes"],
         },
         Case {
+            file: "dumps/long_widget_mid_article.txt",
+            title: "Town orders boil-water notice after storm floods treatment works",
+            paragraphs: 7,
+            first: "A storm that flooded",
+            last: "in its guidance.",
+            noise: &["Pensioner swims", "old market hall", "RECORD BREAKER", "Topics"],
+        },
+        Case {
             file: "dumps/reuters_caption_block.txt",
             title: "Volcano eruption forces evacuation of island villages",
             paragraphs: 3,

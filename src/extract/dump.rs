@@ -49,11 +49,12 @@ pub fn extract(text: &str) -> Extracted {
     let mut lines = split_lines(text);
     classify(&mut lines);
     mark_captions(&mut lines);
-    let Some((start, end)) = body_range(&lines) else {
+    let Some((start, end, widgets)) = body_range(&lines) else {
         let title = lines.iter().find(|line| is_headline(line)).map(|line| line.text.clone());
         return Extracted { title, paragraphs: Vec::new() };
     };
     let paragraphs: Vec<String> = (start..=end)
+        .filter(|&idx| !widgets.iter().any(|widget| widget.contains(&idx)))
         .filter(|&idx| keep_in_body(&lines, idx))
         .map(|idx| lines[idx].text.clone())
         .collect();
@@ -216,7 +217,8 @@ fn mark_captions(lines: &mut [Line]) {
 /// article (`Trending News` and a few headline links) is followed by the article's own
 /// paragraphs, several in a row, where teasers alternate with captions and headlines; the
 /// article then continues across it.
-fn body_range(lines: &[Line]) -> Option<(usize, usize)> {
+/// Also returns the mid-article widgets the article continues across, to leave out.
+fn body_range(lines: &[Line]) -> Option<(usize, usize, Vec<std::ops::Range<usize>>)> {
     let mut segments = Vec::new();
     let mut seg_start = 0;
     for (idx, line) in lines.iter().enumerate() {
@@ -240,6 +242,7 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize)> {
         discount *= 0.5;
     }
     let (_, mut seg_idx, start, mut end) = best?;
+    let mut widgets = Vec::new();
     while let Some(next) = segments.get(seg_idx + 1) {
         let ends_segment =
             !(end + 1..segments[seg_idx].end).any(|idx| lines[idx].kind == Kind::Prose);
@@ -247,14 +250,17 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize)> {
             break;
         };
         match max_run(lines, resume..next.end) {
-            Some((_, _, run_end)) => end = run_end,
+            Some((_, _, run_end)) => {
+                widgets.push(end + 1..resume);
+                end = run_end;
+            }
             None => break,
         }
         seg_idx += 1;
     }
     // The run may open on a non-prose line with positive sum behind it; start at prose.
     let start = (start..=end).find(|&idx| lines[idx].kind == Kind::Prose)?;
-    Some((start, end))
+    Some((start, end, widgets))
 }
 
 /// The maximum-sum run of line weights inside `range`: (sum, first line, last line).
@@ -283,15 +289,22 @@ fn max_run(lines: &[Line], range: std::ops::Range<usize>) -> Option<(i64, usize,
     best
 }
 
-/// Where the article resumes after a mid-article widget: the segment opens with at most eight
-/// lines of links (bullets, short lines), then three or more paragraphs of prose in a row.
+/// Where the article resumes after a mid-article widget: the segment opens with at most
+/// sixteen lines of links (bullets, kickers and headlines of other stories), then three or
+/// more paragraphs of prose, with at most short subheadings (`How is the plague spread?`)
+/// between them. Teasers for other stories rarely run to three paragraphs.
 fn article_resumes(lines: &[Line], segment: std::ops::Range<usize>) -> Option<usize> {
     let is_paragraph = |line: &Line| line.kind == Kind::Prose && !line.bulleted;
+    let is_subheading =
+        |line: &Line| line.kind == Kind::Short && !line.bulleted && word_count(&line.text) <= 8;
     let first_prose = segment.clone().find(|&idx| is_paragraph(&lines[idx]))?;
     let widget = first_prose - segment.start;
-    let prose_in_row =
-        lines[first_prose..segment.end].iter().take_while(|line| is_paragraph(line)).count();
-    (widget <= 8 && prose_in_row >= 3).then_some(first_prose)
+    let paragraphs = lines[first_prose..segment.end]
+        .iter()
+        .take_while(|line| is_paragraph(line) || is_subheading(line))
+        .filter(|line| is_paragraph(line))
+        .count();
+    (widget <= 16 && paragraphs >= 3).then_some(first_prose)
 }
 
 /// Inside the article, keep prose and short section headings that lead into prose.
