@@ -20,17 +20,17 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// A progress bar when stderr is a terminal; log lines (tracing, `RUST_LOG`) otherwise.
-struct Display {
+struct Feedback {
     bar: Option<ProgressBar>,
 }
 
-impl Display {
+impl Feedback {
     fn new() -> Self {
-        Display { bar: None }
+        Feedback { bar: None }
     }
 }
 
-impl Progress for Display {
+impl Progress for Feedback {
     fn start(&mut self, total: usize) {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(total as u64);
@@ -66,7 +66,7 @@ impl Progress for Display {
     }
 }
 
-impl Drop for Display {
+impl Drop for Feedback {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -81,9 +81,9 @@ pub fn run(
     options: RunOptions,
     as_json: bool,
 ) -> anyhow::Result<Exit> {
-    let mut display = Display::new();
-    let report = runtime()?.block_on(run::run(config, clock, options, &mut display))?;
-    drop(display);
+    let mut feedback = Feedback::new();
+    let report = runtime()?.block_on(run::run(config, clock, options, &mut feedback))?;
+    drop(feedback);
     print_skipped(&report.skipped_files, &report.lossy);
     crate::print_feeds(&report.feeds);
     for warning in &report.warnings {
@@ -124,9 +124,9 @@ pub fn retry(
     date: Option<NaiveDate>,
     as_json: bool,
 ) -> anyhow::Result<Exit> {
-    let mut display = Display::new();
-    let report = runtime()?.block_on(run::retry(config, clock, date, &mut display))?;
-    drop(display);
+    let mut feedback = Feedback::new();
+    let report = runtime()?.block_on(run::retry(config, clock, date, &mut feedback))?;
+    drop(feedback);
     print_failures(&report);
     if let Some(stop) = &report.delivery.stopped {
         eprintln!("error: {stop}");
