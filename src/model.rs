@@ -155,8 +155,33 @@ pub struct Article {
     pub origin: PathBuf,
     /// Its format.
     pub format: ArticleFormat,
-    /// Other sources that carried the same story (set by selection's deduplication).
-    pub also_in: Vec<String>,
+    /// Other sources' copies of the same story, folded into this one by selection.
+    pub copies: Vec<StoryCopy>,
+}
+
+/// Another source's copy of a story, kept so the digest can say `Also in: …` and the ledger
+/// can remember that the copy went out too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryCopy {
+    /// The copy's id.
+    pub id: ArticleId,
+    /// Its canonical URL.
+    pub url: Option<String>,
+    /// Its publication's name.
+    pub source: String,
+}
+
+impl Article {
+    /// The names of the other publications that carried this story, each once.
+    pub fn also_in(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for copy in &self.copies {
+            if copy.source != self.source && !names.contains(&copy.source.as_str()) {
+                names.push(&copy.source);
+            }
+        }
+        names
+    }
 }
 
 /// Why an article belongs to a topic.

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::{SelectConfig, TopicConfig};
-use crate::model::{Article, Classified, Selection, TopicMatch};
+use crate::model::{Article, Classified, Selection, StoryCopy, TopicMatch};
 use crate::text::{Stemmer, fold_title, words};
 
 /// Weight of a keyword hit in the title; a hit in the lead paragraphs weighs 1.
@@ -115,7 +115,7 @@ fn count_phrase(haystack: &[String], phrase: &[String]) -> usize {
 /// Keeps articles published in the window `(now - window, now]`, newest first, and keeps one
 /// story once: an article is a duplicate of a newer one with the same id, the same canonical
 /// URL, the same title once folded, or nearly the same title and lead ([`near_duplicate`]).
-/// The newest is kept, and the other sources that carried it are listed in its `also_in`.
+/// The newest is kept, and the others are recorded in its `copies`.
 pub fn select(
     articles: Vec<Classified>,
     config: &SelectConfig,
@@ -154,11 +154,14 @@ pub fn select(
         });
         match original {
             Some(idx) => {
-                let source = item.article.source;
+                let duplicate = item.article;
                 let keeper = &mut kept[idx].article;
-                if source != keeper.source && !keeper.also_in.contains(&source) {
-                    keeper.also_in.push(source);
-                }
+                keeper.copies.push(StoryCopy {
+                    id: duplicate.id,
+                    url: duplicate.url,
+                    source: duplicate.source,
+                });
+                keeper.copies.extend(duplicate.copies);
             }
             None => {
                 kept.push(item);
@@ -334,7 +337,7 @@ mod tests {
             tags: Vec::new(),
             origin: std::path::PathBuf::new(),
             format: ArticleFormat::FeedItem,
-            also_in: Vec::new(),
+            copies: Vec::new(),
         }
     }
 

@@ -305,6 +305,31 @@ fn the_readme_main_command_delivers_the_sample_to_the_outbox_once() {
     let again = newsdigest(dir.path(), &["run"]);
     assert_eq!(again.status.code(), Some(0));
     assert!(text(&again.stderr).contains("wrote to the outbox 0/0 (4 delivered earlier)"));
+
+    // Tomorrow, with a window wide enough to still see today's files: every story went out
+    // today, the sample feed's copy of a sample article included, so none comes back.
+    let config = fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    fs::write(
+        dir.path().join("config.toml"),
+        config.replace("window = \"24h\"", "window = \"48h\""),
+    )
+    .unwrap();
+    let clock = newsdigest::clock::SystemClock;
+    let tomorrow = (newsdigest::clock::Clock::now(&clock) + chrono::TimeDelta::days(1))
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_local_timezone(chrono::Local)
+        .unwrap()
+        .to_rfc3339();
+    // (The files' times are real, so "tomorrow" is the real one, read through the clock.)
+    let next_day = newsdigest(dir.path(), &["run", "--now", &tomorrow]);
+    let stderr = text(&next_day.stderr);
+    assert!(
+        stderr.contains("24 articles from 2/2 sources → 0 selected in the last 48h"),
+        "{stderr}"
+    );
+    assert_eq!(next_day.status.code(), Some(1), "subscribers without stories are reported");
 }
 
 #[test]

@@ -223,7 +223,7 @@ async fn the_same_story_in_two_feeds_appears_once_with_also_in() {
         .collect();
     assert_eq!(floods.len(), 1, "{floods:?}");
     assert_eq!(floods[0].title, "River flood forces evacuations", "the newest is kept");
-    assert_eq!(floods[0].also_in, ["Courier B", "Gazette C"]);
+    assert_eq!(floods[0].also_in(), ["Courier B", "Gazette C"]);
     assert_eq!(selection.articles.len(), 4, "three chip stories in their own words stay apart");
 
     // The digest says so, in both parts.

@@ -26,7 +26,7 @@ fn item(title: &str, url: Option<&str>, source: &str, summary: &str, words: usiz
             tags: Vec::new(),
             origin: PathBuf::from("fixture"),
             format: ArticleFormat::Html,
-            also_in: Vec::new(),
+            copies: Vec::new(),
         },
         summary: Summary { text: summary.to_owned(), truncated: false },
         matched: TopicMatch { topic_id: "x".to_owned(), score: 3.0, terms: Vec::new() },

@@ -44,7 +44,7 @@ fn article(title: &str, body: &str, hours_ago: i64) -> Article {
         tags: Vec::new(),
         origin: PathBuf::from(format!("{title}.md")),
         format: ArticleFormat::Markdown,
-        also_in: Vec::new(),
+        copies: Vec::new(),
     }
 }
 

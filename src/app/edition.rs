@@ -37,14 +37,21 @@ pub fn build_edition(
             clipped += 1;
             continue;
         }
+        // Copies of a story from other sources went out with it: the ledger remembers them
+        // too, so none comes back the next day as a new story.
         let articles = digest
             .sections
             .iter()
             .flat_map(|section| &section.items)
-            .map(|item| EditionArticle {
-                id: item.article.id.as_str().to_owned(),
-                title: item.article.title.clone(),
-                url: item.article.url.clone(),
+            .flat_map(|item| {
+                let article = &item.article;
+                std::iter::once((article.id.as_str(), article.url.clone()))
+                    .chain(article.copies.iter().map(|copy| (copy.id.as_str(), copy.url.clone())))
+                    .map(|(id, url)| EditionArticle {
+                        id: id.to_owned(),
+                        title: article.title.clone(),
+                        url,
+                    })
             })
             .collect();
         let edition = StoredEdition {
@@ -143,7 +150,7 @@ mod tests {
                 tags: Vec::new(),
                 origin: PathBuf::new(),
                 format: ArticleFormat::Markdown,
-                also_in: Vec::new(),
+                copies: Vec::new(),
             },
             summary: Summary { text: String::new(), truncated: false },
             matched: TopicMatch { topic_id: "t".to_owned(), score, terms: Vec::new() },

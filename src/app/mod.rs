@@ -358,7 +358,11 @@ pub fn check_templates(config: &Config) -> anyhow::Result<()> {
         tags: Vec::new(),
         origin: PathBuf::from("check"),
         format: ArticleFormat::Markdown,
-        also_in: vec!["Other Source".to_owned()],
+        copies: vec![crate::model::StoryCopy {
+            id: ArticleId::from_url("https://example.org/copy"),
+            url: Some("https://example.org/copy".to_owned()),
+            source: "Other Source".to_owned(),
+        }],
     };
     let digest = Digest {
         title: config.digest.title.clone(),

@@ -148,7 +148,7 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         tags,
         origin: raw.path,
         format,
-        also_in: Vec::new(),
+        copies: Vec::new(),
     })
 }
 

@@ -216,10 +216,9 @@ fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a>
         meta: textwrap::fill(&meta, TEXT_WIDTH),
         summary: &item.summary.text,
         summary_wrapped: textwrap::fill(&item.summary.text, TEXT_WIDTH),
-        also_in: if article.also_in.is_empty() {
-            String::new()
-        } else {
-            format!("Also in: {}", article.also_in.join(", "))
+        also_in: match article.also_in() {
+            names if names.is_empty() => String::new(),
+            names => format!("Also in: {}", names.join(", ")),
         },
     }
 }
