@@ -25,6 +25,17 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build today's digests, archive them and deliver one to every subscriber not reached yet
+    /// today (SMTP, or .eml files in the outbox); safe to run again
+    Run {
+        /// Render everything and write previews and .eml files to digests/<date>/dry-run/;
+        /// send nothing and change no state
+        #[arg(long)]
+        dry_run: bool,
+        /// Print a machine-readable report on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Build today's digests and write them under digests/<date>/ with an index page; sends
     /// nothing and changes no state
     Preview,
@@ -45,17 +56,6 @@ pub enum Command {
         /// Summarize with N sentences, without the word budget
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         sentences: Option<u16>,
-    },
-    /// Build today's digests, archive them and deliver one to every subscriber not reached yet
-    /// today (SMTP, or .eml files in the outbox); safe to run again
-    Run {
-        /// Render everything and write previews and .eml files to digests/<date>/dry-run/;
-        /// send nothing and change no state
-        #[arg(long)]
-        dry_run: bool,
-        /// Print a machine-readable report on stdout
-        #[arg(long)]
-        json: bool,
     },
     /// Show each edition's deliveries by status, and every failure with the server's reply
     Status {
