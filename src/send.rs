@@ -149,8 +149,24 @@ pub fn retry(
 
 /// `status`.
 pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> {
-    let editions = run::status(config, date)?;
+    let (editions, feeds) = run::status(config, date)?;
     let mut out = std::io::stdout().lock();
+    if !feeds.is_empty() {
+        writeln!(out, "feeds:")?;
+        for feed in &feeds {
+            let mut line = format!(
+                "  {} ({}): checked {}, {} item(s) kept",
+                feed.source_id, feed.url, feed.checked_at, feed.items
+            );
+            if feed.conditional {
+                line.push_str(", conditional GET");
+            }
+            if let Some(until) = &feed.retry_after {
+                line.push_str(&format!(", not before {until} (Retry-After)"));
+            }
+            writeln!(out, "{line}")?;
+        }
+    }
     if editions.is_empty() {
         writeln!(
             out,

@@ -360,6 +360,11 @@ async fn a_304_never_hides_items_that_were_not_sent() {
     let first = run_at(&config, NOW).await;
     assert_eq!(first.feeds[0].fetched, 1);
     assert_eq!(first.send.delivery.count(Status::FailedTransient), 1);
+    let (_, feeds) = newsdigest::app::run::status(&config, None).unwrap();
+    assert_eq!(feeds.len(), 1);
+    assert_eq!(feeds[0].checked_at, "2026-11-26T07:00:00+01:00");
+    assert!(feeds[0].conditional, "the ETag is kept");
+    assert_eq!(feeds[0].items, 1);
 
     // Day two: the feed answers 304; the stored item is still offered, and delivered.
     accepting.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -516,6 +521,8 @@ async fn retry_after_is_honoured_across_runs() {
         ]
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    let (_, feeds) = newsdigest::app::run::status(&config, None).unwrap();
+    assert_eq!(feeds[0].retry_after.as_deref(), Some("2026-11-26T08:00:00+01:00"));
     // After the hour, it is fetched again.
     let third = run_at(&config, "2026-11-26T08:05:00+01:00").await;
     assert_eq!(third.feeds[0].fetched, 1);

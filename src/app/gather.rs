@@ -228,6 +228,7 @@ fn items_to_offer(
                     (validators.etag.as_deref(), validators.last_modified.as_deref()),
                     &keyed,
                     fallback_time,
+                    now,
                 )?;
             }
             ledger.prune_feed_items(keep_after)?;

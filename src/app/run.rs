@@ -23,7 +23,9 @@ use crate::config::{Config, DeliveryMode};
 use crate::deliver::message::{Composer, UNSUBSCRIBE_MARKER, message_id, token};
 use crate::deliver::smtp::SmtpSender;
 use crate::deliver::{self, DeliveryReport, Job, OutboxSender, Policy, Progress};
-use crate::ledger::{EditionStatus, Ledger, PlannedDelivery, RunLock, Status, StoredEdition};
+use crate::ledger::{
+    EditionStatus, Ledger, PlannedDelivery, RunLock, Status, StoredEdition, StoredFeed,
+};
 use crate::render::UNSUBSCRIBE_PLACEHOLDER;
 use crate::select;
 
@@ -303,14 +305,18 @@ pub async fn retry(
     Ok(report)
 }
 
-/// Per edition of `date` (every date when `None`): counts by status and the failures.
+/// Per edition of `date` (every date when `None`): counts by status and the failures; and
+/// what the ledger keeps of each feed source.
 ///
 /// # Errors
 /// When the ledger cannot be read.
-pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Vec<EditionStatus>> {
+pub fn status(
+    config: &Config,
+    date: Option<NaiveDate>,
+) -> anyhow::Result<(Vec<EditionStatus>, Vec<StoredFeed>)> {
     match Ledger::open_read_only(&config.state_file)? {
-        Some(ledger) => Ok(ledger.status(date)?),
-        None => Ok(Vec::new()),
+        Some(ledger) => Ok((ledger.status(date)?, ledger.stored_feeds()?)),
+        None => Ok((Vec::new(), Vec::new())),
     }
 }
 

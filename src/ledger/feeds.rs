@@ -67,7 +67,53 @@ pub struct StoredItem {
     pub first_seen: DateTime<FixedOffset>,
 }
 
+/// What the ledger knows of one feed source, for `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFeed {
+    /// The source's id.
+    pub source_id: String,
+    /// Its URL or file.
+    pub url: String,
+    /// When it was last fetched (or tried).
+    pub checked_at: String,
+    /// True when an ETag or Last-Modified is kept for a conditional GET.
+    pub conditional: bool,
+    /// Not to be fetched before this time (Retry-After), when set.
+    pub retry_after: Option<String>,
+    /// Items kept from earlier fetches.
+    pub items: usize,
+}
+
 impl Ledger {
+    /// Every feed source the ledger knows, by id.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn stored_feeds(&self) -> Result<Vec<StoredFeed>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.source_id, f.url, f.checked_at,
+                        f.etag IS NOT NULL OR f.last_modified IS NOT NULL, f.retry_after,
+                        (SELECT COUNT(*) FROM feed_items i WHERE i.source_id = f.source_id)
+                 FROM feeds f ORDER BY f.source_id",
+            )
+            .map_err(|err| self.err(err))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(StoredFeed {
+                    source_id: row.get(0)?,
+                    url: row.get(1)?,
+                    checked_at: row.get(2)?,
+                    conditional: row.get(3)?,
+                    retry_after: row.get(4)?,
+                    items: row.get(5)?,
+                })
+            })
+            .map_err(|err| self.err(err))?;
+        rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
+    }
+
     /// The ETag and Last-Modified stored for a feed source, when its URL is still `url`.
     ///
     /// # Errors
@@ -134,16 +180,18 @@ impl Ledger {
     }
 
     /// Records a fetched feed: its validators and its items (keyed; a known item keeps its
-    /// first-seen time), in one transaction.
+    /// first-seen time, a new one gets `first_seen`), in one transaction.
     ///
     /// # Errors
     /// [`LedgerError`] on a database failure.
+    #[allow(clippy::too_many_arguments, reason = "one fetch's columns; called from one place")]
     pub fn store_feed(
         &mut self,
         source_id: &str,
         url: &str,
         validators: (Option<&str>, Option<&str>),
         items: &[(String, FeedEntry)],
+        first_seen: DateTime<FixedOffset>,
         now: DateTime<FixedOffset>,
     ) -> Result<(), LedgerError> {
         let path = self.path.clone();
@@ -172,7 +220,7 @@ impl Ledger {
                     .execute(params![
                         source_id,
                         key,
-                        time_text(now),
+                        time_text(first_seen),
                         entry.published.map(time_text),
                         json
                     ])

@@ -26,7 +26,7 @@ mod editions;
 mod feeds;
 
 pub use editions::{Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition};
-pub use feeds::{StoredItem, StoredValidators};
+pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 
 /// The schema version this build writes.
 const SCHEMA_VERSION: i64 = 2;
