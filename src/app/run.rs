@@ -162,8 +162,6 @@ pub async fn run(
 
     let mut pages = Vec::new();
     let mut jobs_by_email: BTreeMap<String, Job> = BTreeMap::new();
-    let mut planned_rows: Vec<(String, String, String)> = Vec::new();
-    let mut editions: BTreeMap<String, Arc<StoredEdition>> = BTreeMap::new();
     for (mut digest, subscribers) in plan_digests(config, &selection, now) {
         let stored = ledger.as_ref().map(|l| l.edition(date, &digest.slug)).transpose()?.flatten();
         let (stored, reused, clipped) = match stored {
@@ -207,15 +205,13 @@ pub async fn run(
             report.warnings.push(size_warning(&stored, &subscribers));
         }
         let stored = Arc::new(stored);
-        editions.insert(stored.digest.clone(), Arc::clone(&stored));
         for subscriber in subscribers {
             let email = subscriber.mailbox.email.to_string().to_lowercase();
             if suppressed.contains(&email) {
                 report.send.suppressed += 1;
                 continue;
             }
-            let id = message_id(date, &stored.digest, &email, &config.delivery.from);
-            planned_rows.push((email.clone(), subscriber.mailbox.to_string(), id.clone()));
+            let message_id = message_id(date, &stored.digest, &email, &config.delivery.from);
             jobs_by_email.insert(
                 email.clone(),
                 Job {
@@ -223,7 +219,7 @@ pub async fn run(
                     email,
                     to: subscriber.mailbox.clone(),
                     edition: Arc::clone(&stored),
-                    message_id: id,
+                    message_id,
                 },
             );
         }
@@ -236,12 +232,16 @@ pub async fn run(
     // subscriber whose topics changed since the morning still gets one mail, not two.
     let jobs = match ledger.as_mut() {
         Some(ledger) if !options.dry_run => {
-            let planned: Vec<PlannedDelivery<'_>> = planned_rows
-                .iter()
-                .filter_map(|(email, mailbox, id)| {
-                    let job = jobs_by_email.get(email)?;
-                    let edition_id = editions.get(&job.edition.digest)?.id;
-                    Some(PlannedDelivery { email, mailbox, edition_id, message_id: id })
+            let mailboxes: Vec<String> =
+                jobs_by_email.values().map(|job| job.to.to_string()).collect();
+            let planned: Vec<PlannedDelivery<'_>> = jobs_by_email
+                .values()
+                .zip(&mailboxes)
+                .map(|(job, mailbox)| PlannedDelivery {
+                    email: &job.email,
+                    mailbox,
+                    edition_id: job.edition.id,
+                    message_id: &job.message_id,
                 })
                 .collect();
             ledger.plan(date, &planned, now)?;
@@ -259,15 +259,8 @@ pub async fn run(
             jobs_by_email
                 .into_values()
                 .filter(|job| match done.get(&job.email) {
-                    Some(Status::Sent) => {
-                        report.send.already_delivered += 1;
-                        false
-                    }
-                    Some(Status::FailedPermanent) => {
-                        report.send.failed_before += 1;
-                        false
-                    }
-                    _ => true,
+                    Some(status) => still_due(*status, &mut report.send),
+                    None => true,
                 })
                 .collect()
         }
@@ -419,16 +412,8 @@ fn jobs_from_rows(
             },
             None => None,
         };
-        match row.status {
-            Status::Sent => {
-                report.already_delivered += 1;
-                continue;
-            }
-            Status::FailedPermanent => {
-                report.failed_before += 1;
-                continue;
-            }
-            Status::Pending | Status::Sending | Status::FailedTransient => {}
+        if !still_due(row.status, report) {
+            continue;
         }
         let edition = match editions.get(&row.edition_id) {
             Some(edition) => Arc::clone(edition),
@@ -452,6 +437,22 @@ fn jobs_from_rows(
         jobs.push(Job { date, email: row.email, to, edition, message_id: row.message_id });
     }
     Ok(jobs)
+}
+
+/// True when a row in `status` is still to be sent (pending, left `sending` by a crash, or
+/// failed-transient); sent and permanently failed rows are counted in `report` instead.
+fn still_due(status: Status, report: &mut SendReport) -> bool {
+    match status {
+        Status::Sent => {
+            report.already_delivered += 1;
+            false
+        }
+        Status::FailedPermanent => {
+            report.failed_before += 1;
+            false
+        }
+        Status::Pending | Status::Sending | Status::FailedTransient => true,
+    }
 }
 
 #[allow(clippy::too_many_arguments, reason = "the shared tail of run and retry")]
