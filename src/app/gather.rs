@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use tokio::task::JoinSet;
 
 use super::{Loaded, load_articles};
@@ -131,14 +131,14 @@ pub async fn gather(
                 ));
                 None
             }
-            Some(Ok(FeedOutcome::Fresh { mut entries, validators, partial, lossy })) => {
+            Some(Ok(FeedOutcome::Fresh { mut entries, validators, partial, lossy, modified })) => {
                 report.fetched = entries.len();
                 report.notes.extend(partial);
                 if lossy {
                     report.notes.push("bytes invalid in the feed's charset were replaced".into());
                 }
                 fetch_full_pages(source, &mut entries, &fetcher, config, &mut report).await;
-                Some((entries, validators))
+                Some(Fresh { entries, validators, first_seen: modified.unwrap_or(now) })
             }
             Some(Ok(FeedOutcome::NotModified)) => {
                 report.not_modified = true;
@@ -166,11 +166,7 @@ pub async fn gather(
                 None
             }
         };
-        let fallback_time = match &source.location {
-            FeedLocation::Path(path) => file_time(path).unwrap_or(now),
-            FeedLocation::Url(_) => now,
-        };
-        let items = items_to_offer(&mut state, source, fresh, fallback_time, now, config)?;
+        let items = items_to_offer(&mut state, source, fresh, now, config)?;
         report.items = items.len();
         for (entry, first_seen) in items {
             let link = entry.link.clone().unwrap_or_else(|| source.location.to_string());
@@ -196,6 +192,14 @@ pub async fn gather(
     Ok((loaded, reports))
 }
 
+/// A feed's new items, with their validators and the time new items count as first seen
+/// (now, or a local file's modification time).
+struct Fresh {
+    entries: Vec<FeedEntry>,
+    validators: Validators,
+    first_seen: DateTime<FixedOffset>,
+}
+
 fn stored_validators(
     ledger: &Ledger,
     source: &FeedSource,
@@ -211,15 +215,14 @@ fn stored_validators(
 fn items_to_offer(
     state: &mut FeedState<'_>,
     source: &FeedSource,
-    fresh: Option<(Vec<FeedEntry>, Validators)>,
-    fallback_time: DateTime<FixedOffset>,
+    fresh: Option<Fresh>,
     now: DateTime<FixedOffset>,
     config: &Config,
 ) -> anyhow::Result<Vec<(FeedEntry, DateTime<FixedOffset>)>> {
     let keep_after = now - config.select.window - TimeDelta::days(1);
     match state {
         FeedState::Write(ledger) => {
-            if let Some((entries, validators)) = &fresh {
+            if let Some(Fresh { entries, validators, first_seen }) = &fresh {
                 let keyed: Vec<(String, FeedEntry)> =
                     entries.iter().map(|entry| (entry_key(entry), entry.clone())).collect();
                 ledger.store_feed(
@@ -227,7 +230,7 @@ fn items_to_offer(
                     &source.location.to_string(),
                     (validators.etag.as_deref(), validators.last_modified.as_deref()),
                     &keyed,
-                    fallback_time,
+                    *first_seen,
                     now,
                 )?;
             }
@@ -247,9 +250,11 @@ fn items_to_offer(
                     }
                 }
             }
-            for entry in fresh.map(|(entries, _)| entries).unwrap_or_default() {
+            let (entries, fetched_at) =
+                fresh.map_or((Vec::new(), now), |fresh| (fresh.entries, fresh.first_seen));
+            for entry in entries {
                 let key = entry_key(&entry);
-                let first_seen = items.get(&key).map_or(fallback_time, |(_, seen)| *seen);
+                let first_seen = items.get(&key).map_or(fetched_at, |(_, seen)| *seen);
                 items.insert(key, (entry, first_seen));
             }
             Ok(items.into_values().collect())
@@ -330,11 +335,6 @@ pub fn is_teaser(content: &str, language: &str) -> bool {
 
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-fn file_time(path: &std::path::Path) -> Option<DateTime<FixedOffset>> {
-    let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok()?;
-    Some(DateTime::<Utc>::from(modified).fixed_offset())
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub enum FeedOutcome {
         partial: Option<String>,
         /// True when bytes were not valid in the feed's charset and were replaced.
         lossy: bool,
+        /// For a local file, its modification time: the date of items that state none.
+        modified: Option<DateTime<FixedOffset>>,
     },
     /// 304 Not Modified: the items stored from earlier fetches stand.
     NotModified,
@@ -42,11 +44,11 @@ pub async fn fetch(
     fetcher: &Fetcher,
     validators: Option<&Validators>,
 ) -> Result<FeedOutcome, FetchError> {
-    let (bytes, content_type, base, validators) = match &source.location {
+    let (bytes, content_type, base, validators, modified) = match &source.location {
         FeedLocation::Url(url) => match fetcher.get(url, validators).await? {
             Fetched::NotModified => return Ok(FeedOutcome::NotModified),
             Fetched::Body { bytes, content_type, url, validators } => {
-                (bytes, content_type, Some(url), validators)
+                (bytes, content_type, Some(url), validators, None)
             }
         },
         FeedLocation::Path(path) => {
@@ -56,12 +58,12 @@ pub async fn fetch(
                     format!("cannot read `{}`: {err}", path.display()),
                 )
             })?;
-            (bytes, None, None, Validators::default())
+            (bytes, None, None, Validators::default(), super::files::modified_time(path))
         }
     };
     let (text, lossy) = decode(&bytes, content_type.as_deref());
     let parsed = parse(&text, base.as_deref(), source)?;
-    Ok(FeedOutcome::Fresh { entries: parsed.0, validators, partial: parsed.1, lossy })
+    Ok(FeedOutcome::Fresh { entries: parsed.0, validators, partial: parsed.1, lossy, modified })
 }
 
 /// Parses a feed's text into entries; the second value says why only part was read.

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use super::{Ingested, SourceFailure};
 use crate::model::RawArticle;
@@ -51,10 +51,7 @@ pub fn collect(source_id: &str, source_name: Option<&str>, root: &Path, out: &mu
 /// Why the file could not be read, in words.
 pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> {
     let bytes = fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
-    let modified = fs::metadata(path)
-        .and_then(|meta| meta.modified())
-        .ok()
-        .map(|time| DateTime::<Utc>::from(time).fixed_offset());
+    let modified = modified_time(path);
     let is_html = has_extension(path, &["html", "htm"]);
     let (text, lossy) = decode(&bytes, is_html);
     Ok(RawArticle {
@@ -66,6 +63,12 @@ pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> 
         source_name: None,
         feed: None,
     })
+}
+
+/// A file's modification time, when the system reports one.
+pub(crate) fn modified_time(path: &Path) -> Option<DateTime<FixedOffset>> {
+    let modified = fs::metadata(path).and_then(|meta| meta.modified()).ok()?;
+    Some(DateTime::<Utc>::from(modified).fixed_offset())
 }
 
 /// Decodes file bytes: UTF-8 (with or without BOM); for HTML, a `<meta charset>` or a UTF-16
