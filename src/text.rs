@@ -1,4 +1,5 @@
-//! Plain-text helpers shared by the pure stages: normalisation, words, stems.
+//! Plain-text helpers shared by the stages: normalisation, words, stems, HTML escaping, the
+//! text of an error and its causes.
 //!
 //! No I/O. Everything here works on `&str` and returns owned text.
 
@@ -129,6 +130,27 @@ pub fn reading_minutes(paragraphs: &[String]) -> usize {
     paragraphs.iter().map(|p| word_count(p)).sum::<usize>().div_ceil(230).max(1)
 }
 
+/// `text` escaped for HTML text or a quoted attribute value (`&`, `<`, `>`, `"`).
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// An error's message followed by each cause it does not already quote, joined by `: `
+/// (libraries differ in whether their message repeats the cause).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !chain.contains(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
+        source = cause.source();
+    }
+    chain
+}
+
 /// Chinese, Japanese (kana and kanji) characters: scripts written without spaces.
 fn is_cjk(ch: char) -> bool {
     matches!(ch as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
@@ -213,6 +235,34 @@ fn has_date_shape(folded: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_and_error_chains() {
+        assert_eq!(escape_html(r#"a<b>&"c""#), "a&lt;b&gt;&amp;&quot;c&quot;");
+        let io = std::io::Error::other("connection reset");
+        let repeats = std::io::Error::other(io);
+        assert_eq!(
+            error_chain(&repeats),
+            "connection reset",
+            "a cause already quoted is not repeated"
+        );
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("cannot send")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        assert_eq!(
+            error_chain(&Outer(std::io::Error::other("timed out"))),
+            "cannot send: timed out"
+        );
+    }
 
     #[test]
     fn truncation_counts_words_as_word_count_does() {

@@ -321,7 +321,7 @@ async fn fetch_full_pages(
         }
         entry.content = paragraphs
             .iter()
-            .map(|paragraph| format!("<p>{}</p>", escape_html(paragraph)))
+            .map(|paragraph| format!("<p>{}</p>", crate::text::escape_html(paragraph)))
             .collect();
         entry.full_page = true;
     }
@@ -331,10 +331,6 @@ async fn fetch_full_pages(
 pub fn is_teaser(content: &str, language: &str) -> bool {
     let text = extract::html::fragment(content).join(" ");
     word_count(&text) < 50 || summarize::split_sentences(&text, language).len() < 2
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ impl Composer {
         let https = self.unsubscribe_https(&email);
         let mailto = self.unsubscribe_mailto(&email);
         let footer_link = https.as_deref().unwrap_or(&mailto);
-        let html = edition.html.replace(UNSUBSCRIBE_MARKER, &escape_html(footer_link));
+        let html = edition.html.replace(UNSUBSCRIBE_MARKER, &crate::text::escape_html(footer_link));
         let text = edition.text.replace(UNSUBSCRIBE_MARKER, footer_link);
         let html_bytes = html.len();
         let to = Mailbox::new(to.name.as_deref().map(header_safe), to.email.clone());
@@ -279,10 +279,6 @@ fn percent_encode(text: &str) -> String {
         }
     }
     out
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

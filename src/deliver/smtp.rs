@@ -391,18 +391,8 @@ fn classify(err: &lettre::transport::smtp::Error) -> Failure {
     } else {
         FailureKind::Transient
     };
-    let mut reply = err.to_string();
-    let mut source = std::error::Error::source(err);
-    // lettre's message already carries its direct cause; add only what it leaves out.
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reply.contains(&text) {
-            reply.push_str(": ");
-            reply.push_str(&text);
-        }
-        source = cause.source();
-    }
-    Failure { kind, reply }
+    // lettre's message already carries its direct cause; the chain adds only what it leaves out.
+    Failure { kind, reply: crate::text::error_chain(err) }
 }
 
 fn password(source: &PasswordSource) -> Result<String, SmtpSetupError> {

@@ -273,16 +273,7 @@ fn status_error(status: reqwest::StatusCode, headers: &HeaderMap) -> FetchError 
 
 /// Sorts a reqwest error by what the user can do about it.
 fn classify(err: &reqwest::Error) -> FetchError {
-    let mut chain = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !chain.contains(&text) {
-            chain.push_str(": ");
-            chain.push_str(&text);
-        }
-        source = cause.source();
-    }
+    let chain = crate::text::error_chain(err);
     let lower = chain.to_ascii_lowercase();
     let category = if err.is_timeout() {
         FailureCategory::Timeout
