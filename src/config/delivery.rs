@@ -11,7 +11,7 @@ use lettre::message::Mailbox;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawDelivery, RawSmtp};
-use super::validate::{parse_duration, positive};
+use super::validate::{positive, std_duration};
 use super::{
     ConfigProblem, DeliveryConfig, DeliveryMode, DkimAlgorithm, DkimConfig, PasswordSource,
     SmtpConfig, TlsMode,
@@ -329,26 +329,12 @@ fn validate_smtp(
                 .at(spanned.span()),
         );
     }
-    let duration = |value: &Option<Spanned<String>>, key: &str, default: Duration| match value {
-        None => Ok(default),
-        Some(value) => match parse_duration(value.get_ref()) {
-            Ok(delta) if delta > chrono::TimeDelta::zero() => Ok(delta.to_std().unwrap_or(default)),
-            Ok(_) => Err(ConfigProblem::new(key, "must be longer than zero").at(value.span())),
-            Err(message) => Err(ConfigProblem::new(key, message)
-                .hint("write a number and a unit, such as `30s` or `2m`")
-                .at(value.span())),
-        },
-    };
-    let timeout =
-        duration(&raw.timeout, "smtp.timeout", Duration::from_secs(30)).unwrap_or_else(|problem| {
-            problems.push(problem);
-            Duration::from_secs(30)
-        });
-    let retry_delay = duration(&raw.retry_delay, "smtp.retry_delay", Duration::from_secs(2))
-        .unwrap_or_else(|problem| {
-            problems.push(problem);
-            Duration::from_secs(2)
-        });
+    let timeout = raw.timeout.as_ref().map_or(Duration::from_secs(30), |value| {
+        std_duration(value, "smtp.timeout", Duration::from_secs(30), problems)
+    });
+    let retry_delay = raw.retry_delay.as_ref().map_or(Duration::from_secs(2), |value| {
+        std_duration(value, "smtp.retry_delay", Duration::from_secs(2), problems)
+    });
     let concurrency =
         raw.concurrency.as_ref().map_or(4, |value| positive(value, "smtp.concurrency", problems));
     let rate = raw.rate.as_ref().and_then(|value| {
@@ -441,6 +427,21 @@ mod tests {
                 "delivery.unsubscribe_url: `http://example.org/u` is not an https URL",
                 "smtp.tls: `none` sends mail and passwords in clear text to `relay.example.org`",
                 "smtp.password_env: `hunter2!` is not an environment variable name",
+            ]
+        );
+    }
+
+    #[test]
+    fn timeouts_must_be_positive_durations() {
+        assert_eq!(
+            problems(
+                "[smtp]\nhost = \"localhost\"\ntimeout = \"0s\"\nretry_delay = \"2\"\n\
+                 [fetch]\ntimeout = \"soon\"\n"
+            ),
+            [
+                "smtp.timeout: must be longer than zero",
+                "smtp.retry_delay: `2` is not a duration: `2` has no unit",
+                "fetch.timeout: `soon` is not a duration: a unit must follow a number",
             ]
         );
     }

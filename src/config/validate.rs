@@ -325,30 +325,42 @@ fn default_feed_id(location: &FeedLocation) -> String {
 }
 
 fn validate_fetch(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> FetchConfig {
-    let duration = |value: &toml::Spanned<String>, key: &str, problems: &mut Vec<ConfigProblem>| {
-        match parse_duration(value.get_ref()) {
-            Ok(delta) if delta > TimeDelta::zero() => {
-                delta.to_std().unwrap_or(std::time::Duration::from_secs(30))
-            }
-            Ok(_) => {
-                problems.push(ConfigProblem::new(key, "must be longer than zero").at(value.span()));
-                std::time::Duration::from_secs(30)
-            }
-            Err(message) => {
-                problems.push(
-                    ConfigProblem::new(key, message)
-                        .hint("write a number and a unit, such as `30s` or `2m`")
-                        .at(value.span()),
-                );
-                std::time::Duration::from_secs(30)
-            }
-        }
-    };
+    let thirty_seconds = std::time::Duration::from_secs(30);
     FetchConfig {
-        connect_timeout: duration(&raw.fetch.connect_timeout, "fetch.connect_timeout", problems),
-        timeout: duration(&raw.fetch.timeout, "fetch.timeout", problems),
+        connect_timeout: std_duration(
+            &raw.fetch.connect_timeout,
+            "fetch.connect_timeout",
+            thirty_seconds,
+            problems,
+        ),
+        timeout: std_duration(&raw.fetch.timeout, "fetch.timeout", thirty_seconds, problems),
         max_bytes: positive(&raw.fetch.max_bytes, "fetch.max_bytes", problems),
         concurrency: positive(&raw.fetch.concurrency, "fetch.concurrency", problems),
+    }
+}
+
+/// A positive duration (`30s`, `2m`, `500ms`) for a timeout or delay; a problem, and
+/// `fallback`, when it is not one.
+pub(super) fn std_duration(
+    value: &toml::Spanned<String>,
+    key: &str,
+    fallback: std::time::Duration,
+    problems: &mut Vec<ConfigProblem>,
+) -> std::time::Duration {
+    match parse_duration(value.get_ref()) {
+        Ok(delta) if delta > TimeDelta::zero() => delta.to_std().unwrap_or(fallback),
+        Ok(_) => {
+            problems.push(ConfigProblem::new(key, "must be longer than zero").at(value.span()));
+            fallback
+        }
+        Err(message) => {
+            problems.push(
+                ConfigProblem::new(key, message)
+                    .hint("write a number and a unit, such as `30s` or `2m`")
+                    .at(value.span()),
+            );
+            fallback
+        }
     }
 }
 
