@@ -16,9 +16,7 @@ use super::{
     ConfigProblem, DeliveryConfig, DeliveryMode, DkimAlgorithm, DkimConfig, PasswordSource,
     SmtpConfig, TlsMode,
 };
-
-/// Placeholders a subject template may use.
-pub const SUBJECT_PLACEHOLDERS: [&str; 5] = ["title", "date", "headline", "count", "topics"];
+use crate::render::{SUBJECT_PLACEHOLDERS, TemplatePart, template_parts};
 
 /// Checks `[delivery]` and `[smtp]`.
 pub(super) fn validate(
@@ -166,27 +164,26 @@ fn mailbox(
 
 fn check_subject(value: &Spanned<String>, problems: &mut Vec<ConfigProblem>) -> String {
     let template = crate::text::normalize(value.get_ref());
-    let mut rest = template.as_str();
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
-            problems.push(
+    for part in template_parts(&template) {
+        match part {
+            TemplatePart::Text(_) => {}
+            TemplatePart::Unclosed(_) => problems.push(
                 ConfigProblem::new("delivery.subject", "a `{` is not closed").at(value.span()),
-            );
-            break;
-        };
-        let name = &after[..close];
-        if !SUBJECT_PLACEHOLDERS.contains(&name) {
-            problems.push(
-                ConfigProblem::new("delivery.subject", format!("unknown placeholder `{{{name}}}`"))
+            ),
+            TemplatePart::Placeholder(name) if !SUBJECT_PLACEHOLDERS.contains(&name) => problems
+                .push(
+                    ConfigProblem::new(
+                        "delivery.subject",
+                        format!("unknown placeholder `{{{name}}}`"),
+                    )
                     .hint(format!(
                         "use {}",
                         SUBJECT_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                     ))
                     .at(value.span()),
-            );
+                ),
+            TemplatePart::Placeholder(_) => {}
         }
-        rest = &after[close + 1..];
     }
     if template.is_empty() {
         problems.push(ConfigProblem::new("delivery.subject", "must not be empty").at(value.span()));
@@ -428,6 +425,14 @@ mod tests {
                 "smtp.tls: `none` sends mail and passwords in clear text to `relay.example.org`",
                 "smtp.password_env: `hunter2!` is not an environment variable name",
             ]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_subject_placeholder_is_reported() {
+        assert_eq!(
+            problems("[delivery]\nsubject = \"{title} {date\"\n"),
+            ["delivery.subject: a `{` is not closed"]
         );
     }
 

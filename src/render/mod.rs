@@ -125,32 +125,59 @@ pub fn subject(template: &str, digest: &Digest) -> String {
         digest.topic_names.join(", ")
     };
     let mut out = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
-            out.push_str(&rest[open..]);
-            rest = "";
-            break;
-        };
-        match &after[..close] {
-            "title" => out.push_str(&digest.title),
-            "date" => out.push_str(&short_date(digest.date)),
-            "headline" => out.push_str(headline),
-            "count" => out.push_str(&digest.item_count().to_string()),
-            "topics" => out.push_str(&topics),
-            other => {
+    for part in template_parts(template) {
+        match part {
+            TemplatePart::Text(text) | TemplatePart::Unclosed(text) => out.push_str(text),
+            TemplatePart::Placeholder("title") => out.push_str(&digest.title),
+            TemplatePart::Placeholder("date") => out.push_str(&short_date(digest.date)),
+            TemplatePart::Placeholder("headline") => out.push_str(headline),
+            TemplatePart::Placeholder("count") => out.push_str(&digest.item_count().to_string()),
+            TemplatePart::Placeholder("topics") => out.push_str(&topics),
+            TemplatePart::Placeholder(other) => {
                 out.push('{');
                 out.push_str(other);
                 out.push('}');
             }
         }
-        rest = &after[close + 1..];
     }
-    out.push_str(rest);
     let out = crate::text::normalize(&out);
     out.trim_end_matches([' ', ':', '-', '—', '–', '|', '·']).to_owned()
+}
+
+/// The placeholders a subject template may use (the config checks against this list).
+pub const SUBJECT_PLACEHOLDERS: [&str; 5] = ["title", "date", "headline", "count", "topics"];
+
+/// A piece of a subject template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatePart<'a> {
+    /// Text as written.
+    Text(&'a str),
+    /// The name inside `{…}`.
+    Placeholder(&'a str),
+    /// A `{` that is never closed, and the rest of the template after it, `{` included.
+    Unclosed(&'a str),
+}
+
+/// Splits a subject template into its text and `{name}` placeholders, in order.
+pub fn template_parts(template: &str) -> Vec<TemplatePart<'_>> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(TemplatePart::Text(&rest[..open]));
+        }
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            parts.push(TemplatePart::Unclosed(&rest[open..]));
+            return parts;
+        };
+        parts.push(TemplatePart::Placeholder(&after[..close]));
+        rest = &after[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Text(rest));
+    }
+    parts
 }
 
 /// One entry of the preview index page.
@@ -274,4 +301,26 @@ struct IndexHtml<'a> {
     title: &'a str,
     date_long: &'a str,
     entries: &'a [IndexEntry],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_parts_in_order() {
+        assert_eq!(
+            template_parts("{title} — {date}: {when} {oops"),
+            [
+                TemplatePart::Placeholder("title"),
+                TemplatePart::Text(" — "),
+                TemplatePart::Placeholder("date"),
+                TemplatePart::Text(": "),
+                TemplatePart::Placeholder("when"),
+                TemplatePart::Text(" "),
+                TemplatePart::Unclosed("{oops"),
+            ]
+        );
+        assert_eq!(template_parts("plain"), [TemplatePart::Text("plain")]);
+    }
 }
