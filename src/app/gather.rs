@@ -270,26 +270,30 @@ async fn fetch_full_pages(
     config: &Config,
     report: &mut FeedReport,
 ) {
-    let wanted: Vec<(usize, String)> = entries
+    if source.fetch_full == FetchFull::Never {
+        return;
+    }
+    // Each wanted page with the teaser's word count, computed once.
+    let wanted: Vec<(usize, String, usize)> = entries
         .iter()
         .enumerate()
-        .filter(|(_, entry)| match source.fetch_full {
-            FetchFull::Never => false,
-            FetchFull::Always => true,
-            FetchFull::Auto => is_teaser(&entry.content, &config.digest.language),
-        })
         .filter_map(|(idx, entry)| {
             let link = entry.link.as_deref()?;
-            (link.starts_with("http://") || link.starts_with("https://"))
-                .then(|| (idx, link.to_owned()))
+            if !(link.starts_with("http://") || link.starts_with("https://")) {
+                return None;
+            }
+            let teaser = extract::html::fragment(&entry.content).join(" ");
+            let fetch = source.fetch_full == FetchFull::Always
+                || is_teaser(&teaser, &config.digest.language);
+            fetch.then(|| (idx, link.to_owned(), word_count(&teaser)))
         })
         .collect();
     let mut tasks = JoinSet::new();
-    for (idx, link) in wanted {
+    for (idx, link, teaser_words) in wanted {
         let fetcher = Arc::clone(fetcher);
         tasks.spawn(async move {
             let page = fetcher.get(&link, None).await;
-            (idx, link, page)
+            (idx, link, teaser_words, page)
         });
     }
     let mut pages = Vec::new();
@@ -298,8 +302,8 @@ async fn fetch_full_pages(
             pages.push(page);
         }
     }
-    pages.sort_by_key(|(idx, _, _)| *idx);
-    for (idx, link, page) in pages {
+    pages.sort_by_key(|(idx, ..)| *idx);
+    for (idx, link, teaser_words, page) in pages {
         let html = match page {
             Ok(Fetched::Body { bytes, content_type, .. }) => {
                 decode_page(&bytes, content_type.as_deref()).0
@@ -312,7 +316,6 @@ async fn fetch_full_pages(
         };
         let paragraphs = extract::html::parse(&html).paragraphs;
         let Some(entry) = entries.get_mut(idx) else { continue };
-        let teaser_words = word_count(&extract::html::fragment(&entry.content).join(" "));
         if word_count(&paragraphs.join(" ")) <= teaser_words {
             report.notes.push(format!(
                 "full article {link}: the page gave no more text than the teaser; the teaser is used"
@@ -327,10 +330,10 @@ async fn fetch_full_pages(
     }
 }
 
-/// A teaser: fewer than two sentences, or under 50 words.
-pub fn is_teaser(content: &str, language: &str) -> bool {
-    let text = extract::html::fragment(content).join(" ");
-    word_count(&text) < 50 || summarize::split_sentences(&text, language).len() < 2
+/// A teaser (the plain text of a feed item's content): fewer than two sentences, or under 50
+/// words.
+pub fn is_teaser(text: &str, language: &str) -> bool {
+    word_count(text) < 50 || summarize::split_sentences(text, language).len() < 2
 }
 
 #[cfg(test)]
@@ -339,9 +342,9 @@ mod tests {
 
     #[test]
     fn teasers() {
-        assert!(is_teaser("<p>Only one sentence here.</p>", "en"));
+        assert!(is_teaser("Only one sentence here.", "en"));
         let long = "This is a sentence with enough words to count. ".repeat(6);
-        assert!(!is_teaser(&format!("<p>{long}</p>"), "en"));
+        assert!(!is_teaser(&long, "en"));
         assert!(is_teaser(&"word ".repeat(80), "en"), "no sentence end at all");
     }
 }
