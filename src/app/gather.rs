@@ -34,6 +34,16 @@ pub enum FeedState<'a> {
     Read(Option<&'a Ledger>),
 }
 
+impl FeedState<'_> {
+    /// The ledger to read from, in either state.
+    fn ledger(&self) -> Option<&Ledger> {
+        match self {
+            FeedState::Write(ledger) => Some(ledger),
+            FeedState::Read(ledger) => *ledger,
+        }
+    }
+}
+
 /// What happened to one feed source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedReport {
@@ -78,24 +88,16 @@ pub async fn gather(
     let mut tasks = JoinSet::new();
     let mut waiting: BTreeMap<usize, DateTime<FixedOffset>> = BTreeMap::new();
     for (idx, source) in feeds.iter().enumerate() {
-        let asked_to_wait = match &state {
-            FeedState::Write(ledger) => ledger.feed_retry_after(&source.id, now)?,
-            FeedState::Read(Some(ledger)) => ledger.feed_retry_after(&source.id, now)?,
-            FeedState::Read(None) => None,
-        };
-        if let Some(until) = asked_to_wait {
+        let ledger = state.ledger();
+        if let Some(until) =
+            ledger.map(|l| l.feed_retry_after(&source.id, now)).transpose()?.flatten()
+        {
             waiting.insert(idx, until);
             continue;
         }
-        let validators = match (&state, &source.location) {
-            (_, FeedLocation::Path(_)) => None,
-            (FeedState::Write(ledger), FeedLocation::Url(url)) => {
-                stored_validators(ledger, source, url)?
-            }
-            (FeedState::Read(Some(ledger)), FeedLocation::Url(url)) => {
-                stored_validators(ledger, source, url)?
-            }
-            (FeedState::Read(None), FeedLocation::Url(_)) => None,
+        let validators = match (ledger, &source.location) {
+            (Some(ledger), FeedLocation::Url(url)) => stored_validators(ledger, source, url)?,
+            _ => None,
         };
         let source = (*source).clone();
         let fetcher = Arc::clone(&fetcher);
