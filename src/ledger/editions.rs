@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Ledger, LedgerError, Status, date_text, sqlite, time_text};
+use super::{Ledger, LedgerError, Status, date_from_text, date_text, sqlite, time_text};
 
 /// An edition as stored: rendered once with the unsubscribe marker, then frozen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,24 +97,7 @@ impl Ledger {
         date: NaiveDate,
         digest: &str,
     ) -> Result<Option<StoredEdition>, LedgerError> {
-        self.conn
-            .query_row(
-                "SELECT id, subject, html, text, items FROM editions WHERE date = ?1 AND digest = ?2",
-                params![date_text(date), digest],
-                |row| {
-                    Ok(StoredEdition {
-                        id: row.get(0)?,
-                        date,
-                        digest: digest.to_owned(),
-                        subject: row.get(1)?,
-                        html: row.get(2)?,
-                        text: row.get(3)?,
-                        items: row.get(4)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|err| self.err(err))
+        self.read_edition("date = ?1 AND digest = ?2", params![date_text(date), digest])
     }
 
     /// The stored edition with row id `id`.
@@ -122,20 +105,30 @@ impl Ledger {
     /// # Errors
     /// [`LedgerError`] on a database failure.
     pub fn edition_by_id(&self, id: i64) -> Result<Option<StoredEdition>, LedgerError> {
+        self.read_edition("id = ?1", params![id])
+    }
+
+    /// The one edition matching `condition`, if any.
+    fn read_edition(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<StoredEdition>, LedgerError> {
         self.conn
             .query_row(
-                "SELECT date, digest, subject, html, text, items FROM editions WHERE id = ?1",
-                params![id],
+                &format!(
+                    "SELECT id, date, digest, subject, html, text, items FROM editions WHERE {condition}"
+                ),
+                params,
                 |row| {
-                    let date: String = row.get(0)?;
                     Ok(StoredEdition {
-                        id,
-                        date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or_default(),
-                        digest: row.get(1)?,
-                        subject: row.get(2)?,
-                        html: row.get(3)?,
-                        text: row.get(4)?,
-                        items: row.get(5)?,
+                        id: row.get(0)?,
+                        date: date_from_text(&row.get::<_, String>(1)?),
+                        digest: row.get(2)?,
+                        subject: row.get(3)?,
+                        html: row.get(4)?,
+                        text: row.get(5)?,
+                        items: row.get(6)?,
                     })
                 },
             )
@@ -297,7 +290,7 @@ impl Ledger {
                 let date: String = row.get(0)?;
                 let status: String = row.get(4)?;
                 Ok(Delivery {
-                    date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or_default(),
+                    date: date_from_text(&date),
                     email: row.get(1)?,
                     mailbox: row.get(2)?,
                     edition_id: row.get(3)?,
@@ -462,7 +455,7 @@ impl Ledger {
                 }
                 counts.sort();
                 EditionStatus {
-                    date: NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap_or_default(),
+                    date: date_from_text(&day),
                     digest,
                     items,
                     counts,

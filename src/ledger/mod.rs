@@ -228,6 +228,11 @@ pub(crate) fn date_text(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// The date a `date_text` column holds (a malformed one reads as the default date).
+pub(crate) fn date_from_text(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+}
+
 pub(crate) fn time_text(time: DateTime<FixedOffset>) -> String {
     time.to_rfc3339()
 }
