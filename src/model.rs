@@ -159,6 +159,27 @@ pub struct Article {
     pub copies: Vec<StoryCopy>,
 }
 
+#[cfg(test)]
+impl Article {
+    /// An undated article for unit tests, its id from its title.
+    pub(crate) fn for_test(title: &str, paragraphs: &[&str]) -> Article {
+        Article {
+            id: ArticleId::from_url(title),
+            title: title.to_owned(),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            url: None,
+            published: None,
+            date_origin: DateOrigin::Unknown,
+            source: "s".to_owned(),
+            author: None,
+            tags: Vec::new(),
+            origin: PathBuf::new(),
+            format: ArticleFormat::Markdown,
+            copies: Vec::new(),
+        }
+    }
+}
+
 /// Another source's copy of a story, kept so the digest can say `Also in: …` and the ledger
 /// can remember that the copy went out too.
 #[derive(Debug, Clone, PartialEq, Eq)]

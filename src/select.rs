@@ -322,23 +322,9 @@ pub fn sections(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArticleFormat, ArticleId, DateOrigin};
 
     fn article(title: &str, lead: &str) -> Article {
-        Article {
-            id: ArticleId::from_url(title),
-            title: title.to_owned(),
-            paragraphs: vec![lead.to_owned()],
-            url: None,
-            published: None,
-            date_origin: DateOrigin::Unknown,
-            source: "s".to_owned(),
-            author: None,
-            tags: Vec::new(),
-            origin: std::path::PathBuf::new(),
-            format: ArticleFormat::FeedItem,
-            copies: Vec::new(),
-        }
+        Article::for_test(title, &[lead])
     }
 
     const WIRE: &str = "Emergency crews evacuated two hundred homes along the river on \

@@ -101,8 +101,6 @@ pub fn size_warning(edition: &StoredEdition, subscribers: &[&Subscriber]) -> Str
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
 
     #[test]
@@ -133,25 +131,9 @@ mod tests {
 
     #[test]
     fn dropping_the_lowest_ranked_story_removes_an_emptied_section() {
-        use crate::model::{
-            Article, ArticleFormat, ArticleId, DateOrigin, DigestItem, Summary, TopicMatch,
-            TopicSection,
-        };
+        use crate::model::{Article, DigestItem, Summary, TopicMatch, TopicSection};
         let item = |title: &str, score: f64| DigestItem {
-            article: Article {
-                id: ArticleId::from_url(title),
-                title: title.to_owned(),
-                paragraphs: Vec::new(),
-                url: None,
-                published: None,
-                date_origin: DateOrigin::Unknown,
-                source: "s".to_owned(),
-                author: None,
-                tags: Vec::new(),
-                origin: PathBuf::new(),
-                format: ArticleFormat::Markdown,
-                copies: Vec::new(),
-            },
+            article: Article::for_test(title, &[]),
             summary: Summary { text: String::new(), truncated: false },
             matched: TopicMatch { topic_id: "t".to_owned(), score, terms: Vec::new() },
         };
