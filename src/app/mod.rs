@@ -136,16 +136,7 @@ pub fn plan_digests<'a>(
     selection: &crate::model::Selection,
     now: DateTime<FixedOffset>,
 ) -> Vec<(Digest, Vec<&'a Subscriber>)> {
-    let mut groups: BTreeMap<Vec<String>, Vec<&Subscriber>> = BTreeMap::new();
-    if config.subscribers.is_empty() {
-        groups.insert(Vec::new(), Vec::new());
-    }
-    for subscriber in &config.subscribers {
-        let mut topics = subscriber.topics.clone();
-        topics.sort();
-        groups.entry(topics).or_default().push(subscriber);
-    }
-    groups
+    topic_groups(config)
         .into_iter()
         .map(|(topics, subscribers)| {
             let sections = select::sections(selection, &topics, &config.select);
@@ -323,18 +314,22 @@ pub fn slug(topics: &[String]) -> String {
 
 /// Number of distinct digests a day produces: one per distinct subscriber topic set.
 pub fn topic_sets(config: &Config) -> usize {
-    let mut sets: Vec<Vec<String>> = config
-        .subscribers
-        .iter()
-        .map(|subscriber| {
-            let mut topics = subscriber.topics.clone();
-            topics.sort();
-            topics
-        })
-        .collect();
-    sets.sort();
-    sets.dedup();
-    sets.len().max(1)
+    topic_groups(config).len()
+}
+
+/// Subscribers grouped by their sorted topic set; one group for every topic, with nobody in
+/// it, when no subscriber is configured (the digest is then a preview only).
+fn topic_groups(config: &Config) -> BTreeMap<Vec<String>, Vec<&Subscriber>> {
+    let mut groups: BTreeMap<Vec<String>, Vec<&Subscriber>> = BTreeMap::new();
+    if config.subscribers.is_empty() {
+        groups.insert(Vec::new(), Vec::new());
+    }
+    for subscriber in &config.subscribers {
+        let mut topics = subscriber.topics.clone();
+        topics.sort();
+        groups.entry(topics).or_default().push(subscriber);
+    }
+    groups
 }
 
 /// Renders a small built-in digest through every template, to prove they work.
