@@ -55,7 +55,8 @@ fn site_with_window(sources: &str, extra: &str, window: &str) -> (tempfile::Temp
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[select]\nwindow = \"{window}\"\nmax_per_topic = 10\nother_section = \"Other news\"\n\
-         [fetch]\ntimeout = \"2s\"\nmax_bytes = 200000\n{TOPICS}{sources}\n{extra}"
+         [fetch]\ntimeout = \"2s\"\nmax_bytes = 200000\nallow_private = [\"127.0.0.1\"]\n\
+         {TOPICS}{sources}\n{extra}"
     );
     std::fs::write(dir.path().join("config.toml"), &text).unwrap();
     let config = Config::load(&dir.path().join("config.toml")).unwrap();

@@ -166,3 +166,55 @@ fn sections_rank_cap_and_place_each_article_once() {
     let titles: Vec<&str> = energy_only[0].items.iter().map(|(a, _)| a.title.as_str()).collect();
     assert_eq!(titles, ["Gas and oil price talks", "Sanctions hit gas exports"]);
 }
+
+/// See issue 8, failure 3: 20,000 items once took minutes, each compared with every earlier
+/// one. Keyed lookups find each kind of copy among thousands of stories.
+#[test]
+fn r8_twenty_thousand_items_keep_every_kind_of_copy_apart() {
+    let config = config();
+    let matcher = TopicMatcher::new(&config.select.topics);
+    let vocabulary: Vec<String> = (0..4000).map(|i| format!("w{i:x}q")).collect();
+    let mut state: u64 = 7;
+    let mut word = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        vocabulary[(state >> 33) as usize % vocabulary.len()].clone()
+    };
+    let mut items = Vec::new();
+    for i in 0..20_000 {
+        let title = format!("Story {i} {} {}", word(), word());
+        let body: Vec<String> = (0..40).map(|_| word()).collect();
+        let mut story = article(&title, &format!("{}.", body.join(" ")), 2);
+        story.id = ArticleId::from_url(&format!("https://a.example/{i}"));
+        story.url = Some(format!("https://a.example/{i}"));
+        items.push(select::classify(story, &matcher));
+    }
+    // Older copies of story 10 (same URL), 11 (same folded title), 12 (same id) and 13
+    // (wire copy: same lead, new headline and link).
+    let copy = |of: usize| items[of].article.clone();
+    let mut by_url = copy(10);
+    by_url.id = ArticleId::from_url("https://b.example/x");
+    by_url.title = "Another headline".to_owned();
+    let mut by_title = copy(11);
+    by_title.id = ArticleId::from_url("https://b.example/y");
+    by_title.url = None;
+    by_title.title = by_title.title.to_uppercase();
+    let mut by_id = copy(12);
+    by_id.url = None;
+    by_id.title = "A third headline".to_owned();
+    let mut wire = copy(13);
+    wire.id = ArticleId::from_url("https://b.example/z");
+    wire.url = Some("https://b.example/z".to_owned());
+    wire.title = format!("{} (wire)", wire.title.replace("Story", "Report"));
+    for mut older in [by_url, by_title, by_id, wire] {
+        older.published = Some(now() - TimeDelta::hours(3));
+        items.push(select::classify(older, &matcher));
+    }
+    let selection = select::select(items, &config.select, now());
+    assert_eq!(selection.articles.len(), 20_000);
+    assert_eq!(selection.duplicates, 4);
+    for kept in 10..14 {
+        let url = format!("https://a.example/{kept}");
+        let story = selection.articles.iter().find(|a| a.article.url.as_deref() == Some(&url));
+        assert_eq!(story.unwrap().article.copies.len(), 1, "story {kept}");
+    }
+}

@@ -1,8 +1,9 @@
 //! Gathering: every source's articles, files and feeds, extracted and classified.
 //!
 //! Feeds are fetched concurrently (the fetcher bounds it, one request per host at a time).
-//! A feed item that is only a teaser gets its linked page fetched and the page's article
-//! taken instead, when the source allows it. With a writable ledger, each feed's validators
+//! A feed item that is only a teaser gets its linked page fetched (as an untrusted link, all
+//! pages of the run at once within one time budget) and the page's article taken instead,
+//! when the source allows it. With a writable ledger, each feed's validators
 //! and items are stored, so the next run can send a conditional GET and a 304 still yields
 //! every item fetched earlier and not yet sent; items leave the store once out of the window.
 //! A failing source is reported with its category and never stops the others.
@@ -18,7 +19,7 @@ use super::{Loaded, load_articles};
 use crate::config::{Config, FeedLocation, FeedSource, FetchFull, SourceConfig};
 use crate::extract;
 use crate::ingest::feed::{self, FeedOutcome, entry_key};
-use crate::ingest::fetch::{FetchError, Fetched, Fetcher, Validators, decode_page};
+use crate::ingest::fetch::{FetchError, Fetched, Fetcher, Trust, Validators, decode_page};
 use crate::ledger::Ledger;
 use crate::model::{FeedEntry, RawArticle};
 use crate::select::{self, TopicMatcher};
@@ -113,8 +114,7 @@ pub async fn gather(
         }
     }
 
-    let matcher = TopicMatcher::new(&config.select.topics);
-    let mut reports = Vec::new();
+    let mut fetched: Vec<(FeedReport, Option<Fresh>)> = Vec::new();
     for (idx, source) in feeds.iter().enumerate() {
         let mut report = FeedReport {
             source_id: source.id.clone(),
@@ -133,13 +133,12 @@ pub async fn gather(
                 ));
                 None
             }
-            Some(Ok(FeedOutcome::Fresh { mut entries, validators, partial, lossy, modified })) => {
+            Some(Ok(FeedOutcome::Fresh { entries, validators, partial, lossy, modified })) => {
                 report.fetched = entries.len();
                 report.notes.extend(partial);
                 if lossy {
                     report.notes.push("bytes invalid in the feed's charset were replaced".into());
                 }
-                fetch_full_pages(source, &mut entries, &fetcher, config, &mut report).await;
                 Some(Fresh { entries, validators, first_seen: modified.unwrap_or(now) })
             }
             Some(Ok(FeedOutcome::NotModified)) => {
@@ -168,6 +167,13 @@ pub async fn gather(
                 None
             }
         };
+        fetched.push((report, fresh));
+    }
+    fetch_full_pages(&feeds, &mut fetched, &fetcher, config).await;
+
+    let matcher = TopicMatcher::new(&config.select.topics);
+    let mut reports = Vec::new();
+    for (source, (mut report, fresh)) in feeds.iter().zip(fetched) {
         let items = items_to_offer(&mut state, source, fresh, now, config)?;
         report.items = items.len();
         for (entry, first_seen) in items {
@@ -264,39 +270,43 @@ fn items_to_offer(
     }
 }
 
-/// Replaces teasers with the linked page's article, as `fetch_full` says.
+/// Replaces teasers with the linked page's article, as each source's `fetch_full` says.
+///
+/// The pages of every feed are fetched at once (the fetcher keeps to one request per host),
+/// as untrusted links, and all of them together within `fetch.full_fetch_budget`: a page not
+/// fetched by then leaves its teaser in place, with a note.
 async fn fetch_full_pages(
-    source: &FeedSource,
-    entries: &mut [FeedEntry],
+    feeds: &[&FeedSource],
+    fetched: &mut [(FeedReport, Option<Fresh>)],
     fetcher: &Arc<Fetcher>,
     config: &Config,
-    report: &mut FeedReport,
 ) {
-    if source.fetch_full == FetchFull::Never {
-        return;
-    }
-    // Each wanted page with the teaser's word count, computed once.
-    let wanted: Vec<(usize, String, usize)> = entries
-        .iter()
-        .enumerate()
-        .filter_map(|(idx, entry)| {
-            let link = entry.link.as_deref()?;
-            if !(link.starts_with("http://") || link.starts_with("https://")) {
-                return None;
-            }
-            let teaser = extract::html::fragment(&entry.content).join(" ");
-            let fetch = source.fetch_full == FetchFull::Always
-                || is_teaser(&teaser, &config.digest.language);
-            fetch.then(|| (idx, link.to_owned(), word_count(&teaser)))
-        })
-        .collect();
+    let budget = config.fetch.full_fetch_budget;
+    let deadline = tokio::time::Instant::now() + budget;
     let mut tasks = JoinSet::new();
-    for (idx, link, teaser_words) in wanted {
-        let fetcher = Arc::clone(fetcher);
-        tasks.spawn(async move {
-            let page = fetcher.get(&link, None).await;
-            (idx, link, teaser_words, page)
-        });
+    for (feed_idx, (source, (_, fresh))) in feeds.iter().zip(fetched.iter()).enumerate() {
+        let Some(fresh) = fresh else { continue };
+        if source.fetch_full == FetchFull::Never {
+            continue;
+        }
+        for (entry_idx, entry) in fresh.entries.iter().enumerate() {
+            let Some(link) = entry.link.clone() else { continue };
+            let teaser = extract::html::fragment(&entry.content).join(" ");
+            if source.fetch_full != FetchFull::Always
+                && !is_teaser(&teaser, &config.digest.language)
+            {
+                continue;
+            }
+            // Computed once: the page must give more than the teaser to replace it.
+            let teaser_words = word_count(&teaser);
+            let fetcher = Arc::clone(fetcher);
+            tasks.spawn(async move {
+                let page =
+                    tokio::time::timeout_at(deadline, fetcher.get(&link, None, Trust::Content))
+                        .await;
+                (feed_idx, entry_idx, link, teaser_words, page)
+            });
+        }
     }
     let mut pages = Vec::new();
     while let Some(done) = tasks.join_next().await {
@@ -304,20 +314,29 @@ async fn fetch_full_pages(
             pages.push(page);
         }
     }
-    pages.sort_by_key(|(idx, ..)| *idx);
-    for (idx, link, teaser_words, page) in pages {
+    pages.sort_by_key(|(feed_idx, entry_idx, ..)| (*feed_idx, *entry_idx));
+    for (feed_idx, entry_idx, link, teaser_words, page) in pages {
+        let Some((report, Some(fresh))) = fetched.get_mut(feed_idx) else { continue };
         let html = match page {
-            Ok(Fetched::Body { bytes, content_type, .. }) => {
+            Ok(Ok(Fetched::Body { bytes, content_type, .. })) => {
                 decode_page(&bytes, content_type.as_deref()).0
             }
-            Ok(Fetched::NotModified) => continue,
-            Err(err) => {
+            Ok(Ok(Fetched::NotModified)) => continue,
+            Ok(Err(err)) => {
                 report.notes.push(format!("full article {link}: {err}; the feed's teaser is used"));
+                continue;
+            }
+            Err(_) => {
+                report.notes.push(format!(
+                    "full article {link}: not fetched within fetch.full_fetch_budget ({}s for \
+                     all pages of the run); the feed's teaser is used",
+                    budget.as_secs_f64()
+                ));
                 continue;
             }
         };
         let paragraphs = extract::html::parse(&html).paragraphs;
-        let Some(entry) = entries.get_mut(idx) else { continue };
+        let Some(entry) = fresh.entries.get_mut(entry_idx) else { continue };
         if word_count(&paragraphs.join(" ")) <= teaser_words {
             report.notes.push(format!(
                 "full article {link}: the page gave no more text than the teaser; the teaser is used"

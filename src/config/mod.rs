@@ -52,6 +52,79 @@ pub struct FetchConfig {
     pub max_bytes: usize,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Networks and hosts that links from content may reach although they are private.
+    pub allow_private: Vec<AllowedPrivate>,
+    /// Time all of a run's teaser pages may take together.
+    pub full_fetch_budget: Duration,
+}
+
+/// An entry of `[fetch] allow_private`: a network (`10.0.0.0/8`, `127.0.0.1`) or a host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedPrivate {
+    /// An address and prefix length.
+    Network {
+        /// The network's address.
+        addr: std::net::IpAddr,
+        /// The prefix length.
+        prefix: u8,
+    },
+    /// A host name, lower-case, without a trailing dot.
+    Host(String),
+}
+
+impl AllowedPrivate {
+    /// Parses `10.0.0.0/8`, `fd00::/8`, `127.0.0.1` or `intranet.example.org`.
+    ///
+    /// # Errors
+    /// What is wrong with the entry.
+    pub fn parse(text: &str) -> Result<AllowedPrivate, String> {
+        let text = text.trim();
+        let (addr_text, prefix_text) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        if let Ok(addr) = addr_text.trim_start_matches('[').trim_end_matches(']').parse() {
+            let max = if matches!(addr, std::net::IpAddr::V4(_)) { 32 } else { 128 };
+            let prefix = match prefix_text {
+                None => max,
+                Some(prefix) => match prefix.parse::<u8>() {
+                    Ok(prefix) if prefix <= max => prefix,
+                    _ => return Err(format!("`{text}`: the prefix length must be 0 to {max}")),
+                },
+            };
+            return Ok(AllowedPrivate::Network { addr, prefix });
+        }
+        let host = text.trim_end_matches('.').to_ascii_lowercase();
+        let valid = prefix_text.is_none()
+            && !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if valid {
+            Ok(AllowedPrivate::Host(host))
+        } else {
+            Err(format!("`{text}` is neither a network (`10.0.0.0/8`), an address nor a host name"))
+        }
+    }
+
+    /// True when `ip` is in this network (never for a host name).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let AllowedPrivate::Network { addr, prefix } = self else { return false };
+        let (net, ip, bits): (u128, u128, u32) = match (addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => (u32::from(*net).into(), u32::from(ip).into(), 32),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => (u128::from(*net), u128::from(ip), 128),
+            (IpAddr::V4(net), IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
+                Some(ip) => (u32::from(*net).into(), u32::from(ip).into(), 32),
+                None => return false,
+            },
+            (IpAddr::V6(_), IpAddr::V4(_)) => return false,
+        };
+        let shift = bits - u32::from(*prefix);
+        shift >= bits || (net >> shift) == (ip >> shift)
+    }
 }
 
 /// Where a feed is read from.

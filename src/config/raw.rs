@@ -55,6 +55,11 @@ pub struct RawFetch {
     pub max_bytes: Spanned<i64>,
     /// Requests in flight at once (at most one per host).
     pub concurrency: Spanned<i64>,
+    /// Networks (`10.0.0.0/8`) and hosts that links found in feeds and pages may reach
+    /// although they are private.
+    pub allow_private: Vec<Spanned<String>>,
+    /// Time all of a run's teaser pages may take together.
+    pub full_fetch_budget: Spanned<String>,
 }
 
 impl Default for RawFetch {
@@ -64,6 +69,8 @@ impl Default for RawFetch {
             timeout: Spanned::new(0..0, "30s".to_owned()),
             max_bytes: Spanned::new(0..0, 10 * 1024 * 1024),
             concurrency: Spanned::new(0..0, 8),
+            allow_private: Vec::new(),
+            full_fetch_budget: Spanned::new(0..0, "60s".to_owned()),
         }
     }
 }

@@ -10,8 +10,8 @@ use chrono::TimeDelta;
 
 use super::raw::{RawConfig, RawSource};
 use super::{
-    Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig, FetchFull,
-    SelectConfig, SourceConfig, SummaryConfig, TopicConfig, delivery, subscribers,
+    AllowedPrivate, Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig,
+    FetchFull, SelectConfig, SourceConfig, SummaryConfig, TopicConfig, delivery, subscribers,
 };
 
 /// Validates `raw`; relative paths are resolved against `base_dir`.
@@ -336,6 +336,29 @@ fn validate_fetch(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> FetchCo
         timeout: std_duration(&raw.fetch.timeout, "fetch.timeout", thirty_seconds, problems),
         max_bytes: positive(&raw.fetch.max_bytes, "fetch.max_bytes", problems),
         concurrency: positive(&raw.fetch.concurrency, "fetch.concurrency", problems),
+        allow_private: raw
+            .fetch
+            .allow_private
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, entry)| match AllowedPrivate::parse(entry.get_ref()) {
+                Ok(allowed) => Some(allowed),
+                Err(message) => {
+                    problems.push(
+                        ConfigProblem::new(format!("fetch.allow_private[{idx}]"), message)
+                            .hint("write `10.0.0.0/8`, `127.0.0.1` or `intranet.example.org`")
+                            .at(entry.span()),
+                    );
+                    None
+                }
+            })
+            .collect(),
+        full_fetch_budget: std_duration(
+            &raw.fetch.full_fetch_budget,
+            "fetch.full_fetch_budget",
+            std::time::Duration::from_secs(60),
+            problems,
+        ),
     }
 }
 

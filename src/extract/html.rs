@@ -40,6 +40,7 @@ pub struct Parsed {
 
 /// Parses a page.
 pub fn parse(html: &str) -> Parsed {
+    let html = &*super::depth::limit_depth(html);
     let document = Document::from(html);
     let mut parsed = metadata(&document);
     drop(document);
@@ -77,6 +78,7 @@ pub fn fragment(content: &str) -> Vec<String> {
             .collect();
         return filter_paragraphs(blocks);
     }
+    let content = &*super::depth::limit_depth(content);
     let cleaned = pre_clean(content).unwrap_or_else(|_| content.to_owned());
     filter_paragraphs(block_text(&Document::from(cleaned.as_str())))
 }

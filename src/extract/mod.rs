@@ -4,6 +4,7 @@
 //! dumps ([`dump`]), Markdown with front matter ([`markdown`]) and HTML pages ([`html`]).
 //! HTML never leaves this module. Pure: no I/O, no clock.
 
+pub mod depth;
 pub mod dump;
 pub mod html;
 pub mod markdown;

@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset};
 use regex::Regex;
 use sha2::{Digest as _, Sha256};
 
-use super::fetch::{FailureCategory, FetchError, Fetched, Fetcher, Validators, decode};
+use super::fetch::{FailureCategory, FetchError, Fetched, Fetcher, Trust, Validators, decode};
 use crate::config::{FeedLocation, FeedSource};
 use crate::model::FeedEntry;
 
@@ -45,7 +45,7 @@ pub async fn fetch(
     validators: Option<&Validators>,
 ) -> Result<FeedOutcome, FetchError> {
     let (bytes, content_type, base, validators, modified) = match &source.location {
-        FeedLocation::Url(url) => match fetcher.get(url, validators).await? {
+        FeedLocation::Url(url) => match fetcher.get(url, validators, Trust::Operator).await? {
             Fetched::NotModified => return Ok(FeedOutcome::NotModified),
             Fetched::Body { bytes, content_type, url, validators } => {
                 (bytes, content_type, Some(url), validators, None)

@@ -1,5 +1,5 @@
-//! HTTP for feeds and linked pages: reqwest with rustls, timeouts, at most 5 redirects, a
-//! body size cap, gzip, a User-Agent naming newsdigest, conditional GET, and at most
+//! HTTP for feeds and linked pages: reqwest with rustls, timeouts, at most 5 redirects (each
+//! checked by [`super::guard`], as is every link found in content), a body size cap, gzip, a User-Agent naming newsdigest, conditional GET, and at most
 //! `concurrency` requests in flight with one at a time per host.
 //!
 //! A failure is a [`FetchError`] with a category (`dns`, `tls`, `http-404`, `timeout`, …) and
@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use reqwest::header::{
     CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
-    RETRY_AFTER,
+    LOCATION, RETRY_AFTER,
 };
 use tokio::sync::Semaphore;
 
+use super::guard::{AddressPolicy, GuardedResolver};
 use crate::config::FetchConfig;
 
 /// The User-Agent of every request.
@@ -32,7 +33,7 @@ pub enum FailureCategory {
     Tls,
     /// Connect or request timeout.
     Timeout,
-    /// More than 5 redirects.
+    /// More than 5 redirects, or a redirect to something other than http(s).
     Redirects,
     /// 404.
     NotFound,
@@ -52,6 +53,9 @@ pub enum FailureCategory {
     Malformed,
     /// A local file could not be read.
     File,
+    /// Refused by the address checks: a link from content to a private network, or a
+    /// scheme other than http and https.
+    Blocked,
 }
 
 impl FailureCategory {
@@ -72,6 +76,7 @@ impl FailureCategory {
             FailureCategory::NotAFeed => "not-a-feed",
             FailureCategory::Malformed => "malformed",
             FailureCategory::File => "file",
+            FailureCategory::Blocked => "blocked",
         }
     }
 }
@@ -138,10 +143,26 @@ pub enum Fetched {
     NotModified,
 }
 
+/// Whose URL a fetch follows, which decides the address checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// A URL the operator wrote in `[[sources]]`: fetched as written (a `localhost` feed is
+    /// fine), though its redirects are checked.
+    Operator,
+    /// A link found in a feed or a page: checked, and so is every redirect.
+    Content,
+}
+
 /// The HTTP client shared by every fetch of a run.
 #[derive(Debug)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// For the operator's own URLs: the system resolver.
+    trusted: reqwest::Client,
+    /// For everything else: the guarded resolver, and no proxy (so the checks see the
+    /// address that is really connected to).
+    guarded: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+    timeout: std::time::Duration,
     max_bytes: usize,
     slots: Arc<Semaphore>,
     hosts: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -156,22 +177,35 @@ impl Fetcher {
         // reqwest is built without a bundled crypto provider; rustls takes ring, the one
         // lettre already uses. A second call finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+        let policy = Arc::new(AddressPolicy::new(&config.allow_private));
+        // Redirects are followed by `get` itself, so that each hop is checked.
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let trusted = builder().build().map_err(|err| format!("cannot set up HTTP: {err}"))?;
+        let guarded = builder()
+            .no_proxy()
+            .dns_resolver(GuardedResolver::new(Arc::clone(&policy)))
             .build()
             .map_err(|err| format!("cannot set up HTTP: {err}"))?;
         Ok(Fetcher {
-            client,
+            trusted,
+            guarded,
+            policy,
+            timeout: config.timeout,
             max_bytes: config.max_bytes,
             slots: Arc::new(Semaphore::new(config.concurrency.max(1))),
             hosts: Mutex::new(BTreeMap::new()),
         })
     }
 
-    /// GETs `url`, conditionally when `validators` are given.
+    /// GETs `url`, conditionally when `validators` are given, following at most
+    /// [`MAX_REDIRECTS`] redirects, each checked as [`Trust::Content`]. The whole request,
+    /// redirects and body included, is bounded by `fetch.timeout`.
     ///
     /// # Errors
     /// [`FetchError`] with its category.
@@ -179,6 +213,7 @@ impl Fetcher {
         &self,
         url: &str,
         validators: Option<&Validators>,
+        trust: Trust,
     ) -> Result<Fetched, FetchError> {
         let host = host_of(url);
         let host_lock = match self.hosts.lock() {
@@ -191,18 +226,76 @@ impl Fetcher {
             self.slots.acquire().await.map_err(|_| {
                 FetchError::new(FailureCategory::Connect, "the fetcher was shut down")
             })?;
-
-        let mut headers = HeaderMap::new();
-        if let Some(validators) = validators {
-            if let Some(etag) = validators.etag.as_deref().and_then(header_value) {
-                headers.insert(IF_NONE_MATCH, etag);
-            }
-            if let Some(date) = validators.last_modified.as_deref().and_then(header_value) {
-                headers.insert(IF_MODIFIED_SINCE, date);
-            }
+        match tokio::time::timeout(self.timeout, self.follow(url, validators, trust)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::new(
+                FailureCategory::Timeout,
+                format!("no complete answer within fetch.timeout ({:?})", self.timeout),
+            )),
         }
-        let mut response =
-            self.client.get(url).headers(headers).send().await.map_err(|err| classify(&err))?;
+    }
+
+    async fn follow(
+        &self,
+        url: &str,
+        validators: Option<&Validators>,
+        trust: Trust,
+    ) -> Result<Fetched, FetchError> {
+        let mut current = reqwest::Url::parse(url).map_err(|err| {
+            FetchError::new(FailureCategory::Blocked, format!("`{url}` is not a URL: {err}"))
+        })?;
+        let mut redirects = 0;
+        let mut response = loop {
+            let trusted = redirects == 0 && trust == Trust::Operator;
+            if !trusted {
+                self.policy.check_url(&current).map_err(|blocked| {
+                    let reason = match redirects {
+                        0 => blocked.to_string(),
+                        _ => format!("a redirect to {current}: {blocked}"),
+                    };
+                    FetchError::new(FailureCategory::Blocked, reason)
+                })?;
+            }
+            let client = if trusted { &self.trusted } else { &self.guarded };
+            let response = client
+                .get(current.clone())
+                .headers(conditional_headers(validators))
+                .send()
+                .await
+                .map_err(|err| classify(&err))?;
+            let status = response.status();
+            if !status.is_redirection() || status == reqwest::StatusCode::NOT_MODIFIED {
+                break response;
+            }
+            let Some(location) =
+                response.headers().get(LOCATION).and_then(|value| value.to_str().ok())
+            else {
+                return Err(FetchError::new(
+                    FailureCategory::Redirects,
+                    format!("HTTP {} without a Location header", status.as_u16()),
+                ));
+            };
+            let next = current.join(location.trim()).map_err(|err| {
+                FetchError::new(
+                    FailureCategory::Redirects,
+                    format!("a redirect to `{location}`, which is not a URL: {err}"),
+                )
+            })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::new(
+                    FailureCategory::Redirects,
+                    format!("a redirect to `{next}` is not followed: only http and https are"),
+                ));
+            }
+            redirects += 1;
+            if redirects > MAX_REDIRECTS {
+                return Err(FetchError::new(
+                    FailureCategory::Redirects,
+                    format!("more than {MAX_REDIRECTS} redirects (the last to {next})"),
+                ));
+            }
+            current = next;
+        };
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -220,7 +313,6 @@ impl Fetcher {
         let content_type = header(CONTENT_TYPE);
         let new_validators =
             Validators { etag: header(ETAG), last_modified: header(LAST_MODIFIED) };
-        let final_url = response.url().to_string();
         if let Some(length) = response.content_length()
             && length > self.max_bytes as u64
         {
@@ -233,8 +325,29 @@ impl Fetcher {
                 return Err(too_large(self.max_bytes, None));
             }
         }
-        Ok(Fetched::Body { bytes, content_type, url: final_url, validators: new_validators })
+        Ok(Fetched::Body {
+            bytes,
+            content_type,
+            url: current.to_string(),
+            validators: new_validators,
+        })
     }
+}
+
+/// Redirects followed before a fetch fails with `redirects`.
+pub const MAX_REDIRECTS: usize = 5;
+
+fn conditional_headers(validators: Option<&Validators>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(validators) = validators {
+        if let Some(etag) = validators.etag.as_deref().and_then(header_value) {
+            headers.insert(IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = validators.last_modified.as_deref().and_then(header_value) {
+            headers.insert(IF_MODIFIED_SINCE, date);
+        }
+    }
+    headers
 }
 
 fn header_value(text: &str) -> Option<HeaderValue> {
@@ -275,6 +388,9 @@ fn status_error(status: reqwest::StatusCode, headers: &HeaderMap) -> FetchError 
 fn classify(err: &reqwest::Error) -> FetchError {
     let chain = crate::text::error_chain(err);
     let lower = chain.to_ascii_lowercase();
+    if let Some(blocked) = super::guard::blocked_in(err) {
+        return FetchError::new(FailureCategory::Blocked, blocked.to_string());
+    }
     let category = if err.is_timeout() {
         FailureCategory::Timeout
     } else if is_tls_error(err) {

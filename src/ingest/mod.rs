@@ -8,6 +8,7 @@
 pub mod feed;
 pub mod fetch;
 pub mod files;
+pub mod guard;
 
 use std::path::PathBuf;
 

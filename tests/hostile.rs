@@ -1,0 +1,218 @@
+//! Issue 8: hostile feeds and damaged state, each attack reproduced on 127.0.0.1.
+//!
+//! Links found in feeds and pages must never reach the operator's own network; a redirect
+//! of any fetch is checked the same way; teaser pages share one time budget per run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+use newsdigest::app::gather::{FeedReport, FeedState, gather};
+use newsdigest::config::Config;
+use newsdigest::ingest::fetch::FailureCategory;
+use newsdigest::model::Article;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-26T07:00:00+01:00").unwrap()
+}
+
+/// A config in a temporary folder with these `[[sources]]` and extra `[fetch]` lines.
+fn site(sources: &str, fetch: &str) -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[select]\nother_section = \"Other news\"\n[fetch]\ntimeout = \"2s\"\n{fetch}\n\
+         [[topics]]\nid = \"climate\"\nkeywords = [\"storm\"]\n{sources}"
+    );
+    std::fs::write(dir.path().join("config.toml"), &text).unwrap();
+    let config = Config::load(&dir.path().join("config.toml")).unwrap();
+    (dir, config)
+}
+
+fn feed_source(id: &str, url: &str) -> String {
+    format!("[[sources]]\nid = \"{id}\"\nkind = \"feed\"\nurl = \"{url}\"\n")
+}
+
+async fn serve(server: &MockServer, route: &str, status: u16, body: &str, location: Option<&str>) {
+    let mut response =
+        ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "text/html");
+    if let Some(location) = location {
+        response = response.insert_header("Location", location);
+    }
+    Mock::given(method("GET")).and(path(route)).respond_with(response).mount(server).await;
+}
+
+async fn articles(config: &Config) -> (Vec<Article>, Vec<FeedReport>) {
+    let (loaded, reports) = gather(config, FeedState::Read(None), now()).await.unwrap();
+    (loaded.articles.into_iter().map(|item| item.article).collect(), reports)
+}
+
+/// An RSS feed of teasers, one item per link.
+fn teaser_feed(links: &[String]) -> String {
+    let items: String = links
+        .iter()
+        .enumerate()
+        .map(|(idx, link)| {
+            format!(
+                "<item><title>Storm item {idx}</title><link>{link}</link>\
+                 <pubDate>Thu, 26 Nov 2026 05:00:00 GMT</pubDate>\
+                 <description>Read more on our site.</description></item>"
+            )
+        })
+        .collect();
+    format!("<rss version=\"2.0\"><channel><title>Teasers</title>{items}</channel></rss>")
+}
+
+const SECRET_PAGE: &str = "<html><body><article><p>SECRET-TOKEN one two three four five six seven \
+    eight nine ten eleven twelve. The internal admin page says more. It has many sentences of \
+    private text that must never be mailed to subscribers by the digest.</p></article></body></html>";
+
+/// See issue 8, failure 1: a teaser linking into the operator's network.
+#[tokio::test(flavor = "multi_thread")]
+async fn r8_teaser_links_to_internal_addresses_are_refused() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let port = server.address().port();
+    let links = [
+        format!("{base}/admin/secret"),
+        format!("http://localhost:{port}/admin/secret"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        format!("http://[::ffff:127.0.0.1]:{port}/admin/secret"),
+    ];
+    serve(&server, "/feed", 200, &teaser_feed(&links), None).await;
+    serve(&server, "/admin/secret", 200, SECRET_PAGE, None).await;
+    let (_dir, config) = site(&feed_source("teasers", &format!("{base}/feed")), "");
+    let (articles, reports) = articles(&config).await;
+
+    assert_eq!(reports[0].failure, None, "the operator's own feed URL on 127.0.0.1 is trusted");
+    assert_eq!(articles.len(), 4);
+    for article in &articles {
+        assert_eq!(article.paragraphs, ["Read more on our site."], "the teaser stands in");
+    }
+    assert_eq!(reports[0].notes.len(), 4, "{:?}", reports[0].notes);
+    // The feed parser writes the mapped address in its canonical form.
+    let mut links = links.to_vec();
+    links[3] = format!("http://[::ffff:7f00:1]:{port}/admin/secret");
+    for (note, link) in reports[0].notes.iter().zip(&links) {
+        assert!(note.starts_with(&format!("full article {link}: ")), "{note}");
+        assert!(note.ends_with("(blocked); the feed's teaser is used"), "{note}");
+    }
+    assert!(reports[0].notes[0].contains("127.0.0.1 is a loopback address"));
+    assert!(reports[0].notes[1].contains("localhost resolves to"), "{}", reports[0].notes[1]);
+    assert!(reports[0].notes[2].contains("169.254.169.254 is a link-local address"));
+    let requests = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = requests.iter().map(|request| request.url.path()).collect();
+    assert_eq!(paths, ["/feed"], "nothing internal was fetched");
+}
+
+/// See issue 8, failure 1: the operator opts a network back in.
+#[tokio::test(flavor = "multi_thread")]
+async fn r8_allow_private_opts_a_network_back_in() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve(&server, "/feed", 200, &teaser_feed(&[format!("{base}/admin/secret")]), None).await;
+    serve(&server, "/admin/secret", 200, SECRET_PAGE, None).await;
+    let (_dir, config) =
+        site(&feed_source("teasers", &format!("{base}/feed")), "allow_private = [\"127.0.0.0/8\"]");
+    let (articles, reports) = articles(&config).await;
+    assert!(reports[0].notes.is_empty(), "{:?}", reports[0].notes);
+    assert!(articles[0].paragraphs[0].starts_with("SECRET-TOKEN"), "fetched, as asked");
+}
+
+/// See issue 8, failure 1: a trusted feed URL that redirects into the private network, and a
+/// redirect to `file://`.
+#[tokio::test(flavor = "multi_thread")]
+async fn r8_redirects_of_a_trusted_feed_are_checked() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let port = server.address().port();
+    serve(&server, "/moved", 302, "", Some(&format!("http://127.0.0.1:{port}/admin/feed"))).await;
+    serve(&server, "/to-file", 302, "", Some("file:///etc/passwd")).await;
+    serve(&server, "/admin/feed", 200, &teaser_feed(&[]), None).await;
+    let sources = format!(
+        "{}{}",
+        feed_source("moved", &format!("{base}/moved")),
+        feed_source("to-file", &format!("{base}/to-file"))
+    );
+    let (_dir, config) = site(&sources, "");
+    let (_, reports) = articles(&config).await;
+    let moved = reports[0].failure.as_ref().unwrap();
+    assert_eq!(moved.category, FailureCategory::Blocked);
+    assert!(moved.reason.contains("127.0.0.1 is a loopback address"), "{}", moved.reason);
+    let to_file = reports[1].failure.as_ref().unwrap();
+    assert_eq!(to_file.category, FailureCategory::Redirects);
+    assert_eq!(
+        to_file.reason,
+        "a redirect to `file:///etc/passwd` is not followed: only http and https are"
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.iter().all(|request| request.url.path() != "/admin/feed"));
+
+    // Opted in, the same redirect is followed.
+    let (_dir, config) = site(&sources, "allow_private = [\"127.0.0.1\"]");
+    let (_, reports) = articles(&config).await;
+    assert_eq!(reports[0].failure, None);
+}
+
+/// See issue 8, failure 1: ten teasers on a stalling host take the run's budget, not ten
+/// timeouts, and a page on another host is fetched meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn r8_teaser_pages_share_one_budget_and_run_across_hosts() {
+    let feeds = MockServer::start().await;
+    let stalling = MockServer::start().await;
+    let quick = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&stalling)
+        .await;
+    // Ten pages of a stalling host, one at a time (2 s timeout each): 20 s without a budget.
+    let story = "<html><body><article><p>A storm closed the coast road on Thursday after waves \
+        threw rocks across both lanes.</p><p>Police said the road would stay closed until \
+        engineers had checked the sea wall.</p><p>Buses will take the inland route, adding \
+        forty minutes to each journey.</p></article></body></html>";
+    serve(&quick, "/story", 200, story, None).await;
+    let mut links: Vec<String> = (0..10).map(|i| format!("{}/page/{i}", stalling.uri())).collect();
+    links.push(format!("{}/story", quick.uri()));
+    serve(&feeds, "/feed", 200, &teaser_feed(&links), None).await;
+    let (_dir, config) = site(
+        &feed_source("teasers", &format!("{}/feed", feeds.uri())),
+        "full_fetch_budget = \"1s\"\nallow_private = [\"127.0.0.1\"]",
+    );
+    let started = Instant::now();
+    let (articles, reports) = articles(&config).await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "bounded by the budget, took {elapsed:?}");
+    let quick_article = articles.iter().find(|a| a.title == "Storm item 10").unwrap();
+    assert_eq!(quick_article.paragraphs.len(), 3, "the other host's page was fetched");
+    assert_eq!(reports[0].notes.len(), 10, "{:?}", reports[0].notes);
+    assert!(reports[0].notes.iter().all(|note| note.contains(
+        "not fetched within fetch.full_fetch_budget (1s for all pages of the run); the feed's teaser is used"
+    )));
+}
+
+/// See issue 8, failure 2: 100,000 nested elements, closed or not, once took about an hour
+/// (and recursion over such a tree overflows the stack); the text inside is still read.
+#[test]
+fn r8_a_hundred_thousand_nested_elements_are_read() {
+    let lead = "<p>The storm closed the coast road on Thursday morning after waves threw rocks \
+        across both lanes. Police said the road would stay closed until engineers had checked \
+        the sea wall. Buses to the fishing villages will take the inland route for now.</p>";
+    let closed = format!(
+        "<html><head><title>Storm closes the road</title></head><body>{}{lead}{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    let unclosed = format!(
+        "<html><head><title>Storm closes the road</title></head><body>{}{lead}",
+        "<div><span><b>".repeat(100_000)
+    );
+    for page in [closed, unclosed] {
+        let parsed = newsdigest::extract::html::parse(&page);
+        assert_eq!(parsed.title.as_deref(), Some("Storm closes the road"));
+        assert_eq!(parsed.paragraphs.len(), 1, "{:?}", parsed.paragraphs);
+        assert!(parsed.paragraphs[0].starts_with("The storm closed the coast road"));
+    }
+}
