@@ -232,9 +232,12 @@ fn markdown_with_yaml_front_matter() {
 
 #[test]
 fn broken_front_matter_is_an_error_naming_the_line() {
-    let raw =
-        newsdigest::ingest::files::read_article("x", &fixture("markdown/broken_front_matter.md"))
-            .unwrap();
+    let raw = newsdigest::ingest::files::read_article(
+        "x",
+        &fixture("markdown/broken_front_matter.md"),
+        1 << 20,
+    )
+    .unwrap();
     let err = newsdigest::extract::clean(raw).unwrap_err().to_string();
     assert!(err.starts_with("front matter (TOML), line 2: "), "{err}");
 }
@@ -329,7 +332,7 @@ fn invalid_utf8_is_decoded_lossily_and_flagged() {
         b"Caf\xe9 owners protest new rules\n\nCafe owners marched through the old town on Sunday to protest rules that would limit terrace seating.\n",
     )
     .unwrap();
-    let raw = newsdigest::ingest::files::read_article("x", &path).unwrap();
+    let raw = newsdigest::ingest::files::read_article("x", &path, 1 << 20).unwrap();
     assert!(raw.lossy);
     let article = newsdigest::extract::clean(raw).unwrap();
     assert_eq!(article.title, "Caf\u{FFFD} owners protest new rules");

@@ -216,3 +216,62 @@ fn r8_a_hundred_thousand_nested_elements_are_read() {
         assert!(parsed.paragraphs[0].starts_with("The storm closed the coast road"));
     }
 }
+
+/// Runs the binary in `dir`, killed (and the test failed) if it takes over 60 seconds.
+fn newsdigest_bounded(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("`newsdigest {}` hung", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// See issue 8, failure 4: a FIFO in `articles/` hung `run` forever; a link to `/dev/zero`
+/// ran out of memory. Only regular files are read, each within the source's `max_bytes`.
+#[test]
+fn r8_fifos_devices_and_huge_files_are_skipped_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let articles = dir.path().join("articles");
+    std::fs::create_dir(&articles).unwrap();
+    std::fs::write(
+        articles.join("storm.md"),
+        "# Storm closes the road\n\nThe storm closed the coast road on Thursday morning. \
+         Police said it would stay closed until engineers had checked the sea wall.\n",
+    )
+    .unwrap();
+    let fifo = articles.join("zz.txt");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", articles.join("zero.txt")).unwrap();
+    std::fs::write(articles.join("huge.html"), "<p>big</p>".repeat(500)).unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[[sources]]\nkind = \"files\"\npath = \"articles\"\nmax_bytes = 4000\n\
+         [[topics]]\nid = \"climate\"\nkeywords = [\"storm\"]\n",
+    )
+    .unwrap();
+    let out = newsdigest_bounded(dir.path(), &["articles"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("Storm closes the road"), "{stdout}");
+    assert!(stdout.ends_with("1 articles, 3 skipped\n"), "{stdout}");
+    for expected in [
+        "skipped: articles/huge.html: the file is 5000 bytes, over the limit of 4000 bytes (max_bytes)\n",
+        "skipped: articles/zero.txt: a device, not a regular file\n",
+        "skipped: articles/zz.txt: a FIFO (named pipe), not a regular file\n",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} not in {stdout}");
+    }
+}

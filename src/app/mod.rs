@@ -83,7 +83,7 @@ pub struct SingleArticle {
 /// # Errors
 /// When the file cannot be read or gives no article; the error names the file.
 pub fn article(config: &Config, path: &Path) -> anyhow::Result<SingleArticle> {
-    let raw = ingest::files::read_article("file", path)
+    let raw = ingest::files::read_article("file", path, ingest::files::DEFAULT_MAX_BYTES)
         .map_err(|reason| anyhow::anyhow!("cannot read `{}`: {reason}", path.display()))?;
     let lossy = raw.lossy;
     let article =

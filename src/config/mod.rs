@@ -326,6 +326,8 @@ pub enum SourceConfig {
         path: PathBuf,
         /// The name shown for articles that state no publication.
         name: Option<String>,
+        /// The largest file read, in bytes.
+        max_bytes: usize,
     },
     /// A feed.
     Feed(FeedSource),

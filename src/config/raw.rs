@@ -174,6 +174,8 @@ pub struct RawFilesSource {
     ///
     /// (No `Spanned` here: serde buffers internally tagged enums, which loses spans.)
     pub path: String,
+    /// The largest file read, in bytes (default 10 MiB); larger ones are skipped.
+    pub max_bytes: Option<i64>,
 }
 
 /// `[[topics]]`.

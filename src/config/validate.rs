@@ -226,7 +226,18 @@ fn validate_sources(
                 claim_id(&mut seen, &id, idx, &key, problems);
                 let name =
                     files.name.as_deref().map(crate::text::normalize).filter(|n| !n.is_empty());
-                sources.push(SourceConfig::Files { id, path, name });
+                let max_bytes = match files.max_bytes {
+                    None => crate::ingest::files::DEFAULT_MAX_BYTES,
+                    Some(max) if max > 0 => usize::try_from(max).unwrap_or(usize::MAX),
+                    Some(max) => {
+                        problems.push(ConfigProblem::new(
+                            format!("{key}.max_bytes"),
+                            format!("must be a positive number of bytes, not {max}"),
+                        ));
+                        crate::ingest::files::DEFAULT_MAX_BYTES
+                    }
+                };
+                sources.push(SourceConfig::Files { id, path, name, max_bytes });
             }
             RawSource::Feed(feed) => {
                 let url = feed.url.trim();

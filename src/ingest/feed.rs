@@ -52,13 +52,14 @@ pub async fn fetch(
             }
         },
         FeedLocation::Path(path) => {
-            let bytes = std::fs::read(path).map_err(|err| {
-                FetchError::new(
-                    FailureCategory::File,
-                    format!("cannot read `{}`: {err}", path.display()),
-                )
-            })?;
-            (bytes, None, None, Validators::default(), super::files::modified_time(path))
+            let (bytes, modified) =
+                super::files::read_capped(path, fetcher.max_bytes()).map_err(|reason| {
+                    FetchError::new(
+                        FailureCategory::File,
+                        format!("`{}`: {reason}", path.display()),
+                    )
+                })?;
+            (bytes, None, None, Validators::default(), modified)
         }
     };
     let (text, lossy) = decode(&bytes, content_type.as_deref());

@@ -203,6 +203,11 @@ impl Fetcher {
         })
     }
 
+    /// The largest body accepted (`fetch.max_bytes`), which also caps local feed files.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
     /// GETs `url`, conditionally when `validators` are given, following at most
     /// [`MAX_REDIRECTS`] redirects, each checked as [`Trust::Content`]. The whole request,
     /// redirects and body included, is bounded by `fetch.timeout`.

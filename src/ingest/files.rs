@@ -2,6 +2,8 @@
 //!
 //! Files are read in sorted path order so runs are deterministic. Only article formats are
 //! read (`.txt`, `.md`, `.markdown`, `.html`, `.htm`); hidden files and others are passed over.
+//! Only regular files are read, never FIFOs, sockets or devices, and none over the source's
+//! `max_bytes` (10 MiB by default).
 
 use std::fs;
 use std::path::Path;
@@ -14,8 +16,17 @@ use crate::model::RawArticle;
 /// File extensions read as articles (lower-case).
 pub const ARTICLE_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
 
-/// Reads every article file under `root` into `out`.
-pub fn collect(source_id: &str, source_name: Option<&str>, root: &Path, out: &mut Ingested) {
+/// The default cap on a local file's size, as on a fetched body: 10 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// Reads every article file under `root` into `out`; files over `max_bytes` are skipped.
+pub fn collect(
+    source_id: &str,
+    source_name: Option<&str>,
+    root: &Path,
+    max_bytes: usize,
+    out: &mut Ingested,
+) {
     let mut paths = Vec::new();
     if let Err(reason) = walk(root, 0, &mut paths, &mut |path, reason| {
         out.failures.push(SourceFailure {
@@ -33,7 +44,7 @@ pub fn collect(source_id: &str, source_name: Option<&str>, root: &Path, out: &mu
     }
     paths.sort();
     for path in paths {
-        match read_article(source_id, &path) {
+        match read_article(source_id, &path, max_bytes) {
             Ok(mut raw) => {
                 raw.source_name = source_name.map(str::to_owned);
                 out.items.push(raw);
@@ -49,9 +60,8 @@ pub fn collect(source_id: &str, source_name: Option<&str>, root: &Path, out: &mu
 ///
 /// # Errors
 /// Why the file could not be read, in words.
-pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> {
-    let bytes = fs::read(path).map_err(|err| format!("cannot read the file: {err}"))?;
-    let modified = modified_time(path);
+pub fn read_article(source_id: &str, path: &Path, max_bytes: usize) -> Result<RawArticle, String> {
+    let (bytes, modified) = read_capped(path, max_bytes)?;
     let is_html = has_extension(path, &["html", "htm"]);
     let (text, lossy) = decode(&bytes, is_html);
     Ok(RawArticle {
@@ -65,10 +75,65 @@ pub fn read_article(source_id: &str, path: &Path) -> Result<RawArticle, String> 
     })
 }
 
-/// A file's modification time, when the system reports one.
-pub(crate) fn modified_time(path: &Path) -> Option<DateTime<FixedOffset>> {
-    let modified = fs::metadata(path).and_then(|meta| meta.modified()).ok()?;
-    Some(DateTime::<Utc>::from(modified).fixed_offset())
+/// Reads a regular file of at most `max_bytes`, with its modification time.
+///
+/// The file is opened without blocking and checked on the open handle, so a FIFO (whose
+/// open would wait for a writer forever), a socket or a device is refused, even one swapped
+/// in after the folder was listed; a link to `/dev/zero` is a device too. The size is checked
+/// before reading and again while reading, for a file that grows.
+///
+/// # Errors
+/// Why the file is not read, in words.
+pub fn read_capped(
+    path: &Path,
+    max_bytes: usize,
+) -> Result<(Vec<u8>, Option<DateTime<FixedOffset>>), String> {
+    use std::io::Read as _;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|err| format!("cannot read the file: {err}"))?;
+    let meta = file.metadata().map_err(|err| format!("cannot read the file: {err}"))?;
+    if !meta.is_file() {
+        return Err(format!("{}, not a regular file", file_kind(&meta.file_type())));
+    }
+    let too_large = |size: String| {
+        format!("the file is {size}, over the limit of {max_bytes} bytes (max_bytes)")
+    };
+    if meta.len() > max_bytes as u64 {
+        return Err(too_large(format!("{} bytes", meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("cannot read the file: {err}"))?;
+    if bytes.len() > max_bytes {
+        return Err(too_large("larger".to_owned()));
+    }
+    let modified = meta.modified().ok().map(|time| DateTime::<Utc>::from(time).fixed_offset());
+    Ok((bytes, modified))
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(kind: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    if kind.is_dir() { "a folder" } else { "a special file" }
 }
 
 /// Decodes file bytes: UTF-8 (with or without BOM); for HTML, a `<meta charset>` or a UTF-16
@@ -148,8 +213,12 @@ fn walk(
             } else if let Err(reason) = walk(&path, depth + 1, out, report) {
                 report(&path, reason);
             }
-        } else if has_extension(&path, ARTICLE_EXTENSIONS) {
+        } else if !has_extension(&path, ARTICLE_EXTENSIONS) {
+            continue;
+        } else if meta.is_file() {
             out.push(path);
+        } else {
+            report(&path, format!("{}, not a regular file", file_kind(&meta.file_type())));
         }
     }
     Ok(())

@@ -40,8 +40,8 @@ pub fn collect(sources: &[SourceConfig]) -> Ingested {
     let mut ingested = Ingested::default();
     for source in sources {
         match source {
-            SourceConfig::Files { id, path, name } => {
-                files::collect(id, name.as_deref(), path, &mut ingested);
+            SourceConfig::Files { id, path, name, max_bytes } => {
+                files::collect(id, name.as_deref(), path, *max_bytes, &mut ingested);
             }
             SourceConfig::Feed(_) => {}
         }

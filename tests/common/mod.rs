@@ -13,7 +13,12 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// Reads and extracts one fixture file, as a `files` source would.
 pub fn extract_fixture(rel: &str) -> Article {
     let path = fixture(rel);
-    let raw = newsdigest::ingest::files::read_article("fixtures", &path).unwrap();
+    let raw = newsdigest::ingest::files::read_article(
+        "fixtures",
+        &path,
+        newsdigest::ingest::files::DEFAULT_MAX_BYTES,
+    )
+    .unwrap();
     newsdigest::extract::clean(raw).unwrap_or_else(|err| panic!("{rel}: {err}"))
 }
 
