@@ -275,3 +275,51 @@ fn r8_fifos_devices_and_huge_files_are_skipped_by_name() {
         assert!(stdout.contains(expected), "{expected:?} not in {stdout}");
     }
 }
+
+/// A site in outbox mode with these readers.
+fn outbox_site(readers: &[common::site::Reader]) -> common::site::Site {
+    let site = common::site::Site::new(1, readers, "", "");
+    let config = std::fs::read_to_string(site.config_path()).unwrap();
+    std::fs::write(site.config_path(), config.replace("mode = \"smtp\"", "mode = \"outbox\""))
+        .unwrap();
+    site
+}
+
+/// See issue 8, failure 5: `a/b@`, `a=b@`, `a?b@` and `a_b@` once shared one outbox file (the
+/// ledger said 4 sent, 3 were lost), and a long address failed for ever with ENAMETOOLONG.
+#[test]
+fn r8_every_outbox_message_has_its_own_file() {
+    use common::site::Reader;
+    // 186 characters, 246 once encoded.
+    let long =
+        format!("{}{}@{}.{}.org", "l".repeat(30), "=".repeat(30), "d".repeat(60), "e".repeat(60));
+    let addresses = ["a/b@example.org", "a=b@example.org", "a?b@example.org", "a_b@example.org"];
+    let mut readers: Vec<Reader> =
+        addresses.iter().map(|email| Reader::new(email, "Reader", &[])).collect();
+    readers.push(Reader::new(&long, "Long", &[]));
+    let site = outbox_site(&readers);
+    for dry_run in [true, false] {
+        let report = site.run_at(common::site::now(), dry_run).unwrap();
+        assert_eq!(report.send.delivery.count(newsdigest::ledger::Status::Sent), 5);
+        let folder = if dry_run { "dry-run" } else { "outbox" };
+        let dir = site.path().join("digests/2026-11-26").join(folder);
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 5, "{files:?}");
+        for (email, file) in addresses.iter().chain([&long.as_str()]).zip([
+            "a%2Fb@example.org.eml",
+            "a%3Db@example.org.eml",
+            "a%3Fb@example.org.eml",
+            "a_b@example.org.eml",
+        ]) {
+            let eml = std::fs::read_to_string(dir.join(file)).unwrap();
+            assert!(eml.contains(&format!("<{email}>")), "{file} is not for {email}");
+        }
+        let long_file = files.iter().find(|name| name.starts_with("llll")).unwrap();
+        assert_eq!(long_file.len(), 204);
+        assert!(std::fs::read_to_string(dir.join(long_file)).unwrap().contains(&long));
+    }
+}

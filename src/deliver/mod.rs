@@ -20,6 +20,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, TimeDelta};
 use lettre::address::Envelope;
 use lettre::message::Mailbox;
+use sha2::Digest as _;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -363,26 +364,51 @@ impl OutboxSender {
         OutboxSender { dir }
     }
 
-    /// The file a message to `email` is written to.
+    /// The file a message to `email` is written to: [`outbox_name`] plus `.eml`.
     pub fn file_for(&self, email: &str) -> PathBuf {
-        let safe: String = email
-            .chars()
-            .map(|c| if c.is_alphanumeric() || "@.-_+".contains(c) { c } else { '_' })
-            .collect();
-        self.dir.join(format!("{safe}.eml"))
+        self.dir.join(format!("{}.eml", outbox_name(email)))
     }
 }
 
 impl Sender for OutboxSender {
     async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<String, Failure> {
         let to = envelope.to().first().map(ToString::to_string).unwrap_or_default();
-        let path = self.file_for(&to.to_lowercase());
+        let path = self.file_for(&to);
         crate::archive::write_atomic(&path, message)
             .map_err(|err| Failure { kind: FailureKind::Transient, reply: format!("{err:#}") })?;
         Ok(format!("written to {}", path.display()))
     }
 
     async fn finish(&self) {}
+}
+
+/// The longest outbox file name before `.eml`, in bytes (file systems allow 255).
+const MAX_OUTBOX_NAME: usize = 200;
+
+/// An address as a file name, losslessly and without collisions: ASCII letters, digits and
+/// `@ . _ + -` stand as they are (a leading dot excepted), every other byte is percent-encoded
+/// (`%` itself as `%25`), so two addresses never share a name. A name over 200 bytes keeps its
+/// first 183 and adds `~` and 16 hex digits of the whole address's SHA-256.
+pub fn outbox_name(email: &str) -> String {
+    use std::fmt::Write as _;
+    let mut name = String::with_capacity(email.len());
+    for (idx, byte) in email.bytes().enumerate() {
+        let plain = byte.is_ascii_alphanumeric()
+            || matches!(byte, b'@' | b'_' | b'+' | b'-')
+            || (byte == b'.' && idx > 0);
+        if plain {
+            name.push(char::from(byte));
+        } else {
+            let _ = write!(name, "%{byte:02X}");
+        }
+    }
+    if name.len() <= MAX_OUTBOX_NAME {
+        return name;
+    }
+    let digest = sha2::Sha256::digest(email.as_bytes());
+    let hex: String = digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+    name.truncate(MAX_OUTBOX_NAME - 1 - hex.len());
+    format!("{name}~{hex}")
 }
 
 #[cfg(test)]
@@ -404,6 +430,34 @@ mod tests {
     fn outbox_file_names_are_safe() {
         let outbox = OutboxSender::new(PathBuf::from("out"));
         assert_eq!(outbox.file_for("ana@example.org"), PathBuf::from("out/ana@example.org.eml"));
-        assert_eq!(outbox.file_for("../x/y@z"), PathBuf::from("out/.._x_y@z.eml"));
+        assert_eq!(outbox.file_for("../x/y@z"), PathBuf::from("out/%2E.%2Fx%2Fy@z.eml"));
+    }
+
+    /// See issue 8, failure 5: four addresses once shared one file.
+    #[test]
+    fn r8_outbox_names_never_collide_and_stay_short() {
+        let names: Vec<String> =
+            ["a/b@x.org", "a=b@x.org", "a?b@x.org", "a_b@x.org", "a%2Fb@x.org", "A_b@x.org"]
+                .iter()
+                .map(|email| outbox_name(email))
+                .collect();
+        assert_eq!(
+            names,
+            [
+                "a%2Fb@x.org",
+                "a%3Db@x.org",
+                "a%3Fb@x.org",
+                "a_b@x.org",
+                "a%252Fb@x.org",
+                "A_b@x.org"
+            ]
+        );
+        assert_eq!(outbox_name("zoë@x.org"), "zo%C3%AB@x.org");
+        let long = format!("{}@example.org", "a".repeat(240));
+        let longer = format!("{}b@example.org", "a".repeat(240));
+        let (one, two) = (outbox_name(&long), outbox_name(&longer));
+        assert_eq!((one.len(), two.len()), (200, 200));
+        assert_ne!(one, two);
+        assert!(one.starts_with(&"a".repeat(183)) && one.as_bytes()[183] == b'~');
     }
 }
