@@ -32,6 +32,10 @@ pub enum Command {
         /// send nothing and change no state
         #[arg(long)]
         dry_run: bool,
+        /// Take the ledger as it is although the archive was written under another one (after
+        /// losing or replacing digests/newsdigest.sqlite on purpose)
+        #[arg(long)]
+        new_ledger: bool,
         /// Print a machine-readable report on stdout
         #[arg(long)]
         json: bool,
@@ -68,6 +72,9 @@ pub enum Command {
         /// The day (YYYY-MM-DD) [default: today]
         #[arg(value_parser = parse_date)]
         date: Option<chrono::NaiveDate>,
+        /// Take the ledger as it is although the archive was written under another one
+        #[arg(long)]
+        new_ledger: bool,
         /// Print a machine-readable report on stdout
         #[arg(long)]
         json: bool,

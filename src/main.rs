@@ -80,13 +80,13 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
             check(&path, smtp)
         }
-        Command::Run { dry_run, json } => {
+        Command::Run { dry_run, new_ledger, json } => {
             let config = load_config(cli.config.as_deref(), false)?;
-            send::run(&config, clock.as_ref(), RunOptions { dry_run }, json)
+            send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger }, json)
         }
-        Command::Retry { date, json } => {
+        Command::Retry { date, new_ledger, json } => {
             let config = load_config(cli.config.as_deref(), false)?;
-            send::retry(&config, clock.as_ref(), date, json)
+            send::retry(&config, clock.as_ref(), date, new_ledger, json)
         }
         Command::Status { date } => {
             let config = load_config(cli.config.as_deref(), false)?;

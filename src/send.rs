@@ -122,10 +122,11 @@ pub fn retry(
     config: &Config,
     clock: &dyn Clock,
     date: Option<NaiveDate>,
+    new_ledger: bool,
     as_json: bool,
 ) -> anyhow::Result<Exit> {
     let mut feedback = Feedback::new();
-    let report = runtime()?.block_on(run::retry(config, clock, date, &mut feedback))?;
+    let report = runtime()?.block_on(run::retry(config, clock, date, new_ledger, &mut feedback))?;
     drop(feedback);
     print_failures(&report);
     if let Some(stop) = &report.delivery.stopped {

@@ -262,8 +262,8 @@ fn overlapping_runs_are_refused() {
     assert_eq!(
         err.to_string(),
         format!(
-            "another newsdigest run is active (the lock `{}.lock` is held); wait for it to finish",
-            site.state_file().display()
+            "another newsdigest run is active (it holds the lock on the folder `{}`); wait for it to finish",
+            site.state_file().parent().unwrap().display()
         )
     );
     assert_eq!(server.transactions(), 0);
@@ -426,6 +426,7 @@ fn max_per_hour_counts_earlier_runs_and_leaves_the_rest_pending() {
                 &config,
                 &clock,
                 Some(now().date_naive()),
+                false,
                 &mut (),
             ))
             .unwrap()

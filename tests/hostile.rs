@@ -323,3 +323,112 @@ fn r8_every_outbox_message_has_its_own_file() {
         assert!(std::fs::read_to_string(dir.join(long_file)).unwrap().contains(&long));
     }
 }
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The `.eml` files of the site's outbox on the test day.
+fn outbox_files(site: &common::site::Site) -> usize {
+    std::fs::read_dir(site.path().join("digests/2026-11-26/outbox")).map_or(0, Iterator::count)
+}
+
+/// See issue 8, failure 6: a ledger emptied after a complete run once let the next run mail
+/// everyone again and exit 0. The day's archive names its ledger; another one is refused
+/// until the operator takes it on purpose.
+#[test]
+fn r8_an_emptied_or_deleted_ledger_is_refused_until_taken_on_purpose() {
+    let site = outbox_site(&common::site::readers(5));
+    let first = site.binary(&["run"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(outbox_files(&site), 5);
+    let mark = site.path().join("digests/2026-11-26/.newsdigest-ledger");
+    let first_id = std::fs::read_to_string(&mark).unwrap();
+    assert_eq!(first_id.trim().len(), 32);
+
+    // Emptied (truncated to 0 bytes, WAL files gone), then deleted.
+    std::fs::write(site.state_file(), b"").unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", site.state_file().display()));
+    }
+    std::fs::remove_dir_all(site.path().join("digests/2026-11-26/outbox")).unwrap();
+    for _ in 0..2 {
+        let again = site.binary(&["run"], &[]);
+        assert_eq!(again.status.code(), Some(2));
+        let stderr = text(&again.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: refusing to send: `digests/2026-11-26` was written under ledger {}, but \
+                 `digests/newsdigest.sqlite` is ",
+                first_id.trim()
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains("--new-ledger to take this ledger on purpose"), "{stderr}");
+        assert_eq!(outbox_files(&site), 0, "nothing was sent again");
+    }
+    std::fs::remove_file(site.state_file()).unwrap();
+    let deleted = site.binary(&["run"], &[]);
+    assert_eq!(deleted.status.code(), Some(2));
+    assert!(text(&deleted.stderr).contains("is a new, empty ledger"), "{}", text(&deleted.stderr));
+    let retry = site.binary(&["retry"], &[]);
+    assert_eq!(retry.status.code(), Some(2), "retry checks the same way");
+
+    // Taken on purpose: this run sends, and later runs accept the new ledger.
+    let taken = site.binary(&["run", "--new-ledger"], &[]);
+    assert_eq!(taken.status.code(), Some(0), "{}", text(&taken.stderr));
+    assert_eq!(outbox_files(&site), 5);
+    assert_ne!(std::fs::read_to_string(&mark).unwrap(), first_id);
+    let later = site.binary(&["run"], &[]);
+    assert_eq!(later.status.code(), Some(0), "{}", text(&later.stderr));
+    assert!(text(&later.stderr).contains("0/0 (5 delivered earlier)"), "{}", text(&later.stderr));
+}
+
+/// See issue 8, failures 6 and 7: a ledger deleted during a run once went unnoticed (exit 0,
+/// and a rerun sent all again), and deleting the lock file let a second run send beside the
+/// first. The run stops before its next message; the folder lock cannot be deleted away.
+#[test]
+fn r8_a_ledger_deleted_mid_run_stops_it_and_the_lock_cannot_be_deleted() {
+    use common::smtp::{Action, SmtpServer, Step};
+    const N: usize = 30;
+    let server = SmtpServer::with_script(std::sync::Arc::new(|_: usize, step: &Step| match step {
+        Step::DataEnd(_) => Action::Delay(Duration::from_millis(60)),
+        _ => Action::Accept,
+    }));
+    let site =
+        common::site::Site::new(server.port, &common::site::readers(N), "", "concurrency = 1");
+    let child = site
+        .command(&["run"], &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(server.wait_for(3, Duration::from_secs(60)), "the first run sends");
+
+    // A second run while the first holds the lock, with every lock-like file deleted.
+    for entry in std::fs::read_dir(site.path().join("digests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "lock") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let second = site.binary(&["run"], &[]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(text(&second.stderr).contains("another newsdigest run is active"));
+
+    std::fs::remove_file(site.state_file()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("was deleted or replaced during the run; stopped before the next message"),
+        "{}",
+        text(&out.stderr)
+    );
+    let sent = server.count();
+    assert!(sent < N, "stopped early ({sent} of {N})");
+    // The next run finds a new ledger under a day that was sent with another: refused.
+    let rerun = site.binary(&["run"], &[]);
+    assert_eq!(rerun.status.code(), Some(2));
+    assert_eq!(server.count(), sent, "nobody was mailed twice");
+}

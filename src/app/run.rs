@@ -34,6 +34,9 @@ use crate::select;
 pub struct RunOptions {
     /// Render and write everything, send nothing, change no state.
     pub dry_run: bool,
+    /// Take this ledger on purpose although the archive was written under another one
+    /// (`--new-ledger`).
+    pub new_ledger: bool,
 }
 
 /// One edition of the run.
@@ -130,6 +133,9 @@ pub async fn run(
     };
     let now = clock.now();
     let date = now.date_naive();
+    if let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run) {
+        check_ledger_identity(config, ledger, date, options.new_ledger, now)?;
+    }
     let sent_before = match &ledger {
         Some(ledger) => ledger.sent_before(date)?,
         None => BTreeSet::new(),
@@ -270,6 +276,57 @@ pub async fn run(
     Ok(report)
 }
 
+/// Days before and after a run's date whose archive folders must name this run's ledger.
+pub const LEDGER_MARK_DAYS: u64 = 30;
+
+/// Refuses to send with a ledger that did not record the recent days' sends: the archive
+/// folders of the 30 days around `date` name the ledger that recorded them, and a ledger
+/// that was deleted, emptied or replaced would send everyone the same digest again. With
+/// `take_new`, the ledger takes over those earlier ledgers on purpose. Then `date`'s folder
+/// is marked with this ledger.
+///
+/// # Errors
+/// When another ledger's marks are found without `take_new`, or the files cannot be read or
+/// written.
+fn check_ledger_identity(
+    config: &Config,
+    ledger: &mut Ledger,
+    date: NaiveDate,
+    take_new: bool,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> anyhow::Result<()> {
+    let id = ledger.id()?;
+    let adopted = ledger.adopted()?;
+    let output_dir = &config.digest.output_dir;
+    let first = date.checked_sub_days(chrono::Days::new(LEDGER_MARK_DAYS)).unwrap_or(date);
+    let last = date.checked_add_days(chrono::Days::new(LEDGER_MARK_DAYS)).unwrap_or(date);
+    let foreign: Vec<(NaiveDate, String)> = crate::archive::ledger_marks(output_dir, first, last)
+        .into_iter()
+        .filter(|(_, mark)| *mark != id && !adopted.contains(mark))
+        .collect();
+    if let Some((day, other)) = foreign.last() {
+        if !take_new {
+            let state = if ledger.is_new() {
+                "a new, empty ledger".to_owned()
+            } else {
+                format!("ledger {id}")
+            };
+            anyhow::bail!(
+                "refusing to send: `{}` was written under ledger {other}, but `{}` is {state}. \
+                 The ledger may have been deleted, emptied or replaced, and sending now could \
+                 mail every subscriber again.\n  hint: restore the ledger from a backup (and \
+                 check `newsdigest status`), or run again with --new-ledger to take this \
+                 ledger on purpose",
+                crate::archive::edition_dir(output_dir, *day).display(),
+                ledger.path().display(),
+            );
+        }
+        let ids: BTreeSet<String> = foreign.into_iter().map(|(_, mark)| mark).collect();
+        ledger.adopt(&ids.into_iter().collect::<Vec<_>>(), now)?;
+    }
+    crate::archive::write_ledger_mark(output_dir, date, &id)
+}
+
 /// Sends what is `pending`, `sending` (left by a crash) or `failed-transient` on `date`
 /// (default: today), using the editions stored by `run`.
 ///
@@ -279,11 +336,13 @@ pub async fn retry(
     config: &Config,
     clock: &dyn Clock,
     date: Option<NaiveDate>,
+    new_ledger: bool,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<SendReport> {
     let _lock = RunLock::acquire(&config.state_file)?;
     let mut ledger = Ledger::open(&config.state_file)?;
     let date = date.unwrap_or_else(|| clock.now().date_naive());
+    check_ledger_identity(config, &mut ledger, date, new_ledger, clock.now())?;
     let mut report = SendReport::default();
     let suppressed = ledger.suppressed()?;
     let mut jobs = jobs_from_rows(&ledger, date, None, &mut report)?;

@@ -54,9 +54,10 @@ pub async fn fetch(
         FeedLocation::Path(path) => {
             let (bytes, modified) =
                 super::files::read_capped(path, fetcher.max_bytes()).map_err(|reason| {
+                    let reason = reason.strip_prefix("cannot read the file: ").unwrap_or(&reason);
                     FetchError::new(
                         FailureCategory::File,
-                        format!("`{}`: {reason}", path.display()),
+                        format!("cannot read `{}`: {reason}", path.display()),
                     )
                 })?;
             (bytes, None, None, Validators::default(), modified)

@@ -314,6 +314,9 @@ impl Ledger {
         email: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), LedgerError> {
+        // A ledger deleted or replaced under the run must stop it before the next message:
+        // what this run records would be lost, and the next run would send it again.
+        self.ensure_same_file()?;
         self.conn
             .execute(
                 "UPDATE deliveries SET status = 'sending', updated_at = ?3

@@ -13,6 +13,12 @@
 //! It also keeps, per feed source, the ETag and Last-Modified of the last fetch and the items
 //! fetched, until they were sent or left the window, so a 304 never hides an item.
 //!
+//! Each ledger has an identity, a random id made when its schema is created; `run` records
+//! it in each day's archive folder, so that a ledger deleted, emptied or replaced is noticed
+//! instead of mailing everyone again. [`Ledger::ensure_same_file`] notices a ledger deleted
+//! or replaced while a run is under way, and [`RunLock`] locks the ledger's folder, which
+//! cannot be deleted and recreated under a running run without deleting the ledger too.
+//!
 //! The schema carries a `user_version`; [`Ledger::open`] migrates older files forward.
 //! This module must not render, send, fetch or read the config.
 
@@ -29,7 +35,20 @@ pub use editions::{Delivery, EditionArticle, EditionStatus, PlannedDelivery, Sto
 pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
+
+/// Version 3: the ledger's identity, and the identities of earlier ledgers it was told to
+/// take over (`--new-ledger`).
+const SCHEMA_3: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE adopted_ledgers (
+    id TEXT PRIMARY KEY,
+    adopted_at TEXT NOT NULL
+);
+";
 
 /// Version 2: feeds' conditional-GET validators, and the items fetched from them, kept until
 /// they were sent or left the window (a 304 must never hide an item not yet sent).
@@ -157,11 +176,22 @@ pub enum LedgerError {
     },
     /// Another process holds the lock.
     #[error(
-        "another newsdigest run is active (the lock `{}` is held); wait for it to finish",
+        "another newsdigest run is active (it holds the lock on the folder `{}`); wait for it to finish",
         path.display()
     )]
     Locked {
-        /// The lock file.
+        /// The locked folder.
+        path: PathBuf,
+    },
+    /// The database file was deleted or replaced while this run had it open.
+    #[error(
+        "state database `{}` was deleted or replaced during the run; stopped before the next \
+         message. Messages recorded in the old file are lost to newsdigest: restore it, or \
+         check `newsdigest status` before running again",
+        path.display()
+    )]
+    Replaced {
+        /// The database file.
         path: PathBuf,
     },
     /// The file was written by a newer newsdigest.
@@ -182,34 +212,40 @@ pub enum LedgerError {
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// The file's device and inode when it was opened.
+    file_id: Option<(u64, u64)>,
+    /// True when this open created the schema: an empty or missing file.
+    created: bool,
 }
 
-/// An exclusive lock on the ledger for one run, released when dropped or when the process
-/// dies (an OS file lock, so a killed run never leaves a stale lock).
+/// An exclusive lock for one run, released when dropped or when the process dies (an OS
+/// lock, so a killed run never leaves a stale one).
+///
+/// It locks the folder that holds the ledger, not a lock file: a file can be deleted and
+/// created again while a run holds its lock, letting a second run in beside it. The folder
+/// cannot be replaced without deleting the ledger in it, which the running run notices
+/// ([`Ledger::ensure_same_file`]) and the next run refuses (the ledger's identity).
 #[derive(Debug)]
 pub struct RunLock {
-    _file: File,
+    _folder: File,
 }
 
 impl RunLock {
-    /// Takes the lock beside the database, `<state_file>.lock`, or fails at once.
+    /// Takes the lock on the folder of `state_file`, or fails at once.
     ///
     /// # Errors
-    /// [`LedgerError::Locked`] when another run holds it; [`LedgerError::Io`] when the file
-    /// cannot be created.
+    /// [`LedgerError::Locked`] when another run holds it; [`LedgerError::Io`] when the folder
+    /// cannot be created or opened.
     pub fn acquire(state_file: &Path) -> Result<RunLock, LedgerError> {
-        let mut name = state_file.as_os_str().to_owned();
-        name.push(".lock");
-        let path = PathBuf::from(name);
-        create_parent(&path)?;
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| LedgerError::Io { path: path.clone(), source })?;
+        create_parent(state_file)?;
+        let path = match state_file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file =
+            File::open(&path).map_err(|source| LedgerError::Io { path: path.clone(), source })?;
         match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file }),
+            Ok(()) => Ok(RunLock { _folder: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked { path }),
             Err(std::fs::TryLockError::Error(source)) => Err(LedgerError::Io { path, source }),
         }
@@ -245,9 +281,10 @@ impl Ledger {
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         create_parent(path)?;
         let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
-        let mut ledger = Ledger { conn, path: path.to_path_buf() };
+        let mut ledger = Ledger { conn, path: path.to_path_buf(), file_id: None, created: false };
         ledger.configure()?;
         ledger.migrate()?;
+        ledger.file_id = file_id(path);
         Ok(ledger)
     }
 
@@ -265,7 +302,8 @@ impl Ledger {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| sqlite(path, source))?;
-        let ledger = Ledger { conn, path: path.to_path_buf() };
+        let ledger =
+            Ledger { conn, path: path.to_path_buf(), file_id: file_id(path), created: false };
         let version = ledger.version()?;
         if version > SCHEMA_VERSION {
             return Err(LedgerError::TooNew { path: path.to_path_buf(), found: version });
@@ -280,6 +318,67 @@ impl Ledger {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This ledger's identity.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn id(&self) -> Result<String, LedgerError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'ledger_id'", [], |row| row.get(0))
+            .map_err(|err| self.err(err))
+    }
+
+    /// True when this open created the ledger (the file was missing or empty).
+    pub fn is_new(&self) -> bool {
+        self.created
+    }
+
+    /// The identities of earlier ledgers this one took over.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn adopted(&self) -> Result<Vec<String>, LedgerError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT id FROM adopted_ledgers ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let ids = statement
+            .query_map([], |row| row.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|err| self.err(err))?;
+        Ok(ids)
+    }
+
+    /// Takes over the history of earlier ledgers: archives written under `ids` no longer
+    /// stop a run.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn adopt(&mut self, ids: &[String], now: DateTime<FixedOffset>) -> Result<(), LedgerError> {
+        let tx = self.conn.transaction().map_err(|err| sqlite(&self.path, err))?;
+        for id in ids {
+            tx.execute(
+                "INSERT OR IGNORE INTO adopted_ledgers (id, adopted_at) VALUES (?1, ?2)",
+                rusqlite::params![id, time_text(now)],
+            )
+            .map_err(|err| sqlite(&self.path, err))?;
+        }
+        tx.commit().map_err(|err| sqlite(&self.path, err))
+    }
+
+    /// Fails when the file at the ledger's path is no longer the one this ledger opened
+    /// (deleted, or replaced by another), so that nothing more is sent with no record.
+    ///
+    /// # Errors
+    /// [`LedgerError::Replaced`].
+    pub fn ensure_same_file(&self) -> Result<(), LedgerError> {
+        match (self.file_id, file_id(&self.path)) {
+            (Some(opened), Some(now)) if opened == now => Ok(()),
+            (None, _) => Ok(()),
+            _ => Err(LedgerError::Replaced { path: self.path.clone() }),
+        }
     }
 
     pub(crate) fn err(&self, source: rusqlite::Error) -> LedgerError {
@@ -316,11 +415,51 @@ impl Ledger {
             if version < 2 {
                 tx.execute_batch(SCHEMA_2).map_err(|err| sqlite(&self.path, err))?;
             }
+            if version < 3 {
+                tx.execute_batch(SCHEMA_3).map_err(|err| sqlite(&self.path, err))?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('ledger_id', ?1)",
+                    [new_ledger_id(&self.path)],
+                )
+                .map_err(|err| sqlite(&self.path, err))?;
+            }
+            self.created = version == 0;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(|err| sqlite(&self.path, err))?;
             tx.commit().map_err(|err| sqlite(&self.path, err))?;
         }
         Ok(())
+    }
+}
+
+/// A new ledger's identity: 128 bits in hex, from the system's random hasher keys, the time,
+/// the process and the path (no random-number crate needed for one id per ledger).
+fn new_ledger_id(path: &Path) -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut id = String::new();
+    for round in 0..2u64 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(round);
+        hasher.write_u32(std::process::id());
+        hasher.write(path.as_os_str().as_encoded_bytes());
+        if let Ok(elapsed) = std::time::UNIX_EPOCH.elapsed() {
+            hasher.write_u128(elapsed.as_nanos());
+        }
+        id.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    id
+}
+
+/// The device and inode of the file at `path`, when it exists.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|meta| (meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).ok().map(|meta| (meta.len(), 0))
     }
 }
 
@@ -358,6 +497,25 @@ mod tests {
         let path = dir.path().join("new.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = Ledger::open(&path).unwrap_err().to_string();
-        assert!(err.contains("has schema version 99, newer than this build's 2"), "{err}");
+        assert!(err.contains("has schema version 99, newer than this build's 3"), "{err}");
+    }
+
+    #[test]
+    fn each_ledger_has_its_own_identity_and_notices_replacement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sqlite");
+        let ledger = Ledger::open(&path).unwrap();
+        assert!(ledger.is_new());
+        let id = ledger.id().unwrap();
+        assert_eq!(id.len(), 32);
+        ledger.ensure_same_file().unwrap();
+        drop(ledger);
+        let again = Ledger::open(&path).unwrap();
+        assert!(!again.is_new());
+        assert_eq!(again.id().unwrap(), id);
+        let other = Ledger::open(&dir.path().join("b.sqlite")).unwrap();
+        assert_ne!(other.id().unwrap(), id);
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(again.ensure_same_file(), Err(LedgerError::Replaced { .. })));
     }
 }
