@@ -86,6 +86,50 @@ pub fn word_count(text: &str) -> usize {
         .sum()
 }
 
+/// Why `text` is not prose a person wrote, or `None` when it is: random bytes, binary data
+/// decoded as text and symbol soup are mostly replacement characters, control characters and
+/// symbols, and have few letters. Any script counts as letters.
+pub fn not_prose(text: &str) -> Option<String> {
+    let mut letters = 0usize;
+    let mut garbage = 0usize;
+    let mut visible = 0usize;
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            continue;
+        }
+        visible += 1;
+        if ch.is_alphabetic() {
+            letters += 1;
+        } else if ch == '\u{FFFD}'
+            || ch.is_control()
+            || ('\u{E000}'..='\u{F8FF}').contains(&ch)
+            || ('\u{FFF0}'..='\u{FFFF}').contains(&ch)
+        {
+            garbage += 1;
+        }
+    }
+    if visible == 0 {
+        return Some("no text".to_owned());
+    }
+    let percent = |n: usize| n * 100 / visible;
+    if percent(garbage) >= 5 {
+        return Some(format!(
+            "{}% of its characters are undecodable or control characters: not text",
+            percent(garbage)
+        ));
+    }
+    if percent(letters) < 50 {
+        return Some(format!(
+            "only {}% of its characters are letters: not prose",
+            percent(letters)
+        ));
+    }
+    if word_count(text) < 3 {
+        return Some("fewer than three words".to_owned());
+    }
+    None
+}
+
 /// The first `budget` words of `text`, counted as [`word_count`] counts them: a run of
 /// Chinese or Japanese is cut inside, two characters a word.
 pub fn truncate_words(text: &str, budget: usize) -> String {
@@ -235,6 +279,23 @@ fn has_date_shape(folded: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_in_any_script_and_what_is_not() {
+        for prose in [
+            "The storm closed the road on Thursday, police said (3 lanes, 40 km).",
+            "Новый мост через реку открыт для движения.",
+            "台风周四关闭了沿海公路，警方表示道路将保持关闭。",
+        ] {
+            assert_eq!(not_prose(prose), None, "{prose}");
+        }
+        assert!(
+            not_prose("\u{FFFD}a\u{FFFD}b\u{1}c d e f g h i j k l m n o p")
+                .unwrap()
+                .contains("undecodable")
+        );
+        assert!(not_prose("#$%^ 123 456 &*() {} [] ab").unwrap().contains("letters"));
+    }
 
     #[test]
     fn escaping_and_error_chains() {

@@ -432,3 +432,75 @@ fn r8_a_ledger_deleted_mid_run_stops_it_and_the_lock_cannot_be_deleted() {
     assert_eq!(rerun.status.code(), Some(2));
     assert_eq!(server.count(), sent, "nobody was mailed twice");
 }
+
+/// Deterministic pseudo-random bytes.
+fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// See issue 8, failure 8: a `.html` or `.md` file of random bytes became an article and,
+/// with `other_section`, was mailed. Text that is not prose is skipped with the reason.
+#[test]
+fn r8_random_bytes_are_not_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let articles = dir.path().join("articles");
+    std::fs::create_dir(&articles).unwrap();
+    std::fs::write(articles.join("noise.html"), random_bytes(1, 8000)).unwrap();
+    std::fs::write(articles.join("noise.md"), random_bytes(2, 8000)).unwrap();
+    std::fs::write(
+        articles.join("storm.md"),
+        "# Storm closes the road\n\nThe storm closed the coast road on Thursday morning.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[select]\nother_section = \"Other news\"\n[[sources]]\nkind = \"files\"\npath = \"articles\"\n\
+         [[topics]]\nid = \"climate\"\nkeywords = [\"flood\"]\n",
+    )
+    .unwrap();
+    let out = newsdigest_bounded(dir.path(), &["articles"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.ends_with("1 articles, 2 skipped\n"), "{stdout}");
+    for file in ["noise.html", "noise.md"] {
+        let line = stdout.lines().find(|line| line.contains(file)).unwrap();
+        assert!(line.starts_with(&format!("skipped: articles/{file}: not an article: ")), "{line}");
+    }
+}
+
+/// See issue 8, failure 8: a feed item linking to `javascript:alert(document.cookie)` got the
+/// headline `javascript:alert(document`. Links that are not http(s) are dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn r8_links_that_are_not_http_are_dropped_and_never_titles() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = r#"<rss version="2.0"><channel><title>Tricks</title>
+        <item><link>javascript:alert(document.cookie)</link><guid>a</guid>
+          <description>The storm closed the coast road on Thursday morning, and police said it would stay shut.</description></item>
+        <item><title>Storm warning</title><link> JavaScript:alert(1)</link><guid>b</guid>
+          <description>Forecasters warned of another storm. It should arrive on Friday.</description></item>
+        <item><title>Data link</title><link>data:text/html,&lt;script&gt;x&lt;/script&gt;</link><guid>c</guid>
+          <description>A third storm item links to data. Nothing else is odd about it.</description></item>
+        </channel></rss>"#;
+    std::fs::write(dir.path().join("tricks.xml"), feed).unwrap();
+    let (_config_dir, config) =
+        site(&feed_source("tricks", &dir.path().join("tricks.xml").display().to_string()), "");
+    let (articles, _) = articles(&config).await;
+    let titles: Vec<&str> = articles.iter().map(|article| article.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "The storm closed the coast road on Thursday morning, and police said…",
+            "Storm warning",
+            "Data link"
+        ]
+    );
+    assert!(articles.iter().all(|article| article.url.is_none()), "no link survives");
+}

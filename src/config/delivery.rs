@@ -70,14 +70,11 @@ pub(super) fn validate(
     };
     let unsubscribe_url = delivery.unsubscribe_url.as_ref().map(|value| {
         let url = value.get_ref().trim();
-        if !url.starts_with("https://") || url.contains(char::is_whitespace) {
+        if let Err(reason) = check_unsubscribe_url(url) {
             problems.push(
-                ConfigProblem::new(
-                    "delivery.unsubscribe_url",
-                    format!("`{url}` is not an https URL"),
-                )
-                .hint("one-click unsubscribe (RFC 8058) needs an https page")
-                .at(value.span()),
+                ConfigProblem::new("delivery.unsubscribe_url", format!("`{url}` {reason}"))
+                    .hint("one-click unsubscribe (RFC 8058) needs an https page")
+                    .at(value.span()),
             );
         }
         url.to_owned()
@@ -136,6 +133,33 @@ pub(super) fn validate(
     }
 }
 
+/// Whether `url` can stand in `List-Unsubscribe: <…>`: an absolute https URL with a host and
+/// none of the characters that would end or break the header (`<`, `>`, `"`, spaces).
+fn check_unsubscribe_url(url: &str) -> Result<(), &'static str> {
+    if let Some(bad) = url.chars().find(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '<' | '>' | '"' | '\\' | '`' | '{' | '}' | '|' | '^')
+    }) {
+        return Err(match bad {
+            '<' | '>' | '"' => {
+                "holds `<`, `>` or `\"`, which would break the List-Unsubscribe header"
+            }
+            _ if bad.is_whitespace() => "holds white space",
+            _ => "holds a character that is not allowed in a URL",
+        });
+    }
+    match reqwest::Url::parse(url) {
+        Ok(parsed)
+            if parsed.scheme() == "https" && parsed.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            Ok(())
+        }
+        Ok(_) => Err("is not an https URL"),
+        Err(_) => Err("is not an absolute https URL"),
+    }
+}
+
 fn mailbox(
     value: &Spanned<String>,
     key: &str,
@@ -149,7 +173,20 @@ fn mailbox(
         );
         return None;
     }
-    match text.parse::<Mailbox>() {
+    let checked = text.parse::<Mailbox>().map_err(|err| err.to_string()).and_then(|mailbox| {
+        super::subscribers::relayable(&mailbox.email)?;
+        match &mailbox.name {
+            Some(name) if name.chars().count() > super::subscribers::MAX_NAME_CHARS => {
+                Err(format!(
+                    "the name is {} characters long; at most {} fit in a mail header",
+                    name.chars().count(),
+                    super::subscribers::MAX_NAME_CHARS
+                ))
+            }
+            _ => Ok(mailbox),
+        }
+    });
+    match checked {
         Ok(mailbox) => Some(mailbox),
         Err(err) => {
             problems.push(
@@ -424,6 +461,41 @@ mod tests {
                 "delivery.unsubscribe_url: `http://example.org/u` is not an https URL",
                 "smtp.tls: `none` sends mail and passwords in clear text to `relay.example.org`",
                 "smtp.password_env: `hunter2!` is not an environment variable name",
+            ]
+        );
+    }
+
+    /// See issue 8, failure 8: these passed `check` and failed at send time, or made a
+    /// malformed List-Unsubscribe header.
+    #[test]
+    fn r8_unsubscribe_urls_and_mailboxes_that_would_break_headers() {
+        for (url, reason) in [
+            ("https://example.org/u?<x>", "holds `<`, `>` or `\"`"),
+            ("https://example.org/u\"", "holds `<`, `>` or `\"`"),
+            ("https://example.org/a b", "holds white space"),
+            ("/unsubscribe", "is not an absolute https URL"),
+            ("https://", "is not an absolute https URL"),
+            ("ftp://example.org/u", "is not an https URL"),
+        ] {
+            let text = format!("[delivery]\nunsubscribe_url = '{url}'\n");
+            let found = problems(&text);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert!(
+                found[0].starts_with(&format!("delivery.unsubscribe_url: `{url}` {reason}")),
+                "{found:?}"
+            );
+        }
+        let long_name = "N".repeat(201);
+        assert_eq!(
+            problems(&format!(
+                "[delivery]\nfrom = '{long_name} <d@example.org>'\nreply_to = 'x@[127.0.0.1]'\n"
+            )),
+            [
+                "delivery.from: `".to_owned()
+                    + &long_name
+                    + " <d@example.org>` is not a valid mailbox (the name is 201 characters long; at most 200 fit in a mail header)",
+                "delivery.reply_to: `x@[127.0.0.1]` is not a valid mailbox (Invalid input)"
+                    .to_owned(),
             ]
         );
     }

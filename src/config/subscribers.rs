@@ -123,6 +123,28 @@ pub(super) fn from_csv(
     }
 }
 
+/// The longest display name, in characters (a header line must stay within 998 octets).
+pub(crate) const MAX_NAME_CHARS: usize = crate::deliver::message::MAX_NAME_CHARS;
+
+/// Whether relays take `address`: lettre accepts forms that RFC 5321 allows but no relay
+/// delivers, and a relay would refuse them only at send time.
+///
+/// # Errors
+/// Why the address would be refused, in words.
+pub(crate) fn relayable(address: &lettre::Address) -> Result<(), String> {
+    let text: &str = address.as_ref();
+    if text.len() > 254 {
+        return Err(format!("{} characters long; an address has at most 254", text.len()));
+    }
+    if address.user().starts_with('"') {
+        return Err("a quoted local part, which relays refuse".to_owned());
+    }
+    if address.domain().starts_with('[') {
+        return Err("an address literal; write a domain name after the @".to_owned());
+    }
+    Ok(())
+}
+
 /// Checks one subscriber; `None` when its address is invalid.
 fn check(
     (email, email_span): (&str, Range<usize>),
@@ -148,7 +170,23 @@ fn check(
     };
     let email = email.trim();
     let name = name.map(crate::text::normalize).filter(|name| !name.is_empty());
-    let mailbox = match email.parse::<lettre::Address>() {
+    if let Some(name) = &name
+        && name.chars().count() > MAX_NAME_CHARS
+    {
+        problems.push(problem(
+            "name",
+            format!(
+                "the name is {} characters long; at most {MAX_NAME_CHARS} fit in a mail header",
+                name.chars().count()
+            ),
+            email_span.clone(),
+        ));
+    }
+    let mailbox = match email
+        .parse::<lettre::Address>()
+        .map_err(|err| err.to_string())
+        .and_then(|address| relayable(&address).map(|()| address))
+    {
         Ok(address) => Some(Mailbox::new(name, address)),
         Err(err) => {
             problems.push(
@@ -248,6 +286,41 @@ mod tests {
             ]
         );
         assert_eq!(problems[2].hint.as_deref(), Some("did you mean \"climate\"?"));
+    }
+
+    /// See issue 8, failure 8: addresses no relay takes passed `check` and failed at send
+    /// time with "missing destination address".
+    #[test]
+    fn r8_addresses_relays_refuse_and_overlong_names_are_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!(
+            "{}@{}.{}.{}.org",
+            "l".repeat(64),
+            "d".repeat(62),
+            "e".repeat(62),
+            "f".repeat(62)
+        );
+        write(
+            dir.path(),
+            "subs.csv",
+            &format!(
+                "email,name\n\"\"\"q\"\"@example.org\",Quoted\nx@[127.0.0.1],Literal\n{long},Long\nok@example.org,{}\n",
+                "N".repeat(300)
+            ),
+        );
+        let problems = Config::parse("subscribers_file = \"subs.csv\"", dir.path()).unwrap_err();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`subs.csv` line 2: `\"q\"@example.org` is not a valid email address (a quoted local part, which relays refuse)",
+                "`subs.csv` line 3: `x@[127.0.0.1]` is not a valid email address (an address literal; write a domain name after the @)",
+                &format!(
+                    "`subs.csv` line 4: `{long}` is not a valid email address (257 characters long; an address has at most 254)"
+                ),
+                "`subs.csv` line 5: the name is 300 characters long; at most 200 fit in a mail header",
+            ]
+        );
     }
 
     #[test]

@@ -191,12 +191,15 @@ impl Composer {
         let html = edition.html.replace(UNSUBSCRIBE_MARKER, &crate::text::escape_html(footer_link));
         let text = edition.text.replace(UNSUBSCRIBE_MARKER, footer_link);
         let html_bytes = html.len();
-        let to = Mailbox::new(to.name.as_deref().map(header_safe), to.email.clone());
+        let to = Mailbox::new(
+            to.name.as_deref().map(|name| header_text(name, MAX_NAME_CHARS)),
+            to.email.clone(),
+        );
 
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to.clone())
-            .subject(header_safe(&edition.subject))
+            .subject(header_text(&edition.subject, MAX_SUBJECT_CHARS))
             .date(now.into())
             .message_id(Some(message_id.to_owned()))
             .raw_header(HeaderValue::new(
@@ -260,6 +263,26 @@ pub fn token(secret: &[u8], email: &str) -> String {
 /// A header value with control characters (CR, LF, tabs, …) turned into single spaces.
 pub fn header_safe(value: &str) -> String {
     crate::text::normalize(value)
+}
+
+/// The longest display name in a header, in characters (the config refuses longer ones).
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The longest subject, in characters: headlines come from feeds, and no mail client shows
+/// more.
+pub const MAX_SUBJECT_CHARS: usize = 250;
+
+/// [`header_safe`], cut to `max` characters (ending in `…` when cut), so that lettre's
+/// folding keeps every line within RFC 5322's 998 octets and the header stays small.
+fn header_text(value: &str, max: usize) -> String {
+    let safe = header_safe(value);
+    if safe.chars().count() <= max {
+        return safe;
+    }
+    let mut cut: String = safe.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
 }
 
 /// The list's display name for List-Id: the From name without characters that would end
@@ -355,6 +378,32 @@ mod tests {
         assert!(headers.contains("Date: Thu, 26 Nov 2026 06:00:00 +0000"), "{headers}");
         assert!(composed.html_bytes > 0);
         assert!(!raw.contains(UNSUBSCRIBE_MARKER));
+    }
+
+    /// See issue 8, failure 8: a 1 MB name gave a header line the relay refused (`500 Line
+    /// too long`). Every header line stays within RFC 5322's 998 octets, whatever the input.
+    #[test]
+    fn r8_header_lines_stay_within_998_octets() {
+        let composer = Composer::new(
+            &config("unsubscribe_url = \"https://example.org/u\"\n"),
+            Some("s3cret".to_owned()),
+        )
+        .unwrap();
+        let mut edition = edition();
+        for (name, subject) in [
+            ("Ana ".repeat(250_000), "Storm ".repeat(2_000)),
+            ("Zoë ".repeat(5_000), "Orkan über Zürich ".repeat(500)),
+            ("x".repeat(5_000), "y".repeat(5_000)),
+        ] {
+            edition.subject = subject;
+            let to = Mailbox::new(Some(name), "ana@example.org".parse().unwrap());
+            let composed = composer.compose(&edition, &to, "<id@example.org>", now()).unwrap();
+            let raw = String::from_utf8(composed.bytes).unwrap();
+            let headers = raw.split("\r\n\r\n").next().unwrap();
+            let longest = headers.split("\r\n").map(str::len).max().unwrap();
+            assert!(longest <= 998, "a header line of {longest} octets");
+            assert!(headers.len() < 8_000, "{} octets of headers", headers.len());
+        }
     }
 
     #[test]

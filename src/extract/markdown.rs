@@ -147,7 +147,13 @@ fn toml_to_json(value: toml::Value) -> Value {
     }
 }
 
+/// Elements whose content is never shown as text.
+const RAW_TEXT_ELEMENTS: &[&str] =
+    &["script", "style", "noscript", "template", "iframe", "textarea", "title", "object"];
+
 /// Renders Markdown to plain paragraphs; returns the first level-1 heading separately too.
+/// Raw HTML, blocks and inline, contributes no text: its tags are left out, and the content
+/// of inline scripts and styles too.
 fn render_body(body: &str) -> (Option<String>, Vec<String>) {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
@@ -158,7 +164,27 @@ fn render_body(body: &str) -> (Option<String>, Vec<String>) {
     let mut current = String::new();
     let mut skip_depth = 0usize;
     let mut in_h1 = false;
+    // An inline `<script>`, `<style>`, … whose text runs to its end tag: HTML, not prose.
+    let mut raw_inline: Option<&'static str> = None;
     for event in Parser::new_ext(body, options) {
+        if let Event::InlineHtml(tag) = &event {
+            let tag = tag.to_ascii_lowercase();
+            match raw_inline {
+                Some(name) if tag.starts_with(&format!("</{name}")) => raw_inline = None,
+                Some(_) => {}
+                None => {
+                    raw_inline = RAW_TEXT_ELEMENTS.iter().copied().find(|name| {
+                        tag.strip_prefix('<').and_then(|rest| rest.strip_prefix(name)).is_some_and(
+                            |rest| rest.starts_with(['>', ' ', '/', '\t', '\n']) || rest.is_empty(),
+                        )
+                    });
+                }
+            }
+            continue;
+        }
+        if raw_inline.is_some() && matches!(event, Event::Text(_) | Event::Code(_)) {
+            continue;
+        }
         match event {
             Event::Start(Tag::Image { .. } | Tag::CodeBlock(_) | Tag::HtmlBlock) => skip_depth += 1,
             Event::End(TagEnd::Image | TagEnd::CodeBlock | TagEnd::HtmlBlock) => {
@@ -194,6 +220,21 @@ fn render_body(body: &str) -> (Option<String>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See issue 8, failure 8: an inline `<script>` put `alert('…')` into the summary.
+    #[test]
+    fn r8_raw_html_contributes_no_text() {
+        let (_, paragraphs) = render_body(
+            "A storm closed the road. <script>alert('inline')</script> Police said so.\n\n\
+             Buses wait.<SCRIPT type=\"text/javascript\">alert(1)</SCRIPT><style>p{x:y}</style>\n\n\
+             <script>\nalert('block')\n</script>\n\n<div>\n<script>alert('div')</script>\n</div>\n\n\
+             The <b>last</b> paragraph.\n",
+        );
+        assert_eq!(
+            paragraphs,
+            ["A storm closed the road. Police said so.", "Buses wait.", "The last paragraph."]
+        );
+    }
 
     #[test]
     fn toml_front_matter() {

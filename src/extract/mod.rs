@@ -26,6 +26,9 @@ pub enum ExtractError {
     /// No article text was found.
     #[error("no article text found")]
     Empty,
+    /// The text found is not prose (random bytes, binary data, symbols).
+    #[error("not an article: {0}")]
+    NotProse(String),
 }
 
 /// Tells the format by extension, then by content: a `.txt` holding an HTML document is
@@ -112,6 +115,9 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
     if paragraphs.is_empty() {
         return Err(ExtractError::Empty);
     }
+    if let Some(reason) = crate::text::not_prose(&paragraphs.join("\n")) {
+        return Err(ExtractError::NotProse(reason));
+    }
     // A date written by hand in front matter must parse; a page's metadata may hold any
     // format, and one we cannot read is passed over (the file time stands in).
     let bad_date = stated_date.as_deref().filter(|date| parse_date(date).is_none());
@@ -120,8 +126,14 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
             "date `{date}` is not RFC 3339 (2024-03-01T08:00:00Z) or YYYY-MM-DD"
         )));
     }
-    let title =
-        title.map(|title| normalize(&title)).filter(|title| !title.is_empty()).unwrap_or(stem);
+    let title = title.map(|title| normalize(&title)).filter(|title| !title.is_empty());
+    // An untitled feed item is named by its first words, never by its link's file name
+    // (which would turn `javascript:alert(document.cookie)` into a headline).
+    let title = match (title, format) {
+        (Some(title), _) => title,
+        (None, ArticleFormat::FeedItem) => opening_words(&paragraphs[0], UNTITLED_WORDS),
+        (None, _) => stem,
+    };
     let url = url.and_then(|url| canonical_url(&url));
     let (published, date_origin) = match stated_date.as_deref().and_then(parse_date) {
         Some(date) => (Some(date), DateOrigin::Stated),
@@ -151,6 +163,18 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         format,
         copies: Vec::new(),
     })
+}
+
+/// Words of an untitled feed item's first paragraph that stand as its title.
+const UNTITLED_WORDS: usize = 12;
+
+/// The first `count` words of `paragraph`, with `…` when there are more.
+fn opening_words(paragraph: &str, count: usize) -> String {
+    let words: Vec<&str> = paragraph.split_whitespace().collect();
+    if words.len() <= count {
+        return words.join(" ");
+    }
+    format!("{}…", words[..count].join(" ").trim_end_matches([',', ';', ':', '.']))
 }
 
 /// Parses RFC 3339, `YYYY-MM-DDTHH:MM:SS` (taken as UTC), `YYYY-MM-DD HH:MM:SS` and

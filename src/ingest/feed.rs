@@ -165,7 +165,8 @@ fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
                 .iter()
                 .find(|link| link.rel.as_deref().is_none_or(|rel| rel == "alternate"))
                 .or(entry.links.first())
-                .map(|link| link.href.clone());
+                .map(|link| link.href.trim().to_owned())
+                .filter(|link| is_web_link(link));
             let content = entry
                 .content
                 .and_then(|content| content.body)
@@ -195,6 +196,13 @@ fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
             out
         })
         .collect()
+}
+
+/// True for an http or https URL. Any other link (`javascript:`, `data:`, `file:`) is
+/// dropped: it is never followed, linked from a digest, or made into a title.
+fn is_web_link(link: &str) -> bool {
+    let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// A GUID seen before in this feed gets a suffix from the item's link and title.
