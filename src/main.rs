@@ -370,6 +370,9 @@ fn check(path: &Path, smtp: bool) -> anyhow::Result<Exit> {
         config.subscribers.len(),
         digests
     );
+    for warning in config.warnings() {
+        eprintln!("warning: {warning}");
+    }
     if smtp {
         let line = send::runtime()?.block_on(run::check_smtp(&config))?;
         println!("{line}; nothing was sent");

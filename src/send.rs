@@ -86,7 +86,7 @@ pub fn run(
     drop(feedback);
     print_skipped(&report.skipped_files, &report.lossy);
     crate::print_feeds(&report.feeds);
-    for warning in &report.warnings {
+    for warning in config.warnings().iter().chain(&report.warnings) {
         eprintln!("warning: {warning}");
     }
     for skipped in &report.skipped_subscribers {

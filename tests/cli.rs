@@ -29,7 +29,7 @@ fn unknown_key_names_file_line_and_column() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: invalid config `unknown_key.toml`: 1 problem\n  unknown_key.toml:3:1: unknown field \
+        "error: invalid config `unknown_key.toml`: 1 problem\n  unknown_key.toml:3:1: select.max_item: unknown field \
          `max_item`, expected one of `window`, `max_per_topic`, `other_section`\n"
     );
     assert_eq!(text(&out.stdout), "");

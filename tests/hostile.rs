@@ -504,3 +504,57 @@ async fn r8_links_that_are_not_http_are_dropped_and_never_titles() {
     );
     assert!(articles.iter().all(|article| article.url.is_none()), "no link survives");
 }
+
+/// See issue 8, failure 8: only the first unknown key or type error was reported, the type
+/// error without its key path; an overflowing duration was "not a duration".
+#[test]
+fn r8_check_reports_every_problem_of_a_file_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[select]\nmax_item = 3\nmax_per_topic = \"five\"\n\
+                  [fetch]\ntimeout = \"18446744073709551615s\"\n\
+                  [[sources]]\nkind = \"files\"\npath = \"articles\"\nfetch_full = \"never\"\n\
+                  [[sources]]\nkind = \"feeds\"\nurl = \"https://example.org/rss\"\n";
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let out = newsdigest_bounded(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: invalid config `config.toml`: 2 problems\n  \
+         config.toml:2:1: select.max_item: unknown field `max_item`, expected one of `window`, `max_per_topic`, `other_section`\n  \
+         config.toml:3:17: select.max_per_topic: invalid type: string \"five\", expected i64\n"
+    );
+    // Once those are fixed, the checks of values follow, each with its place.
+    let fixed = config.replace("max_item = 3\n", "").replace("\"five\"", "5");
+    std::fs::write(dir.path().join("config.toml"), fixed).unwrap();
+    let out = newsdigest_bounded(dir.path(), &["check"]);
+    assert_eq!(
+        text(&out.stderr),
+        "error: invalid config `config.toml`: 3 problems\n  \
+         config.toml:8:14: sources[0].fetch_full: `fetch_full` belongs to `kind = \"feed\"` sources, not `files`\n  \
+         config.toml:10:8: sources[1].kind: unknown source kind `feeds`\n    \
+         hint: did you mean `feed`?\n  \
+         config.toml:4:11: fetch.timeout: `18446744073709551615s` is too long a duration\n    \
+         hint: write a number and a unit, such as `30s` or `2m`\n"
+    );
+}
+
+/// See issue 8 ("Also"): two feeds of one site without ids clashed on the host's id; and an
+/// empty subscriber list deserves a warning.
+#[test]
+fn r8_two_feeds_of_one_host_get_their_own_ids_and_no_subscribers_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[[sources]]\nkind = \"feed\"\nurl = \"https://www.example.org/world/rss.xml\"\n\
+                  [[sources]]\nkind = \"feed\"\nurl = \"https://example.org/sport/rss.xml\"\n\
+                  [[sources]]\nkind = \"feed\"\nurl = \"https://example.org:8443/sport/rss.xml\"\n";
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let out = newsdigest_bounded(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "warning: no subscribers: `run` writes the digests but sends them to nobody; add \
+         [[subscribers]] or `subscribers_file`\n"
+    );
+    let config = Config::load(&dir.path().join("config.toml")).unwrap();
+    let ids: Vec<&str> = config.sources.iter().map(|source| source.id()).collect();
+    assert_eq!(ids, ["example.org", "example.org-sport", "example.org-sport-2"]);
+}

@@ -5,6 +5,7 @@
 
 mod delivery;
 pub mod raw;
+mod recover;
 mod subscribers;
 pub mod validate;
 
@@ -383,11 +384,21 @@ impl Config {
     /// # Errors
     /// Every problem found, each with its key path and, where known, its place in `text`.
     pub fn parse(text: &str, base_dir: &Path) -> Result<Config, Vec<ConfigProblem>> {
-        let raw: raw::RawConfig = toml::from_str(text).map_err(|err| {
-            let message = err.message().trim_end().to_owned();
-            vec![ConfigProblem { key: String::new(), message, hint: None, span: err.span() }]
-        })?;
+        let raw = recover::raw_config(text)?;
         validate::validate(raw, base_dir)
+    }
+
+    /// What is valid but probably not meant: no subscribers at all.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.subscribers.is_empty() {
+            warnings.push(
+                "no subscribers: `run` writes the digests but sends them to nobody; add \
+                 [[subscribers]] or `subscribers_file`"
+                    .to_owned(),
+            );
+        }
+        warnings
     }
 
     /// The configuration used when there is no config file: defaults, no sources, no topics.

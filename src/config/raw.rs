@@ -135,47 +135,31 @@ impl Default for RawSummary {
     }
 }
 
-/// `[[sources]]`: where articles come from, tagged by `kind`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RawSource {
-    /// `kind = "files"`: article files under a folder.
-    Files(RawFilesSource),
-    /// `kind = "feed"`: an RSS, Atom or JSON feed, over HTTP or from a file.
-    Feed(RawFeedSource),
-}
-
-/// `kind = "feed"`.
+/// `[[sources]]`: where articles come from. One flat table for every `kind` (checked in
+/// `validate`), not a serde-tagged enum: serde buffers tagged enums, which loses the place
+/// of every key inside them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFeedSource {
-    /// A short unique name; defaults to the URL's host (or the file's stem).
-    pub id: Option<String>,
-    /// `https://…`, `http://…`, or a path relative to the config file.
-    pub url: String,
-    /// The name shown in digests; defaults to the feed's own title.
-    pub name: Option<String>,
-    /// `auto` (default), `always` or `never`: fetch the linked page when an item is a teaser.
-    pub fetch_full: Option<String>,
-    /// Topic hints for every item (matched like front-matter tags), e.g. from OPML categories.
-    #[serde(default)]
-    pub tags: Vec<String>,
-}
-
-/// `kind = "files"`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFilesSource {
-    /// A short unique name; defaults to the folder's name.
-    pub id: Option<String>,
-    /// The publication name shown for articles that state none (text dumps).
-    pub name: Option<String>,
-    /// The folder, searched recursively; relative to the config file.
-    ///
-    /// (No `Spanned` here: serde buffers internally tagged enums, which loses spans.)
-    pub path: String,
-    /// The largest file read, in bytes (default 10 MiB); larger ones are skipped.
-    pub max_bytes: Option<i64>,
+pub struct RawSource {
+    /// `files` (article files under a folder) or `feed` (RSS, Atom or JSON Feed).
+    pub kind: Spanned<String>,
+    /// A short unique name; defaults to the folder's name, the URL's host and path, or the
+    /// feed file's stem.
+    pub id: Option<Spanned<String>>,
+    /// Files: the publication name shown for articles that state none. Feeds: the name
+    /// shown in digests (default: the feed's own title).
+    pub name: Option<Spanned<String>>,
+    /// Files: the folder, searched recursively; relative to the config file.
+    pub path: Option<Spanned<String>>,
+    /// Files: the largest file read, in bytes (default 10 MiB); larger ones are skipped.
+    pub max_bytes: Option<Spanned<i64>>,
+    /// Feeds: `https://…`, `http://…`, or a path relative to the config file.
+    pub url: Option<Spanned<String>>,
+    /// Feeds: `auto` (default), `always` or `never`: fetch the linked page when an item is
+    /// a teaser.
+    pub fetch_full: Option<Spanned<String>>,
+    /// Feeds: topic hints for every item (matched like front-matter tags).
+    pub tags: Option<Spanned<Vec<String>>>,
 }
 
 /// `[[topics]]`.

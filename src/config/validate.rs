@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::TimeDelta;
 
-use super::raw::{RawConfig, RawSource};
+use super::raw::RawConfig;
 use super::{
     AllowedPrivate, Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig,
     FetchFull, SelectConfig, SourceConfig, SummaryConfig, TopicConfig, delivery, subscribers,
@@ -208,96 +208,150 @@ fn validate_sources(
     let mut sources = Vec::new();
     for (idx, source) in raw.sources.iter().enumerate() {
         let key = format!("sources[{idx}]");
-        match source {
-            RawSource::Files(files) => {
-                let path_text = files.path.trim();
-                if path_text.is_empty() {
-                    problems.push(ConfigProblem::new(format!("{key}.path"), "must not be empty"));
-                    continue;
-                }
-                let path = base_dir.join(path_text);
-                let id = match &files.id {
-                    Some(id) => id.trim().to_owned(),
-                    None => Path::new(path_text).file_name().map_or_else(
-                        || path_text.to_owned(),
-                        |name| name.to_string_lossy().into_owned(),
-                    ),
+        let kind = source.kind.get_ref().trim();
+        let (own, other_kind): (&[&str], &str) = match kind {
+            "files" => (&["path", "max_bytes"], "feed"),
+            "feed" => (&["url", "fetch_full", "tags"], "files"),
+            other => {
+                let mut problem = ConfigProblem::new(
+                    format!("{key}.kind"),
+                    format!("unknown source kind `{other}`"),
+                )
+                .at(source.kind.span());
+                problem = match suggest(other, &["files", "feed"]) {
+                    Some(near) => problem.hint(format!("did you mean `{near}`?")),
+                    None => problem.hint("use `files` (a folder of articles) or `feed`"),
                 };
-                claim_id(&mut seen, &id, idx, &key, problems);
-                let name =
-                    files.name.as_deref().map(crate::text::normalize).filter(|n| !n.is_empty());
-                let max_bytes = match files.max_bytes {
-                    None => crate::ingest::files::DEFAULT_MAX_BYTES,
-                    Some(max) if max > 0 => usize::try_from(max).unwrap_or(usize::MAX),
-                    Some(max) => {
-                        problems.push(ConfigProblem::new(
-                            format!("{key}.max_bytes"),
-                            format!("must be a positive number of bytes, not {max}"),
-                        ));
-                        crate::ingest::files::DEFAULT_MAX_BYTES
-                    }
-                };
-                sources.push(SourceConfig::Files { id, path, name, max_bytes });
+                problems.push(problem);
+                continue;
             }
-            RawSource::Feed(feed) => {
-                let url = feed.url.trim();
-                let lower = url.to_ascii_lowercase();
-                let location = if lower.starts_with("http://") || lower.starts_with("https://") {
-                    if url.contains(char::is_whitespace) || url.len() <= "https://".len() {
-                        problems.push(ConfigProblem::new(
-                            format!("{key}.url"),
-                            format!("`{url}` is not a URL"),
-                        ));
-                    }
-                    FeedLocation::Url(url.to_owned())
-                } else if url.contains("://") {
-                    problems.push(
-                        ConfigProblem::new(
-                            format!("{key}.url"),
-                            format!("`{url}` is neither http(s) nor a file path"),
-                        )
-                        .hint("feeds are read over http or https, or from a local file"),
-                    );
-                    continue;
-                } else if url.is_empty() {
-                    problems.push(ConfigProblem::new(format!("{key}.url"), "must not be empty"));
-                    continue;
-                } else {
-                    FeedLocation::Path(base_dir.join(url))
-                };
-                let fetch_full = match feed.fetch_full.as_deref().map(str::trim) {
-                    None | Some("auto") => FetchFull::Auto,
-                    Some("always") => FetchFull::Always,
-                    Some("never") => FetchFull::Never,
-                    Some(other) => {
-                        problems.push(
-                            ConfigProblem::new(
-                                format!("{key}.fetch_full"),
-                                format!("`{other}` is not `auto`, `always` or `never`"),
-                            )
-                            .hint("`auto` fetches the page when an item is only a teaser"),
-                        );
-                        FetchFull::Auto
-                    }
-                };
-                let id = match &feed.id {
-                    Some(id) => id.trim().to_owned(),
-                    None => default_feed_id(&location),
-                };
-                claim_id(&mut seen, &id, idx, &key, problems);
-                sources.push(SourceConfig::Feed(FeedSource {
-                    id,
-                    location,
-                    name: feed
-                        .name
-                        .as_deref()
-                        .map(crate::text::normalize)
-                        .filter(|n| !n.is_empty()),
-                    fetch_full,
-                    tags: feed.tags.iter().map(|tag| crate::text::normalize(tag)).collect(),
-                }));
+        };
+        // Keys of the other kind are mistakes, named with their place.
+        for (name, span) in [
+            ("path", source.path.as_ref().map(toml::Spanned::span)),
+            ("max_bytes", source.max_bytes.as_ref().map(toml::Spanned::span)),
+            ("url", source.url.as_ref().map(toml::Spanned::span)),
+            ("fetch_full", source.fetch_full.as_ref().map(toml::Spanned::span)),
+            ("tags", source.tags.as_ref().map(toml::Spanned::span)),
+        ] {
+            if let Some(span) = span.filter(|_| !own.contains(&name)) {
+                problems.push(
+                    ConfigProblem::new(
+                        format!("{key}.{name}"),
+                        format!(
+                            "`{name}` belongs to `kind = \"{other_kind}\"` sources, not `{kind}`"
+                        ),
+                    )
+                    .at(span),
+                );
             }
         }
+        let name = source
+            .name
+            .as_ref()
+            .map(|name| crate::text::normalize(name.get_ref()))
+            .filter(|name| !name.is_empty());
+        let given_id = source.id.as_ref().map(|id| id.get_ref().trim().to_owned());
+        if kind == "files" {
+            let Some(path_value) = &source.path else {
+                problems.push(
+                    ConfigProblem::new(format!("{key}.path"), "is missing")
+                        .hint("name the folder of articles, such as `path = \"articles\"`")
+                        .at(source.kind.span()),
+                );
+                continue;
+            };
+            let path_text = path_value.get_ref().trim();
+            if path_text.is_empty() {
+                problems.push(
+                    ConfigProblem::new(format!("{key}.path"), "must not be empty")
+                        .at(path_value.span()),
+                );
+                continue;
+            }
+            let path = base_dir.join(path_text);
+            let id = given_id.unwrap_or_else(|| {
+                Path::new(path_text).file_name().map_or_else(
+                    || path_text.to_owned(),
+                    |name| name.to_string_lossy().into_owned(),
+                )
+            });
+            claim_id(&mut seen, &id, idx, &key, problems);
+            let max_bytes = match &source.max_bytes {
+                None => crate::ingest::files::DEFAULT_MAX_BYTES,
+                Some(max) => positive(max, &format!("{key}.max_bytes"), problems),
+            };
+            sources.push(SourceConfig::Files { id, path, name, max_bytes });
+            continue;
+        }
+        let Some(url_value) = &source.url else {
+            problems.push(
+                ConfigProblem::new(format!("{key}.url"), "is missing")
+                    .hint(
+                        "give the feed's address, such as `url = \"https://example.org/feed.xml\"`",
+                    )
+                    .at(source.kind.span()),
+            );
+            continue;
+        };
+        let url = url_value.get_ref().trim();
+        let lower = url.to_ascii_lowercase();
+        let location = if lower.starts_with("http://") || lower.starts_with("https://") {
+            if url.contains(char::is_whitespace) || url.len() <= "https://".len() {
+                problems.push(
+                    ConfigProblem::new(format!("{key}.url"), format!("`{url}` is not a URL"))
+                        .at(url_value.span()),
+                );
+            }
+            FeedLocation::Url(url.to_owned())
+        } else if url.contains("://") {
+            problems.push(
+                ConfigProblem::new(
+                    format!("{key}.url"),
+                    format!("`{url}` is neither http(s) nor a file path"),
+                )
+                .hint("feeds are read over http or https, or from a local file")
+                .at(url_value.span()),
+            );
+            continue;
+        } else if url.is_empty() {
+            problems.push(
+                ConfigProblem::new(format!("{key}.url"), "must not be empty").at(url_value.span()),
+            );
+            continue;
+        } else {
+            FeedLocation::Path(base_dir.join(url))
+        };
+        let fetch_full = match source.fetch_full.as_ref().map(|value| value.get_ref().trim()) {
+            None | Some("auto") => FetchFull::Auto,
+            Some("always") => FetchFull::Always,
+            Some("never") => FetchFull::Never,
+            Some(other) => {
+                problems.push(
+                    ConfigProblem::new(
+                        format!("{key}.fetch_full"),
+                        format!("`{other}` is not `auto`, `always` or `never`"),
+                    )
+                    .hint("`auto` fetches the page when an item is only a teaser")
+                    .at(source
+                        .fetch_full
+                        .as_ref()
+                        .map(toml::Spanned::span)
+                        .unwrap_or_default()),
+                );
+                FetchFull::Auto
+            }
+        };
+        let id = given_id.unwrap_or_else(|| default_feed_id(&location, &seen));
+        claim_id(&mut seen, &id, idx, &key, problems);
+        let tags = source.tags.as_ref().map(|tags| tags.get_ref().as_slice()).unwrap_or_default();
+        sources.push(SourceConfig::Feed(FeedSource {
+            id,
+            location,
+            name,
+            fetch_full,
+            tags: tags.iter().map(|tag| crate::text::normalize(tag)).collect(),
+        }));
     }
     sources
 }
@@ -321,18 +375,41 @@ fn claim_id(
     }
 }
 
-/// A feed's default id: the URL's host without `www.`, or the file's stem.
-fn default_feed_id(location: &FeedLocation) -> String {
-    match location {
+/// A feed's default id: the URL's host without `www.` (or the file's stem); when an earlier
+/// source already has that id, the host and the URL's path (`example.org-world-rss`), and a
+/// number after that. The first feed of a host keeps the host alone, so adding a second feed
+/// of the same site never changes the id (and the stored items) of the first.
+fn default_feed_id(location: &FeedLocation, seen: &BTreeMap<String, usize>) -> String {
+    let (base, detail) = match location {
         FeedLocation::Url(url) => {
             let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-            let host = rest.split(['/', '?', '#', ':']).next().unwrap_or(rest);
-            host.trim_start_matches("www.").to_ascii_lowercase()
+            let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+            let host = authority.split(':').next().unwrap_or(authority);
+            (host.trim_start_matches("www.").to_ascii_lowercase(), path.to_ascii_lowercase())
         }
-        FeedLocation::Path(path) => path
-            .file_stem()
-            .map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned()),
+        FeedLocation::Path(path) => (
+            path.file_stem().map_or_else(
+                || path.display().to_string(),
+                |stem| stem.to_string_lossy().into_owned(),
+            ),
+            path.parent().map(|dir| dir.display().to_string()).unwrap_or_default(),
+        ),
+    };
+    if !seen.contains_key(&base) {
+        return base;
     }
+    let slug: Vec<&str> = detail
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| {
+            !word.is_empty() && !matches!(*word, "xml" | "rss" | "atom" | "json" | "php")
+        })
+        .collect();
+    let with_path =
+        if slug.is_empty() { base.clone() } else { format!("{base}-{}", slug.join("-")) };
+    if !seen.contains_key(&with_path) {
+        return with_path;
+    }
+    (2..).map(|n| format!("{with_path}-{n}")).find(|id| !seen.contains_key(id)).unwrap_or(with_path)
 }
 
 fn validate_fetch(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> FetchConfig {
@@ -425,9 +502,11 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
             number.push(ch);
             continue;
         }
-        let value: i64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration: a unit must follow a number"))?;
+        if number.is_empty() {
+            return Err(format!("`{text}` is not a duration: a unit must follow a number"));
+        }
+        // Only digits are collected, so a number that does not parse is too large.
+        let value: i64 = number.parse().map_err(|_| format!("`{text}` is too long a duration"))?;
         let part = match ch {
             'm' if chars.peek() == Some(&'s') => {
                 chars.next();
@@ -484,6 +563,14 @@ mod tests {
         assert_eq!(
             parse_duration("2y"),
             Err("`2y` is not a duration: unknown unit `y`".to_owned())
+        );
+        // See issue 8, failure 8: an overflowing number was "not a duration".
+        for huge in ["18446744073709551615s", "9223372036854775807w", "99999999999999999d"] {
+            assert_eq!(parse_duration(huge), Err(format!("`{huge}` is too long a duration")));
+        }
+        assert_eq!(
+            parse_duration("h"),
+            Err("`h` is not a duration: a unit must follow a number".to_owned())
         );
     }
 
