@@ -43,6 +43,9 @@ fn main() -> ExitCode {
         .init();
     let code = match run(cli) {
         Ok(code) => code,
+        // The reader went away (`newsdigest article FILE | head`): stop quietly, as other
+        // command-line tools do.
+        Err(err) if is_broken_pipe(&err) => Exit::Ok,
         Err(err) => {
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {
@@ -52,6 +55,16 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// True when writing to stdout failed because the reading end of the pipe was closed.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
+    err.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == broken
+            || cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
+                == broken
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -96,9 +109,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             let config = load_config(cli.config.as_deref(), false)?;
             let added = run::unsubscribe(&config, clock.as_ref(), &email, token.as_deref())?;
             if added {
-                println!("{email}: unsubscribed; no digest will be sent to it");
+                writeln!(std::io::stdout(), "{email}: unsubscribed; no digest will be sent to it")?;
             } else {
-                println!("{email}: already unsubscribed");
+                writeln!(std::io::stdout(), "{email}: already unsubscribed")?;
             }
             Ok(Exit::Ok)
         }
@@ -109,9 +122,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Resubscribe { email } => {
             let config = load_config(cli.config.as_deref(), false)?;
             if run::resubscribe(&config, &email)? {
-                println!("{email}: resubscribed");
+                writeln!(std::io::stdout(), "{email}: resubscribed")?;
             } else {
-                println!("{email}: was not unsubscribed");
+                writeln!(std::io::stdout(), "{email}: was not unsubscribed")?;
             }
             Ok(Exit::Ok)
         }
@@ -334,7 +347,7 @@ fn import_opml(config_path: &Path, opml: &Path, write: bool) -> anyhow::Result<E
         .collect();
     let entries = newsdigest::opml::to_toml(&feeds, &taken);
     if !write {
-        print!("{entries}");
+        write!(std::io::stdout(), "{entries}")?;
         eprintln!("{} feed(s) in `{}`", feeds.len(), opml.display());
         return Ok(Exit::Ok);
     }
@@ -362,20 +375,21 @@ fn check(path: &Path, smtp: bool) -> anyhow::Result<Exit> {
     let config = Config::load(path)?;
     app::check_templates(&config)?;
     let digests = app::topic_sets(&config);
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{}: ok: {} source(s), {} topic(s), {} subscriber(s), {} distinct digest(s); templates render",
         path.display(),
         config.sources.len(),
         config.select.topics.len(),
         config.subscribers.len(),
         digests
-    );
+    )?;
     for warning in config.warnings() {
         eprintln!("warning: {warning}");
     }
     if smtp {
         let line = send::runtime()?.block_on(run::check_smtp(&config))?;
-        println!("{line}; nothing was sent");
+        writeln!(std::io::stdout(), "{line}; nothing was sent")?;
     }
     Ok(Exit::Ok)
 }

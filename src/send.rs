@@ -102,6 +102,17 @@ pub fn run(
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
+    } else {
+        // The files written, as `preview` prints them; the outbox or dry-run folder too.
+        let mut out = std::io::stdout().lock();
+        for digest in &report.archived {
+            writeln!(out, "{}", digest.html.display())?;
+            writeln!(out, "{}", digest.text.display())?;
+        }
+        writeln!(out, "{}", report.index.display())?;
+        if let Some(folder) = written_folder(config, &report.send, options.dry_run) {
+            writeln!(out, "{}", folder.display())?;
+        }
     }
     let failed_sources = report.feeds.iter().filter(|feed| feed.failure.is_some()).count();
     let sources = config.sources.len();
@@ -115,6 +126,19 @@ pub fn run(
         report.index.display()
     );
     Ok(exit)
+}
+
+/// The folder of `.eml` files a run wrote to, when it wrote any: the outbox, or the dry
+/// run's folder.
+fn written_folder(config: &Config, send: &SendReport, dry_run: bool) -> Option<std::path::PathBuf> {
+    let date = send.date?;
+    let folder = match (dry_run, &config.delivery.mode) {
+        (true, _) => "dry-run",
+        (false, newsdigest::config::DeliveryMode::Outbox) => "outbox",
+        (false, newsdigest::config::DeliveryMode::Smtp) => return None,
+    };
+    (send.delivery.sent > 0)
+        .then(|| newsdigest::archive::edition_dir(&config.digest.output_dir, date).join(folder))
 }
 
 /// `retry`.

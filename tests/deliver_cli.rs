@@ -73,6 +73,24 @@ fn the_outbox_works_without_a_mail_server_and_a_second_run_writes_nothing() {
         "6 articles from 1/1 sources → 6 selected in the last 24h → wrote to the outbox 3/3 in \
          digests/2026-11-26/outbox → digests/2026-11-26/index.html\n"
     );
+    // See issue 8 ("Also"): the paths written on stdout, and an index that says what was
+    // delivered rather than "Nothing has been sent."
+    assert_eq!(
+        text(&out.stdout),
+        "digests/2026-11-26/all.html\ndigests/2026-11-26/all.txt\n\
+         digests/2026-11-26/climate.html\ndigests/2026-11-26/climate.txt\n\
+         digests/2026-11-26/health+technology.html\ndigests/2026-11-26/health+technology.txt\n\
+         digests/2026-11-26/index.html\ndigests/2026-11-26/outbox\n"
+    );
+    let index = std::fs::read_to_string(site.path().join("digests/2026-11-26/index.html")).unwrap();
+    assert!(
+        index.contains(
+            "Delivered: all 3 subscribers due a digest have it (as .eml files in the outbox).</p>"
+        ),
+        "{index}"
+    );
+    assert!(index.contains("1 subscriber, in the outbox for 1;"), "{index}");
+    assert!(!index.contains("Nothing has been sent"));
     let outbox = site.path().join("digests/2026-11-26/outbox");
     let eml = std::fs::read_to_string(outbox.join("reader002@example.org.eml")).unwrap();
     assert!(eml.contains("To: \"Reader 2\" <reader002@example.org>"), "{eml}");

@@ -558,3 +558,24 @@ fn r8_two_feeds_of_one_host_get_their_own_ids_and_no_subscribers_is_a_warning() 
     let ids: Vec<&str> = config.sources.iter().map(|source| source.id()).collect();
     assert_eq!(ids, ["example.org", "example.org-sport", "example.org-sport-2"]);
 }
+
+/// See issue 8 ("Also"): `newsdigest article FILE | head` printed `error: Broken pipe`.
+#[test]
+fn r8_a_closed_pipe_ends_quietly() {
+    let seed = common::fixture("dumps/seed_gzero.txt");
+    for args in
+        [vec!["article", seed.to_str().unwrap()], vec!["article", "--json", seed.to_str().unwrap()]]
+    {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first line is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}

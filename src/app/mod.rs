@@ -197,7 +197,7 @@ pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Res
             subscribers: *subscribers,
         })
         .collect();
-    let (digests, index) = write_archive(config, now.date_naive(), &pages)?;
+    let (digests, index) = write_archive(config, now.date_naive(), &pages, NOTHING_SENT)?;
     Ok(PreviewReport {
         articles: n_articles,
         selected: selection.articles.len(),
@@ -227,8 +227,11 @@ pub struct ArchivePage {
     pub subscribers: usize,
 }
 
+/// The index page's sentence for digests that were only previewed.
+pub const NOTHING_SENT: &str = "Previews only: nothing has been sent.";
+
 /// Writes each page as `<slug>.html` and `<slug>.txt` under the edition's folder, then the
-/// index page linking them; returns what was written and the index's path.
+/// index page linking them, saying `status`; returns what was written and the index's path.
 ///
 /// # Errors
 /// When a file cannot be written or the index cannot be rendered.
@@ -236,16 +239,42 @@ pub fn write_archive(
     config: &Config,
     date: chrono::NaiveDate,
     pages: &[ArchivePage],
+    status: &str,
 ) -> anyhow::Result<(Vec<PreviewedDigest>, PathBuf)> {
     let dir = archive::edition_dir(&config.digest.output_dir, date);
     let mut written = Vec::new();
-    let mut entries = Vec::new();
     for page in pages {
         let html = dir.join(format!("{}.html", page.slug));
         let text = dir.join(format!("{}.txt", page.slug));
         archive::write_atomic(&html, page.html.as_bytes())?;
         archive::write_atomic(&text, page.text.as_bytes())?;
-        entries.push(IndexEntry {
+        written.push(PreviewedDigest {
+            slug: page.slug.clone(),
+            html,
+            text,
+            items: page.items,
+            subscribers: page.subscribers,
+        });
+    }
+    let index = write_index(config, date, pages, &BTreeMap::new(), status)?;
+    Ok((written, index))
+}
+
+/// Writes the index page of `date`'s digests, each with what became of it (`delivered`, by
+/// slug) and `status` under the title; returns its path.
+///
+/// # Errors
+/// When the page cannot be rendered or written.
+pub fn write_index(
+    config: &Config,
+    date: chrono::NaiveDate,
+    pages: &[ArchivePage],
+    delivered: &BTreeMap<String, String>,
+    status: &str,
+) -> anyhow::Result<PathBuf> {
+    let entries: Vec<IndexEntry> = pages
+        .iter()
+        .map(|page| IndexEntry {
             label: page.label.clone(),
             html_file: format!("{}.html", page.slug),
             text_file: format!("{}.txt", page.slug),
@@ -255,21 +284,15 @@ pub fn write_archive(
                 1 => "1 subscriber".to_owned(),
                 n => format!("{n} subscribers"),
             },
-        });
-        written.push(PreviewedDigest {
-            slug: page.slug.clone(),
-            html,
-            text,
-            items: page.items,
-            subscribers: page.subscribers,
-        });
-    }
+            delivered: delivered.get(&page.slug).cloned(),
+        })
+        .collect();
     let index_html =
-        render::render_index(&config.digest.title, date, &config.digest.language, &entries)
-            .context("cannot render the preview index")?;
-    let index = dir.join("index.html");
+        render::render_index(&config.digest.title, date, &config.digest.language, &entries, status)
+            .context("cannot render the index page")?;
+    let index = archive::edition_dir(&config.digest.output_dir, date).join("index.html");
     archive::write_atomic(&index, index_html.as_bytes())?;
-    Ok((written, index))
+    Ok(index)
 }
 
 /// What a digest covers, for the index page: `All topics` or the topic names.
@@ -377,7 +400,7 @@ pub fn check_templates(config: &Config) -> anyhow::Result<()> {
     let audience = Audience { reason: reason(&digest), unsubscribe_url: None };
     render::render(&digest, &config.digest.language, &audience)
         .context("the digest templates fail")?;
-    render::render_index(&config.digest.title, date, &config.digest.language, &[])
+    render::render_index(&config.digest.title, date, &config.digest.language, &[], NOTHING_SENT)
         .context("the index template fails")?;
     Ok(())
 }

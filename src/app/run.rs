@@ -230,7 +230,12 @@ pub async fn run(
             );
         }
     }
-    let (archived, index) = super::write_archive(config, date, &pages)?;
+    let status = if options.dry_run {
+        "Dry run: messages were written to dry-run/, nothing has been sent."
+    } else {
+        "Delivery is under way."
+    };
+    let (archived, index) = super::write_archive(config, date, &pages, status)?;
     report.archived = archived;
     report.index = index;
 
@@ -271,9 +276,66 @@ pub async fn run(
                 .collect()
         }
     };
-    let ledger = if options.dry_run { None } else { ledger.as_mut() };
-    send(config, clock, date, jobs, ledger, options.dry_run, progress, &mut report.send).await?;
+    let sending_ledger = if options.dry_run { None } else { ledger.as_mut() };
+    send(config, clock, date, jobs, sending_ledger, options.dry_run, progress, &mut report.send)
+        .await?;
+    if let Some(ledger) = ledger.as_ref().filter(|_| !options.dry_run) {
+        let (delivered, status) = delivery_notes(&ledger.status(Some(date))?, config);
+        super::write_index(config, date, &pages, &delivered, &status)?;
+    }
     Ok(report)
+}
+
+/// What the index page says of each digest of the day (by slug) and of the day as a whole,
+/// from the ledger's rows.
+fn delivery_notes(
+    editions: &[crate::ledger::EditionStatus],
+    config: &Config,
+) -> (BTreeMap<String, String>, String) {
+    // "sent to 3" / "3 sent" / "by SMTP", or the outbox's words.
+    let (to, done_word, how) = match config.delivery.mode {
+        DeliveryMode::Outbox => {
+            ("in the outbox for", "in the outbox", "as .eml files in the outbox")
+        }
+        DeliveryMode::Smtp => ("sent to", "sent", "by SMTP"),
+    };
+    let mut notes = BTreeMap::new();
+    let (mut done, mut total) = (0, 0);
+    for edition in editions {
+        let count =
+            |status| edition.counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+        let rows: usize = edition.counts.iter().map(|(_, n)| n).sum();
+        let sent = count(Status::Sent);
+        done += sent;
+        total += rows;
+        let note = if sent == rows {
+            format!("{to} {sent}")
+        } else {
+            let mut parts = vec![format!("{sent} {done_word}")];
+            for (status, label) in [
+                (Status::FailedPermanent, "refused"),
+                (Status::FailedTransient, "failed for now"),
+                (Status::Pending, "pending"),
+                (Status::Sending, "in flight"),
+            ] {
+                if count(status) > 0 {
+                    parts.push(format!("{} {label}", count(status)));
+                }
+            }
+            parts.join(", ")
+        };
+        notes.insert(edition.digest.clone(), note);
+    }
+    let status = if total == 0 {
+        "Nothing was due to be sent today.".to_owned()
+    } else if done == total {
+        format!("Delivered: all {total} subscribers due a digest have it ({how}).")
+    } else {
+        format!(
+            "Delivered to {done} of {total} subscribers so far ({how}); see `newsdigest status`."
+        )
+    };
+    (notes, status)
 }
 
 /// Days before and after a run's date whose archive folders must name this run's ledger.

@@ -193,20 +193,24 @@ pub struct IndexEntry {
     pub items: usize,
     /// Who receives it (`2 subscribers`, `preview only`).
     pub subscribers: String,
+    /// What became of it (`sent to 2`, `1 sent, 1 failed`), once delivered.
+    pub delivered: Option<String>,
 }
 
 /// Renders the preview index page that links a day's digests.
 ///
 /// # Errors
 /// [`RenderError`] when the template fails.
+/// `status` is the sentence under the title: what has been sent of these digests.
 pub fn render_index(
     title: &str,
     date: NaiveDate,
     language: &str,
     entries: &[IndexEntry],
+    status: &str,
 ) -> Result<String, RenderError> {
     let date_long = long_date(date);
-    Ok(IndexHtml { lang: language, title, date_long: &date_long, entries }.render()?)
+    Ok(IndexHtml { lang: language, title, date_long: &date_long, entries, status }.render()?)
 }
 
 /// `Thursday, 26 November 2026`.
@@ -301,6 +305,7 @@ struct IndexHtml<'a> {
     title: &'a str,
     date_long: &'a str,
     entries: &'a [IndexEntry],
+    status: &'a str,
 }
 
 #[cfg(test)]
