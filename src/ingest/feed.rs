@@ -114,7 +114,11 @@ fn parser(base: Option<&str>) -> feed_rs::parser::Parser {
 }
 
 fn parse_whole(text: &str, base: Option<&str>) -> Result<feed_rs::model::Feed, String> {
-    parser(base).parse(text.as_bytes()).map_err(|err| err.to_string())
+    // The XML reader under feed-rs has panicked on hostile input (see `fetch::decode`); a
+    // panic there must cost one feed, never the run.
+    std::panic::catch_unwind(|| parser(base).parse(text.as_bytes()))
+        .map_err(|_| "the feed parser failed on this input".to_owned())?
+        .map_err(|err| err.to_string())
 }
 
 /// Parses each `<item>`/`<entry>` of a broken document on its own.

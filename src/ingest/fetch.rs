@@ -475,15 +475,41 @@ fn prolog_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let prolog = &prolog[..prolog.find("?>")?];
     let at = prolog.find("encoding")?;
     let value = prolog[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
-    let quote = value.chars().next()?;
+    // Only a quote may open the value: anything else (a multi-byte character from a broken
+    // file) is no declaration we can read.
+    let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
     let value = &value[1..];
     let label = &value[..value.find(quote)?];
     encoding_rs::Encoding::for_label(label.as_bytes())
 }
 
 /// `<?xml version="1.0" encoding="windows-1251"?>` → `<?xml version="1.0"?>`: the text is
-/// UTF-8 now, and the parser must not decode it a second time.
+/// UTF-8 now, and the parser must not decode it a second time. A declaration anywhere else
+/// is not XML; it is renamed into an ordinary processing instruction (`<?_xml`), since the
+/// XML reader panics when one names another encoding (found by fuzzing).
 fn strip_prolog_encoding(text: &str) -> String {
+    let text = strip_first_prolog_encoding(text);
+    let Some(first) = text.find("<?xml") else { return text };
+    let (head, rest) = text.split_at(first + "<?xml".len());
+    if !rest.contains("<?xml") && !rest.contains("<?XML") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(head);
+    let mut remaining = rest;
+    while let Some(at) = remaining.find("<?").filter(|_| !remaining.is_empty()) {
+        let after = &remaining[at + 2..];
+        out.push_str(&remaining[..at + 2]);
+        if after.get(..3).is_some_and(|name| name.eq_ignore_ascii_case("xml")) {
+            out.push('_');
+        }
+        remaining = after;
+    }
+    out.push_str(remaining);
+    out
+}
+
+fn strip_first_prolog_encoding(text: &str) -> String {
     let trimmed = text.trim_start_matches('\u{FEFF}');
     let Some(rest) = trimmed.trim_start().strip_prefix("<?xml") else {
         return trimmed.to_owned();
@@ -528,6 +554,20 @@ mod tests {
             ("<rss>café</rss>".to_owned(), false)
         );
         assert!(decode(b"<rss>caf\xe9</rss>", None).1, "invalid UTF-8 is reported");
+    }
+
+    /// Found by fuzzing: a second declaration naming UTF-16 made the XML reader panic, and
+    /// a declaration whose value opened with a multi-byte character panicked here.
+    #[test]
+    fn fuzz_misplaced_and_broken_declarations() {
+        let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed><link href=\"a<?xml version=\"1.0\" encoding=\"utf-16\"?>\"/><?XML x?></feed>";
+        assert_eq!(
+            decode(text.as_bytes(), None).0,
+            "<?xml version=\"1.0\"?><feed><link href=\"a<?_xml version=\"1.0\" encoding=\"utf-16\"?>\"/><?_XML x?></feed>"
+        );
+        let broken = "<?xml version=\"1.0\" encoding=\u{FFFD}\"utf-8\"?><rss/>";
+        assert_eq!(prolog_encoding(broken.as_bytes()), None);
+        assert!(decode(broken.as_bytes(), None).0.ends_with("<rss/>"));
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn file_kind(kind: &fs::FileType) -> &'static str {
 
 /// Decodes file bytes: UTF-8 (with or without BOM); for HTML, a `<meta charset>` or a UTF-16
 /// BOM names the encoding; anything else is decoded lossily (`lossy` is then true).
-pub(crate) fn decode(bytes: &[u8], is_html: bool) -> (String, bool) {
+pub fn decode(bytes: &[u8], is_html: bool) -> (String, bool) {
     if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return (text.into_owned(), had_errors);
