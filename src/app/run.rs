@@ -309,7 +309,7 @@ fn delivery_notes(
         done += sent;
         total += rows;
         let note = if sent == rows {
-            format!("{to} {sent}")
+            done_word.to_owned()
         } else {
             let mut parts = vec![format!("{sent} {done_word}")];
             for (status, label) in [
@@ -631,6 +631,38 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See issue 8 ("Also"): the index said "Nothing has been sent." after every message went.
+    #[test]
+    fn r8_the_index_says_what_became_of_each_digest() {
+        let edition = |digest: &str, counts: Vec<(Status, usize)>| crate::ledger::EditionStatus {
+            date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            digest: digest.to_owned(),
+            items: 3,
+            counts,
+            failures: Vec::new(),
+        };
+        let mut config = Config::defaults();
+        config.delivery.mode = DeliveryMode::Smtp;
+        let (notes, status) = delivery_notes(
+            &[
+                edition("all", vec![(Status::Sent, 3)]),
+                edition(
+                    "climate",
+                    vec![(Status::Sent, 1), (Status::FailedPermanent, 1), (Status::Pending, 2)],
+                ),
+            ],
+            &config,
+        );
+        assert_eq!(notes["all"], "sent");
+        assert_eq!(notes["climate"], "1 sent, 1 refused, 2 pending");
+        assert_eq!(
+            status,
+            "Delivered to 4 of 7 subscribers so far (by SMTP); see `newsdigest status`."
+        );
+        let (_, status) = delivery_notes(&[], &config);
+        assert_eq!(status, "Nothing was due to be sent today.");
+    }
 
     #[test]
     fn tokens_compare_in_constant_time_and_exactly() {
