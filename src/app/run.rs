@@ -292,12 +292,10 @@ fn delivery_notes(
     editions: &[crate::ledger::EditionStatus],
     config: &Config,
 ) -> (BTreeMap<String, String>, String) {
-    // "sent to 3" / "3 sent" / "by SMTP", or the outbox's words.
-    let (to, done_word, how) = match config.delivery.mode {
-        DeliveryMode::Outbox => {
-            ("in the outbox for", "in the outbox", "as .eml files in the outbox")
-        }
-        DeliveryMode::Smtp => ("sent to", "sent", "by SMTP"),
+    // "sent" / "3 sent, 1 refused" / "by SMTP", or the outbox's words.
+    let (done_word, how) = match config.delivery.mode {
+        DeliveryMode::Outbox => ("in the outbox", "as .eml files in the outbox"),
+        DeliveryMode::Smtp => ("sent", "by SMTP"),
     };
     let mut notes = BTreeMap::new();
     let (mut done, mut total) = (0, 0);
