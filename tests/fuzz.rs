@@ -44,3 +44,24 @@ fn mutations_are_deterministic_and_vary() {
     assert_eq!(first, second);
     assert!(first.iter().filter(|input| **input != seed).count() >= 18);
 }
+
+/// Inputs the long runs found (a panic or a slow input each), fixed and kept here: each must
+/// pass its parser within the time bound.
+#[test]
+fn inputs_found_by_fuzzing_stay_fixed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let targets = fuzzing::targets(root);
+    let target = |name: &str| targets.iter().find(|target| target.name == name).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    for (file, name) in [
+        ("html-bogus-comment-title.html", "html"),
+        ("feed-second-declaration.xml", "feed"),
+        ("feed-broken-declaration.xml", "feed"),
+    ] {
+        let input = std::fs::read(root.join("tests/fixtures/fuzz").join(file)).unwrap();
+        let started = std::time::Instant::now();
+        (target(name).run)(&input, scratch.path());
+        let took = started.elapsed();
+        assert!(took <= fuzzing::time_bound(input.len()), "{file} took {took:?}");
+    }
+}

@@ -63,7 +63,14 @@ pub fn limit_depth_to(html: &str, max_depth: usize) -> Cow<'_, str> {
         let closing = rest.get(1) == Some(&b'/');
         let name_start = start + 1 + usize::from(closing);
         if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            at = start + 1;
+            // `</` not followed by a letter opens a bogus comment that runs to the next `>`
+            // (so `</\n<title>` is no title), as the HTML tokenizer reads it; a lone `<`
+            // is text.
+            at = if closing {
+                memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |end| name_start + end + 1)
+            } else {
+                start + 1
+            };
             continue;
         }
         let name_end = bytes[name_start..]
@@ -205,6 +212,17 @@ mod tests {
     fn unclosed_paragraphs_and_list_items_do_not_count() {
         let page = format!("<div>{}</div>", "<p>para<li>item".repeat(50));
         assert!(matches!(limit_depth_to(&page, 2), Cow::Borrowed(_)));
+    }
+
+    /// Found by fuzzing: `</` and a line break opened a bogus comment for the HTML parser,
+    /// but the `<title>` inside it was taken here for a title whose text ran to the end of
+    /// the page, so thousands of nested elements after it escaped the bound.
+    #[test]
+    fn fuzz_a_bogus_comment_hides_the_tags_inside_it() {
+        let page = format!("<p>x</\n<title>y<z>{}", "<div>".repeat(10));
+        let limited = limit_depth_to(&page, 3);
+        // `<z>` and two `<div>`s make the three levels kept.
+        assert_eq!(limited.matches("<div>").count(), 2, "{limited}");
     }
 
     #[test]
