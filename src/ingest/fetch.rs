@@ -1,6 +1,7 @@
 //! HTTP for feeds and linked pages: reqwest with rustls, timeouts, at most 5 redirects (each
-//! checked by [`super::guard`], as is every link found in content), a body size cap, gzip, a User-Agent naming newsdigest, conditional GET, and at most
-//! `concurrency` requests in flight with one at a time per host.
+//! checked by [`super::guard`], as is every link found in content), a body size cap, gzip, a
+//! User-Agent naming newsdigest, conditional GET, and at most `concurrency` requests in
+//! flight with one at a time per host.
 //!
 //! A failure is a [`FetchError`] with a category (`dns`, `tls`, `http-404`, `timeout`, …) and
 //! the reason in words; it never stops other fetches. Charsets are decoded here too, from the
