@@ -75,7 +75,7 @@ fn feed_to_selection(text: &str, config: &Config) -> usize {
         tags: Vec::new(),
     };
     let now = DateTime::parse_from_rfc3339("2026-11-26T07:00:00+00:00").unwrap();
-    let (entries, _) = newsdigest::ingest::feed::parse(text, None, &source).unwrap();
+    let entries = newsdigest::ingest::feed::parse(text, None, &source).unwrap().entries;
     let matcher = newsdigest::select::TopicMatcher::new(&config.select.topics);
     let articles = entries
         .into_iter()

@@ -61,6 +61,15 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         sentences: Option<u16>,
     },
+    /// Read one feed (a file or an http(s) URL) and print what newsdigest takes from it: the
+    /// feed's title, and each item's title, link, date and text, in feed order
+    Feed {
+        /// The feed file or URL
+        location: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Show each edition's deliveries by status, and every failure with the server's reply
     Status {
         /// The day (YYYY-MM-DD) [default: every day]

@@ -89,6 +89,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
             article(&config, &file, json)
         }
+        Command::Feed { location, json } => {
+            let config = load_config(cli.config.as_deref(), true)?;
+            feed(&config, &location, json)
+        }
         Command::Check { smtp } => {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
             check(&path, smtp)
@@ -285,6 +289,56 @@ fn articles(config: &Config, clock: &dyn Clock, as_json: bool) -> anyhow::Result
     }
     print_skipped(&[], &loaded.lossy);
     Ok(if loaded.skipped.is_empty() && !feeds_failed { Exit::Ok } else { Exit::Partial })
+}
+
+fn feed(config: &Config, location: &str, as_json: bool) -> anyhow::Result<Exit> {
+    let read = send::runtime()?.block_on(app::feed(config, location))?;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let items: Vec<_> = read
+            .items
+            .iter()
+            .map(|article| {
+                json!({
+                    "title": article.title,
+                    "url": article.url,
+                    "published": article.published.map(|date| date.to_rfc3339()),
+                    "author": article.author,
+                    "body": article.paragraphs,
+                })
+            })
+            .collect();
+        let skipped: Vec<_> = read
+            .skipped
+            .iter()
+            .map(|(name, reason)| json!({"item": name, "reason": reason}))
+            .collect();
+        let value = json!({"title": read.title, "items": items, "skipped": skipped, "partial": read.partial});
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", read.title.as_deref().unwrap_or("(untitled feed)"))?;
+        for article in &read.items {
+            writeln!(out, "- {}", article.title)?;
+            if let Some(url) = &article.url {
+                writeln!(out, "  link: {url}")?;
+            }
+            writeln!(
+                out,
+                "  date: {}",
+                article.published.map_or("none".to_owned(), |d| d.to_rfc3339())
+            )?;
+            writeln!(out, "  text: {} words", words(article))?;
+        }
+        for (name, reason) in &read.skipped {
+            writeln!(out, "skipped: {name}: {reason}")?;
+        }
+        if let Some(partial) = &read.partial {
+            writeln!(out, "note: {partial}")?;
+        }
+        writeln!(out, "{} items, {} skipped", read.items.len(), read.skipped.len())?;
+    }
+    Ok(if read.skipped.is_empty() && read.partial.is_none() { Exit::Ok } else { Exit::Partial })
 }
 
 fn article(config: &Config, file: &Path, as_json: bool) -> anyhow::Result<Exit> {

@@ -133,7 +133,9 @@ pub async fn gather(
                 ));
                 None
             }
-            Some(Ok(FeedOutcome::Fresh { entries, validators, partial, lossy, modified })) => {
+            Some(Ok(FeedOutcome::Fresh {
+                entries, validators, partial, lossy, modified, ..
+            })) => {
                 report.fetched = entries.len();
                 report.notes.extend(partial);
                 if lossy {

@@ -83,6 +83,19 @@ pub fn fragment(content: &str) -> Vec<String> {
     filter_paragraphs(block_text(&Document::from(cleaned.as_str())))
 }
 
+/// A title, name or other one-line text from a feed or page as plain text: markup turned
+/// into its text, character references (HTML's named ones too, which feeds use without
+/// declaring them) decoded exactly once, white space folded. Scripts and styles give nothing.
+pub fn inline_text(text: &str) -> String {
+    if !text.contains(['<', '&']) {
+        return normalize(text);
+    }
+    let limited = super::depth::limit_depth(text);
+    let cleaned = pre_clean(&limited).unwrap_or_else(|_| limited.into_owned());
+    let document = Document::from(format!("<body>{cleaned}</body>").as_str());
+    normalize(&document.select("body").text())
+}
+
 /// Decodes the character references plain text from a feed may carry (`&amp;`, `&#8217;`).
 fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
@@ -465,6 +478,18 @@ fn walk(node: &NodeRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See issue 9: entities reached readers undecoded, and titles with markup were lost.
+    #[test]
+    fn r9_inline_text_decodes_once_and_keeps_the_words_of_markup() {
+        assert_eq!(inline_text("Caf&eacute; owners&rsquo; protest"), "Café owners’ protest");
+        assert_eq!(inline_text("Why <em>Rust</em> wins"), "Why Rust wins");
+        assert_eq!(inline_text("Storm: <b>live</b> updates"), "Storm: live updates");
+        assert_eq!(inline_text("AT&amp;T &amp;amp; more"), "AT&T &amp; more", "decoded once");
+        assert_eq!(inline_text("AT&T <3 you"), "AT&T <3 you");
+        assert_eq!(inline_text("x<script>alert(1)</script> y"), "x y");
+        assert_eq!(inline_text("  plain\n title "), "plain title");
+    }
 
     #[test]
     fn title_suffix() {

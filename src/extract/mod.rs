@@ -85,17 +85,16 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         }
         ArticleFormat::FeedItem => {
             let entry = raw.feed.clone().unwrap_or_default();
-            // Atom titles may be HTML (`type="html"`): keep their text.
-            let title = entry.title.map(|title| {
-                if title.contains('<') { html::fragment(&title).join(" ") } else { title }
-            });
+            // Titles, names and authors may hold markup (Atom `type="html"`, CDATA) and
+            // entities HTML declares but XML does not: their text, decoded once.
+            let title = entry.title.as_deref().map(html::inline_text);
             (
                 title,
-                html::fragment(&entry.content),
+                feed_item_text(&entry.content),
                 entry.published.map(|date| date.to_rfc3339()),
                 entry.link,
-                Some(entry.source_name).filter(|name| !name.is_empty()),
-                entry.author,
+                Some(html::inline_text(&entry.source_name)).filter(|name| !name.is_empty()),
+                entry.author.as_deref().map(html::inline_text).filter(|name| !name.is_empty()),
                 entry.categories,
             )
         }
@@ -112,12 +111,23 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
             )
         }
     };
-    if paragraphs.is_empty() {
-        return Err(ExtractError::Empty);
-    }
-    if let Some(reason) = crate::text::not_prose(&paragraphs.join("\n")) {
-        return Err(ExtractError::NotProse(reason));
-    }
+    // A feed item with a title or a link is a story, whatever its text: a headline with a
+    // link is worth a line in a digest, and so is a short post. Text that is not prose is
+    // dropped from it, not it. A file needs a few words of prose to be an article.
+    let feed_item = format == ArticleFormat::FeedItem;
+    let story = feed_item && (title.as_deref().is_some_and(|t| !t.is_empty()) || url.is_some());
+    let text = paragraphs.join("\n");
+    let paragraphs = match crate::text::not_prose(&text) {
+        _ if paragraphs.is_empty() && story => paragraphs,
+        None if feed_item && !paragraphs.is_empty() => paragraphs,
+        None if crate::text::word_count(&text) >= 3 => paragraphs,
+        Some(_) if story => Vec::new(),
+        Some(reason) if !paragraphs.is_empty() => return Err(ExtractError::NotProse(reason)),
+        None if !paragraphs.is_empty() => {
+            return Err(ExtractError::NotProse("fewer than three words".to_owned()));
+        }
+        _ => return Err(ExtractError::Empty),
+    };
     // A date written by hand in front matter must parse; a page's metadata may hold any
     // format, and one we cannot read is passed over (the file time stands in).
     let bad_date = stated_date.as_deref().filter(|date| parse_date(date).is_none());
@@ -129,12 +139,17 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
     let title = title.map(|title| normalize(&title)).filter(|title| !title.is_empty());
     // An untitled feed item is named by its first words, never by its link's file name
     // (which would turn `javascript:alert(document.cookie)` into a headline).
-    let title = match (title, format) {
-        (Some(title), _) => title,
-        (None, ArticleFormat::FeedItem) => opening_words(&paragraphs[0], UNTITLED_WORDS),
-        (None, _) => stem,
-    };
     let url = url.and_then(|url| canonical_url(&url));
+    let title = match (title, format, paragraphs.first()) {
+        (Some(title), ..) => title,
+        (None, ArticleFormat::FeedItem, Some(first)) => headline_from(first),
+        (None, ArticleFormat::FeedItem, None) => {
+            // Only a link: its site stands in, never a slug or an id.
+            let host = url.as_deref().and_then(|url| url.split('/').nth(2)).unwrap_or("");
+            format!("Link from {}", host.trim_start_matches("www."))
+        }
+        (None, ..) => stem,
+    };
     let (published, date_origin) = match stated_date.as_deref().and_then(parse_date) {
         Some(date) => (Some(date), DateOrigin::Stated),
         None => match raw.modified {
@@ -165,16 +180,38 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
     })
 }
 
-/// Words of an untitled feed item's first paragraph that stand as its title.
+/// The most words of an untitled item's first sentence that stand as its title.
 const UNTITLED_WORDS: usize = 12;
 
-/// The first `count` words of `paragraph`, with `…` when there are more.
-fn opening_words(paragraph: &str, count: usize) -> String {
+/// An untitled item's headline: its first sentence, cut to [`UNTITLED_WORDS`] words (with
+/// `…` when cut).
+fn headline_from(paragraph: &str) -> String {
     let words: Vec<&str> = paragraph.split_whitespace().collect();
-    if words.len() <= count {
-        return words.join(" ");
+    // The first sentence ends at a word ending in . ! or ? (after at least three words).
+    let sentence_end = words
+        .iter()
+        .enumerate()
+        .skip(2)
+        .find(|(_, word)| word.ends_with(['.', '!', '?']))
+        .map_or(words.len(), |(idx, _)| idx + 1);
+    let sentence = &words[..sentence_end];
+    if sentence.len() <= UNTITLED_WORDS {
+        return sentence.join(" ").trim_end_matches('.').to_owned();
     }
-    format!("{}…", words[..count].join(" ").trim_end_matches([',', ';', ':', '.']))
+    let cut = sentence[..UNTITLED_WORDS].join(" ");
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
+/// A feed item's text as paragraphs: blocks of its HTML, or, when the block rules keep
+/// nothing of a short text ("Example description", a link labelled "Comments"), the text
+/// itself as one paragraph.
+fn feed_item_text(content: &str) -> Vec<String> {
+    let paragraphs = html::fragment(content);
+    if !paragraphs.is_empty() {
+        return paragraphs;
+    }
+    let text = html::inline_text(content);
+    if text.is_empty() { Vec::new() } else { vec![text] }
 }
 
 /// Parses RFC 3339, `YYYY-MM-DDTHH:MM:SS` (taken as UTC), `YYYY-MM-DD HH:MM:SS` and

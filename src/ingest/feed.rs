@@ -30,6 +30,8 @@ pub enum FeedOutcome {
         lossy: bool,
         /// For a local file, its modification time: the date of items that state none.
         modified: Option<DateTime<FixedOffset>>,
+        /// The feed's own title, text only.
+        title: Option<String>,
     },
     /// 304 Not Modified: the items stored from earlier fetches stand.
     NotModified,
@@ -65,10 +67,28 @@ pub async fn fetch(
     };
     let (text, lossy) = decode(&bytes, content_type.as_deref());
     let parsed = parse(&text, base.as_deref(), source)?;
-    Ok(FeedOutcome::Fresh { entries: parsed.0, validators, partial: parsed.1, lossy, modified })
+    Ok(FeedOutcome::Fresh {
+        entries: parsed.entries,
+        validators,
+        partial: parsed.partial,
+        lossy,
+        modified,
+        title: parsed.title,
+    })
 }
 
-/// Parses a feed's text into entries; the second value says why only part was read.
+/// A feed's text, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFeed {
+    /// The feed's own title, text only.
+    pub title: Option<String>,
+    /// Its items, in feed order.
+    pub entries: Vec<FeedEntry>,
+    /// Why only part of the feed could be read, when so.
+    pub partial: Option<String>,
+}
+
+/// Parses a feed's text into entries.
 ///
 /// # Errors
 /// [`FailureCategory::NotAFeed`] or [`FailureCategory::Malformed`] when no item is readable.
@@ -76,9 +96,12 @@ pub fn parse(
     text: &str,
     base: Option<&str>,
     source: &FeedSource,
-) -> Result<(Vec<FeedEntry>, Option<String>), FetchError> {
+) -> Result<ParsedFeed, FetchError> {
     match parse_whole(text, base) {
-        Ok(feed) => Ok((entries(feed, source), None)),
+        Ok(feed) => {
+            let title = feed_title(&feed);
+            Ok(ParsedFeed { title, entries: entries(feed, source), partial: None })
+        }
         Err(err) => {
             let head: String = text.trim_start().chars().take(300).collect::<String>();
             let head = head.to_ascii_lowercase();
@@ -102,7 +125,8 @@ pub fn parse(
                 ))
             } else {
                 let reason = format!("read {} items of a malformed feed ({err})", recovered.len());
-                Ok((recovered, Some(reason)))
+                let title = recovered.first().map(|entry| entry.source_name.clone());
+                Ok(ParsedFeed { title, entries: recovered, partial: Some(reason) })
             }
         }
     }
@@ -153,13 +177,14 @@ fn recover(text: &str, base: Option<&str>, source: &FeedSource) -> Vec<FeedEntry
     out
 }
 
+/// The feed's title as written (markup and entities are extract's business).
+fn feed_title(feed: &feed_rs::model::Feed) -> Option<String> {
+    feed.title.as_ref().map(|title| title.content.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
 fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
-    let feed_title = feed.title.as_ref().map(|title| title.content.trim().to_owned());
-    let source_name = source
-        .name
-        .clone()
-        .or(feed_title.filter(|title| !title.is_empty() && title != "t"))
-        .unwrap_or_else(|| source.id.clone());
+    let source_name =
+        source.name.clone().or_else(|| feed_title(&feed)).unwrap_or_else(|| source.id.clone());
     let mut guids = BTreeMap::new();
     feed.entries
         .into_iter()
@@ -265,7 +290,8 @@ mod tests {
             <item><title>Two</title><link>https://e.com/2</link><guid>same</guid></item>
             <item><title>Three</title><link>/3</link></item>
             </channel></rss>"#;
-        let (entries, partial) = parse(text, Some("https://e.com/feed"), &source()).unwrap();
+        let ParsedFeed { entries, partial, .. } =
+            parse(text, Some("https://e.com/feed"), &source()).unwrap();
         assert_eq!(partial, None);
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].guid.as_deref(), Some("same"));
@@ -285,7 +311,7 @@ mod tests {
             <item><title>Good</title><link>https://e.com/good</link></item>
             <item><title>Broken & unescaped</title><link>https://e.com/bad</item>
             <item><title>Also good</title><link>https://e.com/also</link></item>"#;
-        let (entries, partial) = parse(text, None, &source()).unwrap();
+        let ParsedFeed { entries, partial, .. } = parse(text, None, &source()).unwrap();
         let titles: Vec<_> = entries.iter().map(|e| e.title.clone().unwrap()).collect();
         assert_eq!(titles, ["Good", "Also good"]);
         assert!(partial.unwrap().starts_with("read 2 items of a malformed feed"));

@@ -259,10 +259,10 @@ fn feed_source() -> FeedSource {
 
 fn feed(bytes: &[u8]) {
     let (text, _) = newsdigest::ingest::fetch::decode(bytes, None);
-    if let Ok((entries, _)) =
+    if let Ok(parsed) =
         newsdigest::ingest::feed::parse(&text, Some("https://feeds.example.org/"), &feed_source())
     {
-        for entry in entries {
+        for entry in parsed.entries {
             let raw = RawArticle {
                 path: PathBuf::from(entry.link.clone().unwrap_or_default()),
                 source_id: "fuzz".to_owned(),

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Compare newsdigest's feed reader with Python's feedparser over feedparser's own test suite.
+
+feedparser's test suite (BSD-2) ships in its source distribution. It is not a dependency of
+newsdigest and not part of CI; run this by hand after changing the feed reader:
+
+    python3 -m venv /tmp/fp && /tmp/fp/bin/pip install feedparser==6.0.12
+    pip download --no-deps --no-binary :all: feedparser==6.0.12 -d /tmp/fp
+    tar xzf /tmp/fp/feedparser-6.0.12.tar.gz -C /tmp/fp
+    cargo build --release
+    /tmp/fp/bin/python scripts/feed_conformance.py /tmp/fp/feedparser-6.0.12/tests
+
+For every feed file it runs `newsdigest feed FILE --json` and `feedparser.parse(FILE)` and
+compares, on the files where feedparser finds entries: the number of items (entries with a
+title, a link or text; newsdigest leaves out an entry with none of them), the first
+item's title, the feed's title, the first item's link and the first item's date. Titles are
+compared as text (markup removed, entities decoded, white space folded), links after the
+canonicalisation newsdigest applies (lower-case scheme and host, no fragment, no tracking
+parameters). It prints the figures and writes every difference, by kind, to
+`--report` (default `target/feed-conformance.txt`).
+"""
+
+import argparse
+import calendar
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+from datetime import datetime
+
+import feedparser
+
+TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.I)
+
+
+def text(value):
+    """Markup removed, entities decoded, white space folded."""
+    if value is None:
+        return ""
+    value = re.sub(r"<[^>]*>", " ", value)
+    value = html.unescape(value)
+    return " ".join(value.split())
+
+
+def canonical(url):
+    if not url:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not TRACKING.match(pair.split("=")[0])
+    )
+    return urllib.parse.urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, "")
+    )
+
+
+def ours(binary, path):
+    try:
+        out = subprocess.run(
+            [binary, "feed", "--json", path], capture_output=True, timeout=30, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": "timeout"}
+    if out.returncode == 2:
+        return {"error": out.stderr.decode("utf-8", "replace").strip()}
+    try:
+        return json.loads(out.stdout)
+    except json.JSONDecodeError:
+        return {"error": "no JSON: " + out.stderr.decode("utf-8", "replace").strip()}
+
+
+def has_story(entry):
+    body = " ".join(
+        [entry.get("summary", "")] + [content.get("value", "") for content in entry.get("content", [])]
+    )
+    return bool(text(entry.get("title")) or entry.get("link") or text(body))
+
+
+def epoch(struct):
+    return calendar.timegm(struct) if struct else None
+
+
+def our_epoch(value):
+    if not value:
+        return None
+    return int(datetime.fromisoformat(value).timestamp())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("suite", help="feedparser's tests/ folder")
+    parser.add_argument("--bin", default="target/release/newsdigest")
+    parser.add_argument("--report", default="target/feed-conformance.txt")
+    args = parser.parse_args()
+
+    files = []
+    for root, _, names in os.walk(args.suite):
+        for name in names:
+            if name.endswith((".xml", ".rdf", ".json")):
+                files.append(os.path.join(root, name))
+    files.sort()
+
+    counts = {kind: [0, 0] for kind in ("items", "title", "feed title", "link", "date")}
+    differences = {kind: [] for kind in counts}
+    errors = []
+    for path in files:
+        expected = feedparser.parse(path)
+        got = ours(args.bin, path)
+        rel = os.path.relpath(path, args.suite)
+        if "error" in got:
+            if expected.entries:
+                errors.append(f"{rel}: {got['error']}")
+            got = {"title": None, "items": [], "skipped": []}
+        feed_title = expected.feed.get("title")
+        if feed_title:
+            counts["feed title"][1] += 1
+            if text(feed_title) == text(got.get("title")):
+                counts["feed title"][0] += 1
+            else:
+                differences["feed title"].append(f"{rel}: {text(feed_title)!r} vs {got.get('title')!r}")
+        if not expected.entries:
+            continue
+        items = got.get("items", [])
+        # Entries with something to show: a title, a link or text. An entry with none of
+        # them is left out by newsdigest on purpose (nothing to put in a digest).
+        stories = [entry for entry in expected.entries if has_story(entry)]
+        if stories:
+            counts["items"][1] += 1
+            if len(items) == len(stories):
+                counts["items"][0] += 1
+            else:
+                skipped = "; ".join(f"{s['item']!r}: {s['reason']}" for s in got.get("skipped", []))
+                differences["items"].append(
+                    f"{rel}: {len(items)} vs {len(stories)} {skipped}".rstrip()
+                )
+        first = expected.entries[0]
+        mine = items[0] if items else {}
+        if first.get("title"):
+            counts["title"][1] += 1
+            if text(first.get("title")) == text(mine.get("title")):
+                counts["title"][0] += 1
+            else:
+                differences["title"].append(f"{rel}: {text(first.get('title'))!r} vs {mine.get('title')!r}")
+        if canonical(first.get("link")):
+            counts["link"][1] += 1
+            if canonical(first.get("link")) == mine.get("url"):
+                counts["link"][0] += 1
+            else:
+                differences["link"].append(f"{rel}: {canonical(first.get('link'))!r} vs {mine.get('url')!r}")
+        date = epoch(first.get("published_parsed") or first.get("updated_parsed"))
+        if date is not None:
+            counts["date"][1] += 1
+            if date == our_epoch(mine.get("published")):
+                counts["date"][0] += 1
+            else:
+                differences["date"].append(f"{rel}: {date} vs {mine.get('published')!r}")
+
+    print(f"{len(files)} feed files; feedparser {feedparser.__version__}")
+    for kind, (agree, total) in counts.items():
+        share = 100.0 * agree / total if total else 100.0
+        print(f"  {kind:<11} {agree:>5} of {total:<5} agree ({share:.1f}%)")
+    print(f"  errors on files with entries: {len(errors)}")
+    os.makedirs(os.path.dirname(args.report) or ".", exist_ok=True)
+    with open(args.report, "w", encoding="utf-8") as report:
+        for kind, rows in differences.items():
+            report.write(f"## {kind}: {len(rows)}\n")
+            report.writelines(row + "\n" for row in rows)
+        report.write(f"## errors: {len(errors)}\n")
+        report.writelines(row + "\n" for row in errors)
+    print(f"differences: {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
