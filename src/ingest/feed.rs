@@ -140,6 +140,7 @@ fn parser(base: Option<&str>) -> feed_rs::parser::Parser {
 fn parse_whole(text: &str, base: Option<&str>) -> Result<feed_rs::model::Feed, String> {
     // The XML reader under feed-rs has panicked on hostile input (see `fetch::decode`); a
     // panic there must cost one feed, never the run.
+    let text = super::dialects::normalize(text);
     std::panic::catch_unwind(|| parser(base).parse(text.as_bytes()))
         .map_err(|_| "the feed parser failed on this input".to_owned())?
         .map_err(|err| err.to_string())

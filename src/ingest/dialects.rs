@@ -1,0 +1,188 @@
+//! Feed dialects that feed-rs does not read, rewritten into ones it does before parsing.
+//!
+//! - Atom 0.3 (`http://purl.org/atom/ns#`, still served by many feeds): the namespace becomes
+//!   Atom 1.0's; `issued` becomes `published`, `modified` `updated`, `tagline` `subtitle`,
+//!   `copyright` `rights`; content `mode="escaped"` is HTML, `mode="xml"` XHTML, and
+//!   `mode="base64"` is decoded.
+//! - Atom text constructs and content with MIME types (`text/plain`, `text/html`,
+//!   `application/xhtml+xml`) get Atom 1.0's names (`text`, `html`, `xhtml`), so one such
+//!   entry no longer fails the whole feed.
+//! - RSS 0.90 (`http://my.netscape.com/rdf/simple/0.9/`) is read as RSS 1.0, and RSS 2.0
+//!   in the Userland namespace as plain RSS 2.0.
+//!
+//! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
+//! No I/O.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+const ATOM_03: &str = "http://purl.org/atom/ns#";
+const ATOM_10: &str = "http://www.w3.org/2005/Atom";
+
+/// Rewrites the dialects above; borrows `text` when there is nothing to change.
+pub fn normalize(text: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(text);
+    for (from, to) in [
+        ("http://my.netscape.com/rdf/simple/0.9/", "http://purl.org/rss/1.0/"),
+        (" xmlns=\"http://backend.userland.com/rss2\"", ""),
+        (" xmlns='http://backend.userland.com/rss2'", ""),
+        (" xmlns=\"http://blogs.law.harvard.edu/tech/rss\"", ""),
+    ] {
+        if out.contains(from) {
+            out = Cow::Owned(out.replace(from, to));
+        }
+    }
+    let atom03 = out.contains(ATOM_03);
+    if atom03 {
+        out = Cow::Owned(out.replace(ATOM_03, ATOM_10));
+        static RENAMED: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"<(/?)(issued|modified|tagline|copyright)([\s>/])")
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        out = Cow::Owned(
+            RENAMED
+                .replace_all(&out, |caps: &Captures<'_>| {
+                    let name = match &caps[2] {
+                        "issued" => "published",
+                        "modified" => "updated",
+                        "tagline" => "subtitle",
+                        _ => "rights",
+                    };
+                    format!("<{}{name}{}", &caps[1], &caps[3])
+                })
+                .into_owned(),
+        );
+    }
+    if !(atom03 || out.contains("type=\"text/") || out.contains("type=\"application/xhtml")) {
+        return out;
+    }
+    static CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(?s)<(title|subtitle|summary|rights|content|info)(\s[^>]*?)?(/?)>(.*?)</(?:title|subtitle|summary|rights|content|info)>"#,
+        )
+        .unwrap_or_else(|_| unreachable_regex())
+    });
+    let rewritten = CONSTRUCT.replace_all(&out, |caps: &Captures<'_>| {
+        let name = &caps[1];
+        let attributes = caps.get(2).map_or("", |m| m.as_str());
+        let body = &caps[4];
+        let kind = attribute(attributes, "type");
+        let mode = attribute(attributes, "mode");
+        let others = strip_attributes(attributes, &["type", "mode"]);
+        let (kind, body) = match (kind.as_deref(), mode.as_deref()) {
+            (_, Some("base64")) => ("html", Cow::Owned(escape(&decode_base64(body)))),
+            (Some("application/xhtml+xml" | "xhtml"), _) | (_, Some("xml")) => {
+                ("xhtml", Cow::Borrowed(body))
+            }
+            (Some("text/html" | "html"), _) | (None, Some("escaped")) => {
+                ("html", Cow::Borrowed(body))
+            }
+            (Some("text/plain" | "text") | None, _) => ("text", Cow::Borrowed(body)),
+            // Another MIME type on content (an image, a PDF) stays as it is.
+            (Some(other), _) if name == "content" => {
+                return format!("<content{others} type=\"{other}\">{body}</content>");
+            }
+            _ => ("text", Cow::Borrowed(body)),
+        };
+        format!("<{name}{others} type=\"{kind}\">{body}</{name}>")
+    });
+    match rewritten {
+        Cow::Borrowed(_) => out,
+        Cow::Owned(text) => Cow::Owned(text),
+    }
+}
+
+fn unreachable_regex() -> Regex {
+    // The patterns above are constants tested below; this only keeps `unwrap` out.
+    Regex::new("$^").unwrap_or_else(|_| std::process::abort())
+}
+
+/// The value of `name="…"` (or `'…'`) among `attributes`.
+fn attribute(attributes: &str, name: &str) -> Option<String> {
+    static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#)
+            .unwrap_or_else(|_| unreachable_regex())
+    });
+    ATTRIBUTE.captures_iter(attributes).find(|caps| &caps[1] == name).map(|caps| {
+        caps.get(2)
+            .or(caps.get(3))
+            .map_or(String::new(), |m| m.as_str().trim().to_ascii_lowercase())
+    })
+}
+
+/// `attributes` without the named ones.
+fn strip_attributes(attributes: &str, names: &[&str]) -> String {
+    static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\s*([\w:.-]+)\s*=\s*(?:"[^"]*"|'[^']*')"#)
+            .unwrap_or_else(|_| unreachable_regex())
+    });
+    ATTRIBUTE
+        .replace_all(attributes, |caps: &Captures<'_>| {
+            if names.contains(&&caps[1]) { String::new() } else { caps[0].to_owned() }
+        })
+        .into_owned()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Decodes standard base64, ignoring white space; invalid input gives what decoded before it.
+fn decode_base64(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for ch in text.chars().filter(|c| !c.is_whitespace()) {
+        let value = match ch {
+            'A'..='Z' => ch as u32 - 'A' as u32,
+            'a'..='z' => ch as u32 - 'a' as u32 + 26,
+            '0'..='9' => ch as u32 - '0' as u32 + 52,
+            '+' => 62,
+            '/' => 63,
+            '=' => break,
+            _ => break,
+        };
+        buffer = (buffer << 6) | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// See issue 9: Atom 0.3 was read as empty.
+    #[test]
+    fn r9_atom_03_becomes_atom_10() {
+        let text = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><tagline>T</tagline><entry><issued>2004-01-01T00:00:00Z</issued><modified>2004-01-02T00:00:00Z</modified><content type="text/html" mode="escaped">&lt;b&gt;x&lt;/b&gt;</content><summary mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</summary></entry></feed>"#;
+        assert_eq!(
+            normalize(text),
+            r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><subtitle type="text">T</subtitle><entry><published>2004-01-01T00:00:00Z</published><updated>2004-01-02T00:00:00Z</updated><content type="html">&lt;b&gt;x&lt;/b&gt;</content><summary type="html">Example &lt;b&gt;Atom&lt;/b&gt;</summary></entry></feed>"#
+        );
+    }
+
+    #[test]
+    fn r9_mime_types_become_atom_names_and_plain_feeds_are_borrowed() {
+        let text = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="text/plain">A</title><content type="application/xhtml+xml"><div xmlns="http://www.w3.org/1999/xhtml">B</div></content></entry></feed>"#;
+        assert_eq!(
+            normalize(text),
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="text">A</title><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">B</div></content></entry></feed>"#
+        );
+        let plain = "<rss version=\"2.0\"><channel><title>x</title></channel></rss>";
+        assert!(matches!(normalize(plain), Cow::Borrowed(_)));
+        assert_eq!(
+            normalize(
+                "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel/></rss>"
+            ),
+            "<rss version=\"2.0\"><channel/></rss>"
+        );
+    }
+}
