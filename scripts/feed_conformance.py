@@ -12,8 +12,8 @@ newsdigest and not part of CI; run this by hand after changing the feed reader:
 
 For every feed file it runs `newsdigest feed FILE --json` and `feedparser.parse(FILE)` and
 compares, on the files where feedparser finds entries: the number of items (entries with a
-title, a link or text; newsdigest leaves out an entry with none of them), the first
-item's title, the feed's title, the first item's link and the first item's date. Titles are
+title, a link or text; newsdigest leaves out an entry with none of them), and for the first
+such entry its title, link and date; and the feed's title. Titles are
 compared as text (markup removed, entities decoded, white space folded), links after the
 canonicalisation newsdigest applies (lower-case scheme and host, no fragment, no tracking
 parameters). It prints the figures and writes every difference, by kind, to
@@ -141,7 +141,10 @@ def main():
                 differences["items"].append(
                     f"{rel}: {len(items)} vs {len(stories)} {skipped}".rstrip()
                 )
-        first = expected.entries[0]
+        if not stories:
+            continue
+        # The first entry newsdigest would show (one with a title, a link or text).
+        first = stories[0]
         mine = items[0] if items else {}
         if first.get("title"):
             counts["title"][1] += 1

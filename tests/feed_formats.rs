@@ -74,3 +74,53 @@ fn r9_undeclared_html_entities_in_rss_are_decoded() {
     assert_eq!(titles(&feed), ["Café owners’ protest"]);
     assert_eq!(feed.items[0].paragraphs, ["They protested — loudly."]);
 }
+
+/// See issue 9: Atom 0.3, RSS 0.90, RSS 2.0 in the Userland namespace and `<rss>` without
+/// a version were read as empty, silently; one `application/xhtml+xml` or base64 entry
+/// failed the whole feed.
+#[test]
+fn r9_every_format_feedparser_reads() {
+    let atom03 = read(
+        r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old Atom</title>
+        <entry><title>First</title><link rel="alternate" type="text/html" href="https://example.org/1"/>
+          <issued>2004-01-01T19:48:21Z</issued><modified>2004-01-02T00:00:00Z</modified>
+          <content type="text/html" mode="escaped">&lt;p&gt;The storm closed the road.&lt;/p&gt;</content></entry>
+        <entry><title>Second</title><link rel="alternate" href="https://example.org/2"/>
+          <content mode="base64">VGhlIGNvYXN0IHJvYWQgb3BlbnMgYWdhaW4u</content></entry>
+        <entry><title>Third</title><link rel="alternate" href="https://example.org/3"/>
+          <content type="application/xhtml+xml" mode="xml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Buses run.</p></div></content></entry>
+        </feed>"#,
+    );
+    assert_eq!(atom03.title.as_deref(), Some("Old Atom"));
+    assert_eq!(titles(&atom03), ["First", "Second", "Third"]);
+    assert_eq!(atom03.items[0].paragraphs, ["The storm closed the road."]);
+    assert_eq!(atom03.items[0].published.unwrap().to_rfc3339(), "2004-01-01T19:48:21+00:00");
+    assert_eq!(atom03.items[1].paragraphs, ["The coast road opens again."]);
+    assert_eq!(atom03.items[2].paragraphs, ["Buses run."]);
+
+    for rss in [
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>Netscape</title></channel><item><title>Ninety</title><link>https://example.org/90</link></item></rdf:RDF>"#,
+        r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>Userland</title><item><title>Ninety</title><link>https://example.org/90</link></item></channel></rss>"#,
+        r#"<rss><channel><title>No version</title><item><title>Ninety</title><link>https://example.org/90</link></item></channel></rss>"#,
+    ] {
+        let feed = read(rss);
+        assert_eq!(titles(&feed), ["Ninety"], "{rss}");
+        assert_eq!(feed.items[0].url.as_deref(), Some("https://example.org/90"));
+    }
+}
+
+/// See issue 9: dcterms dates were ignored (the file time stood in), a permalink GUID gave no
+/// URL, and media:title must only stand in for a missing title.
+#[test]
+fn r9_dates_permalinks_and_media_titles() {
+    let feed = read(
+        r#"<rss version="2.0" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title>
+        <item><title>Issued</title><guid>https://example.org/permalink</guid><dcterms:issued>2002-09-28T20:01:19Z</dcterms:issued></item>
+        <item><title>Core title</title><link>https://example.org/b</link><media:title>Media title</media:title></item>
+        <item><media:title>Only media</media:title><link>https://example.org/c</link></item>
+        </channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["Issued", "Core title", "Only media"]);
+    assert_eq!(feed.items[0].url.as_deref(), Some("https://example.org/permalink"));
+    assert_eq!(feed.items[0].published.unwrap().to_rfc3339(), "2002-09-28T20:01:19+00:00");
+}

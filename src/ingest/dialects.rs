@@ -7,8 +7,12 @@
 //! - Atom text constructs and content with MIME types (`text/plain`, `text/html`,
 //!   `application/xhtml+xml`) get Atom 1.0's names (`text`, `html`, `xhtml`), so one such
 //!   entry no longer fails the whole feed.
-//! - RSS 0.90 (`http://my.netscape.com/rdf/simple/0.9/`) is read as RSS 1.0, and RSS 2.0
-//!   in the Userland namespace as plain RSS 2.0.
+//! - RSS 0.90 (`http://my.netscape.com/rdf/simple/0.9/`) is read as RSS 1.0, RSS 2.0 in the
+//!   Userland namespace as plain RSS 2.0, and `<rss>` without a version as RSS 2.0.
+//!
+//! - An item without a title takes its `media:title` as the title (feedparser's fallback);
+//!   an item with one keeps it.
+//! - Dublin Core terms dates (`dcterms:issued`, `created`, `modified`) are read as `dc:date`.
 //!
 //! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
 //! No I/O.
@@ -33,6 +37,49 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         if out.contains(from) {
             out = Cow::Owned(out.replace(from, to));
         }
+    }
+    // `<rss>` without a version is RSS 2.0 for every reader but feed-rs.
+    static RSS_ROOT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<rss(\s[^>]*)?>").unwrap_or_else(|_| unreachable_regex()));
+    if let Some(root) = RSS_ROOT.find(&out)
+        && !root.as_str().contains("version")
+    {
+        let fixed = format!("<rss version=\"2.0\"{}", &root.as_str()[4..]);
+        out = Cow::Owned(format!("{}{fixed}{}", &out[..root.start()], &out[root.end()..]));
+    }
+    // Dublin Core terms dates (dcterms:issued, created, modified) are read as dc:date, the
+    // element feed-rs knows; the first one an item gives wins, as feedparser's published.
+    if out.contains("<dcterms:") {
+        static TERMS_DATE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"<(/?)dcterms:(issued|created|modified)>")
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        let mut renamed = TERMS_DATE.replace_all(&out, "<${1}dc:date>").into_owned();
+        if !renamed.contains("xmlns:dc=")
+            && let Some(root_end) = root_tag_end(&renamed)
+        {
+            renamed.insert_str(root_end, " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"");
+        }
+        out = Cow::Owned(renamed);
+    }
+    // media:title stands in for a missing title (feedparser's rule); it never replaces one.
+    if out.contains("<media:title") {
+        static ITEM: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?s)<(item|entry)(\s[^>]*)?>.*?</(?:item|entry)>")
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        static MEDIA_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?s)<media:title(\s[^>]*)?>(.*?)</media:title>")
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        let replaced = ITEM.replace_all(&out, |caps: &Captures<'_>| {
+            let item = &caps[0];
+            if item.contains("<title") {
+                return item.to_owned();
+            }
+            MEDIA_TITLE.replacen(item, 1, "<title>$2</title>").into_owned()
+        });
+        out = Cow::Owned(replaced.into_owned());
     }
     let atom03 = out.contains(ATOM_03);
     if atom03 {
@@ -92,6 +139,22 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         Cow::Borrowed(_) => out,
         Cow::Owned(text) => Cow::Owned(text),
     }
+}
+
+/// Where the root element's name ends (to add an attribute after it).
+fn root_tag_end(text: &str) -> Option<usize> {
+    let mut at = 0;
+    while let Some(offset) = text[at..].find('<') {
+        let start = at + offset;
+        let next = text[start + 1..].chars().next()?;
+        if next.is_ascii_alphabetic() {
+            let name_len =
+                text[start + 1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+            return Some(start + 1 + name_len);
+        }
+        at = start + 1;
+    }
+    None
 }
 
 fn unreachable_regex() -> Regex {
@@ -175,6 +238,13 @@ mod tests {
         assert_eq!(
             normalize(text),
             r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="text">A</title><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">B</div></content></entry></feed>"#
+        );
+        assert_eq!(normalize("<rss><channel/></rss>"), "<rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(
+            normalize(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\"><item><dcterms:modified>2002-09-28T20:01:19Z</dcterms:modified></item></rss>"
+            ),
+            "<?xml version=\"1.0\"?><rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\" version=\"2.0\"><item><dc:date>2002-09-28T20:01:19Z</dc:date></item></rss>"
         );
         let plain = "<rss version=\"2.0\"><channel><title>x</title></channel></rss>";
         assert!(matches!(normalize(plain), Cow::Borrowed(_)));

@@ -196,7 +196,13 @@ fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
                 .find(|link| link.rel.as_deref().is_none_or(|rel| rel == "alternate"))
                 .or(entry.links.first())
                 .map(|link| link.href.trim().to_owned())
-                .filter(|link| is_web_link(link));
+                .filter(|link| is_web_link(link))
+                // A GUID that is a web address is the permalink when there is no link.
+                .or_else(|| Some(entry.id.trim().to_owned()).filter(|id| is_web_link(id)));
+            // media:title only stands in for a missing title; it never replaces one.
+            let title = entry.title.map(|title| title.content).or_else(|| {
+                entry.media.iter().find_map(|media| media.title.as_ref().map(|t| t.content.clone()))
+            });
             let content = entry
                 .content
                 .and_then(|content| content.body)
@@ -213,7 +219,7 @@ fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
                 entry.published.or(entry.updated).map(|date| date.fixed_offset());
             let mut out = FeedEntry {
                 guid: Some(entry.id.trim().to_owned()).filter(|id| !id.is_empty()),
-                title: entry.title.map(|title| title.content),
+                title,
                 link,
                 published,
                 author: entry.authors.into_iter().find_map(|person| person.name),
