@@ -98,6 +98,7 @@ pub fn parse(
     source: &FeedSource,
 ) -> Result<ParsedFeed, FetchError> {
     match parse_whole(text, base) {
+        Err(err) if err == PARSER_PANICKED => Err(FetchError::new(FailureCategory::Internal, err)),
         Ok(feed) => {
             let title = feed_title(&feed);
             Ok(ParsedFeed { title, entries: entries(feed, source), partial: None })
@@ -141,10 +142,21 @@ fn parse_whole(text: &str, base: Option<&str>) -> Result<feed_rs::model::Feed, S
     // The XML reader under feed-rs has panicked on hostile input (see `fetch::decode`); a
     // panic there must cost one feed, never the run.
     let text = super::dialects::normalize(text);
-    std::panic::catch_unwind(|| parser(base).parse(text.as_bytes()))
-        .map_err(|_| "the feed parser failed on this input".to_owned())?
+    guarded(|| parser(base).parse(text.as_bytes()))
+}
+
+/// Runs a parser, turning a panic into [`PARSER_PANICKED`] and a parse error into words.
+fn guarded<T, E: std::fmt::Display>(
+    parse: impl FnOnce() -> Result<T, E> + std::panic::UnwindSafe,
+) -> Result<T, String> {
+    std::panic::catch_unwind(parse)
+        .map_err(|_| PARSER_PANICKED.to_owned())?
         .map_err(|err| err.to_string())
 }
+
+/// What `parse_whole` says when the parser panicked: a bug, never the feed's fault alone.
+const PARSER_PANICKED: &str = "the feed parser failed unexpectedly on this feed; this is a \
+    bug in newsdigest: please report it with the feed attached";
 
 /// Parses each `<item>`/`<entry>` of a broken document on its own.
 fn recover(text: &str, base: Option<&str>, source: &FeedSource) -> Vec<FeedEntry> {
@@ -276,6 +288,15 @@ pub fn entry_key(entry: &FeedEntry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See issue 9: a caught panic was reported as a `connect` failure.
+    #[test]
+    fn r9_a_parser_panic_is_an_internal_failure_asking_for_a_report() {
+        let caught = guarded::<(), String>(|| panic!("boom"));
+        assert_eq!(caught, Err(PARSER_PANICKED.to_owned()));
+        assert!(PARSER_PANICKED.contains("please report it"));
+        assert_eq!(FailureCategory::Internal.name(), "internal");
+    }
     use crate::config::FetchFull;
 
     fn source() -> FeedSource {

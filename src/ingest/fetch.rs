@@ -57,6 +57,8 @@ pub enum FailureCategory {
     /// Refused by the address checks: a link from content to a private network, or a
     /// scheme other than http and https.
     Blocked,
+    /// A parser failed where it never should (a panic caught): a bug to report.
+    Internal,
 }
 
 impl FailureCategory {
@@ -78,6 +80,7 @@ impl FailureCategory {
             FailureCategory::Malformed => "malformed",
             FailureCategory::File => "file",
             FailureCategory::Blocked => "blocked",
+            FailureCategory::Internal => "internal",
         }
     }
 }
@@ -440,10 +443,17 @@ fn host_of(url: &str) -> String {
     rest.split(['/', '?', '#']).next().unwrap_or(rest).to_ascii_lowercase()
 }
 
-/// Decodes a feed's bytes to UTF-8 text: the charset from the HTTP header, else a BOM, else
-/// the XML prolog's `encoding`, else UTF-8 (lossily). The prolog is rewritten to say UTF-8.
-/// Returns the text and whether bytes had to be replaced.
+/// Decodes a feed's bytes to UTF-8 text, in RFC 7303's order: a byte order mark, then the
+/// charset of the HTTP Content-Type, then the XML declaration's `encoding`. Without any of
+/// them: UTF-16 or UTF-32 without a BOM is recognised by the shape of its first `<`; valid
+/// UTF-8 is UTF-8; anything else is a legacy encoding sniffed by chardetng (Firefox's
+/// detector: KOI8-R, EUC-JP, Shift_JIS, GB18030, Big5, EUC-KR, windows-125x, …). The
+/// declaration is rewritten to say nothing of an encoding. Returns the text and whether
+/// bytes had to be replaced.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
+    if let Some((text, lossy)) = decode_utf32(bytes) {
+        return (strip_prolog_encoding(&text), lossy);
+    }
     let from_header = content_type
         .and_then(|value| {
             value.split(';').skip(1).find_map(|param| {
@@ -453,13 +463,62 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
             })
         })
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
-    let bom = encoding_rs::Encoding::for_bom(bytes);
-    let encoding = from_header
-        .or(bom.map(|(encoding, _)| encoding))
-        .or_else(|| prolog_encoding(bytes))
-        .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, had_errors) = encoding.decode(bytes);
+    let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, bom)) => (encoding, &bytes[bom..]),
+        None => {
+            let encoding = from_header
+                .or_else(|| utf16_without_bom(bytes))
+                // A declaration read as ASCII cannot be a UTF-16 document's.
+                .or_else(|| prolog_encoding(bytes).filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE))
+                .unwrap_or_else(|| sniff(bytes));
+            (encoding, bytes)
+        }
+    };
+    let (text, had_errors) = encoding.decode_without_bom_handling(body);
     (strip_prolog_encoding(&text), had_errors)
+}
+
+/// UTF-8 when `bytes` are valid UTF-8, else the legacy encoding chardetng finds likeliest.
+fn sniff(bytes: &[u8]) -> &'static encoding_rs::Encoding {
+    if std::str::from_utf8(bytes).is_ok() {
+        return encoding_rs::UTF_8;
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    detector.guess(None, false)
+}
+
+/// UTF-16 without a BOM, told by the document's first character, `<`, with a zero byte.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    match bytes.get(..4)? {
+        [b'<', 0, c, 0] if *c != 0 => Some(encoding_rs::UTF_16LE),
+        [0, b'<', 0, c] if *c != 0 => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
+/// UTF-32, with or without a BOM (encoding_rs has no UTF-32 decoder): the text and whether
+/// code points had to be replaced, or `None` when `bytes` are not UTF-32.
+fn decode_utf32(bytes: &[u8]) -> Option<(String, bool)> {
+    let big_endian = match bytes.get(..4)? {
+        [0, 0, 0xFE, 0xFF] | [0, 0, 0, b'<'] => true,
+        [0xFF, 0xFE, 0, 0] | [b'<', 0, 0, 0] => false,
+        _ => return None,
+    };
+    let mut lossy = false;
+    let text: String = bytes
+        .chunks(4)
+        .filter_map(|chunk| {
+            let unit: [u8; 4] = chunk.try_into().ok()?;
+            let code = if big_endian { u32::from_be_bytes(unit) } else { u32::from_le_bytes(unit) };
+            let ch = char::from_u32(code).unwrap_or_else(|| {
+                lossy = true;
+                char::REPLACEMENT_CHARACTER
+            });
+            (ch != '\u{FEFF}').then_some(ch)
+        })
+        .collect();
+    Some((text, lossy))
 }
 
 /// Decodes an HTML page: the charset from the HTTP header when it names one, else a BOM,
@@ -554,7 +613,44 @@ mod tests {
             decode("<rss>café</rss>".as_bytes(), None),
             ("<rss>café</rss>".to_owned(), false)
         );
-        assert!(decode(b"<rss>caf\xe9</rss>", None).1, "invalid UTF-8 is reported");
+        // Undeclared and not UTF-8: sniffed (issue 9), not replaced.
+        assert_eq!(decode(b"<rss>caf\xe9</rss>", None), ("<rss>café</rss>".to_owned(), false));
+    }
+
+    /// See issue 9: undeclared legacy encodings became replacement characters, BOM-less
+    /// UTF-16/32 was not a feed, and a BOM or a header names the encoding before the
+    /// declaration (RFC 7303).
+    #[test]
+    fn r9_encodings_as_the_standards_say() {
+        // KOI8-R and Shift_JIS, undeclared: sniffed.
+        let koi8 = b"<rss><channel><title>\xf7\xe5\xf3\xf4\xe9 \xe9\xfa \xed\xef\xf3\xeb\xf7\xf9 \xe9 \xf3\xe1\xee\xeb\xf4-\xf0\xe5\xf4\xe5\xf2\xe2\xf5\xf2\xe7\xe1</title></channel></rss>";
+        assert_eq!(
+            decode(koi8, None),
+            (
+                "<rss><channel><title>ВЕСТИ ИЗ МОСКВЫ И САНКТ-ПЕТЕРБУРГА</title></channel></rss>"
+                    .to_owned(),
+                false
+            )
+        );
+        let text = "<?xml version=\"1.0\"?><rss><title>Größe</title></rss>";
+        let utf16be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode(&utf16be, None).0, text);
+        let utf16le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(decode(&utf16le, None).0, text);
+        let utf32be: Vec<u8> = text.chars().flat_map(|c| (c as u32).to_be_bytes()).collect();
+        assert_eq!(decode(&utf32be, None).0, text);
+        let mut utf32le_bom = vec![0xFF, 0xFE, 0, 0];
+        utf32le_bom.extend(text.chars().flat_map(|c| (c as u32).to_le_bytes()));
+        assert_eq!(decode(&utf32le_bom, None).0, text);
+        // A BOM wins over the header, the header over the declaration.
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice("<rss>é</rss>".as_bytes());
+        assert_eq!(decode(&bom, Some("text/xml; charset=iso-8859-1")).0, "<rss>é</rss>");
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>caf\xe9</rss>";
+        assert_eq!(
+            decode(latin1, Some("text/xml; charset=iso-8859-1")).0,
+            "<?xml version=\"1.0\"?><rss>café</rss>"
+        );
     }
 
     /// Found by fuzzing: a second declaration naming UTF-16 made the XML reader panic, and
