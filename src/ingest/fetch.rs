@@ -454,15 +454,29 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
     if let Some((text, lossy)) = decode_utf32(bytes) {
         return (strip_prolog_encoding(&text), lossy);
     }
-    let from_header = content_type
-        .and_then(|value| {
-            value.split(';').skip(1).find_map(|param| {
-                let (key, value) = param.split_once('=')?;
-                (key.trim().eq_ignore_ascii_case("charset"))
-                    .then(|| value.trim().trim_matches('"').to_owned())
-            })
+    let header_label = content_type.and_then(|value| {
+        value.split(';').skip(1).find_map(|param| {
+            let (key, value) = param.split_once('=')?;
+            (key.trim().eq_ignore_ascii_case("charset"))
+                .then(|| value.trim().trim_matches('"').to_owned())
         })
+    });
+    let from_header = header_label
+        .as_deref()
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    if encoding_rs::Encoding::for_bom(bytes).is_none() {
+        // A DOS code page, named where a WHATWG encoding could not be.
+        let oem = match (&from_header, header_label) {
+            (None, Some(label)) => oem_code_page(&label),
+            (None, None) => prolog_label(bytes)
+                .filter(|label| encoding_rs::Encoding::for_label(label.as_bytes()).is_none())
+                .and_then(|label| oem_code_page(&label)),
+            _ => None,
+        };
+        if let Some(text) = oem.and_then(|code_page| decode_oem(bytes, code_page)) {
+            return (strip_prolog_encoding(&text), false);
+        }
+    }
     let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
         Some((encoding, bom)) => (encoding, &bytes[bom..]),
         None => {
@@ -529,6 +543,11 @@ pub fn decode_page(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
 }
 
 fn prolog_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label(prolog_label(bytes)?.as_bytes())
+}
+
+/// The `encoding` of the XML declaration, as written.
+fn prolog_label(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..bytes.len().min(200)];
     let head = String::from_utf8_lossy(head);
     let prolog = head.trim_start().strip_prefix("<?xml")?;
@@ -539,8 +558,36 @@ fn prolog_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     // file) is no declaration we can read.
     let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
     let value = &value[1..];
-    let label = &value[..value.find(quote)?];
-    encoding_rs::Encoding::for_label(label.as_bytes())
+    Some(value[..value.find(quote)?].trim().to_owned())
+}
+
+/// The DOS (OEM) code page a label names (`cp437`, `IBM850`, `csIBM865`, `cp-is`), when the
+/// WHATWG encodings that encoding_rs knows do not include it.
+fn oem_code_page(label: &str) -> Option<u16> {
+    let label = label.trim().to_ascii_lowercase();
+    let named = match label.as_str() {
+        "cp-is" | "cp_is" => Some(861),
+        "cp-gr" | "cp_gr" => Some(869),
+        "cspc775baltic" => Some(775),
+        "cspc850multilingual" => Some(850),
+        "cspcp852" => Some(852),
+        "cspc862latinhebrew" => Some(862),
+        "cspc8codepage437" => Some(437),
+        _ => None,
+    };
+    let number = named.or_else(|| {
+        let digits = ["csibm", "ibm", "cp", "oem", "dos-"]
+            .iter()
+            .find_map(|prefix| label.strip_prefix(prefix))
+            .or_else(|| label.chars().all(|c| c.is_ascii_digit()).then_some(label.as_str()))?;
+        digits.trim_start_matches(['-', '_']).parse::<u16>().ok()
+    })?;
+    oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&number).map(|_| number)
+}
+
+/// Decodes a DOS code page (`oem_code_page`); ASCII stays as it is.
+fn decode_oem(bytes: &[u8], code_page: u16) -> Option<String> {
+    Some(oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&code_page)?.decode_string_lossy(bytes))
 }
 
 /// `<?xml version="1.0" encoding="windows-1251"?>` → `<?xml version="1.0"?>`: the text is
@@ -646,6 +693,13 @@ mod tests {
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice("<rss>é</rss>".as_bytes());
         assert_eq!(decode(&bom, Some("text/xml; charset=iso-8859-1")).0, "<rss>é</rss>");
+        // DOS code pages, which encoding_rs does not know, by their many names.
+        for label in ["cp437", "IBM437", "csIBM437", "437", "cspc8codepage437"] {
+            let dos = format!("<?xml version=\"1.0\" encoding=\"{label}\"?><t>\u{80}</t>");
+            let dos = dos.replace('\u{80}', "\u{1}").into_bytes();
+            let dos: Vec<u8> = dos.into_iter().map(|b| if b == 1 { 0x80 } else { b }).collect();
+            assert_eq!(decode(&dos, None).0, "<?xml version=\"1.0\"?><t>Ç</t>", "{label}");
+        }
         let latin1 = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>caf\xe9</rss>";
         assert_eq!(
             decode(latin1, Some("text/xml; charset=iso-8859-1")).0,
