@@ -461,15 +461,13 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
                 .then(|| value.trim().trim_matches('"').to_owned())
         })
     });
-    let from_header = header_label
-        .as_deref()
-        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    let from_header = header_label.as_deref().and_then(encoding_for_label);
     if encoding_rs::Encoding::for_bom(bytes).is_none() {
         // A DOS code page, named where a WHATWG encoding could not be.
         let oem = match (&from_header, header_label) {
             (None, Some(label)) => oem_code_page(&label),
             (None, None) => prolog_label(bytes)
-                .filter(|label| encoding_rs::Encoding::for_label(label.as_bytes()).is_none())
+                .filter(|label| encoding_for_label(label).is_none())
                 .and_then(|label| oem_code_page(&label)),
             _ => None,
         };
@@ -543,7 +541,25 @@ pub fn decode_page(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
 }
 
 fn prolog_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
-    encoding_rs::Encoding::for_label(prolog_label(bytes)?.as_bytes())
+    encoding_for_label(&prolog_label(bytes)?)
+}
+
+/// The WHATWG encoding a label names, also in the spellings feeds use that the WHATWG
+/// list lacks (`windows_1251`, `macroman`, `mac-cyrillic`, `ms-cyrl`).
+fn encoding_for_label(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let label = label.trim().to_ascii_lowercase().replace('_', "-");
+    let label = match label.as_str() {
+        "macroman" | "mac-roman" => "macintosh",
+        "maccyrillic" | "mac-cyrillic" => "x-mac-cyrillic",
+        "ms-cyrl" => "windows-1251",
+        "ms-ee" => "windows-1250",
+        "ms-greek" => "windows-1253",
+        "ms-turk" => "windows-1254",
+        "ms-hebr" => "windows-1255",
+        "ms-arab" => "windows-1256",
+        other => other,
+    };
+    encoding_rs::Encoding::for_label(label.as_bytes())
 }
 
 /// The `encoding` of the XML declaration, as written.
@@ -700,6 +716,10 @@ mod tests {
             let dos: Vec<u8> = dos.into_iter().map(|b| if b == 1 { 0x80 } else { b }).collect();
             assert_eq!(decode(&dos, None).0, "<?xml version=\"1.0\"?><t>Ç</t>", "{label}");
         }
+        let mac = b"<?xml version=\"1.0\" encoding=\"macroman\"?><t>\x80</t>";
+        assert_eq!(decode(mac, None).0, "<?xml version=\"1.0\"?><t>Ä</t>");
+        let cyrillic = b"<?xml version=\"1.0\" encoding=\"windows_1251\"?><t>\x80</t>";
+        assert_eq!(decode(cyrillic, None).0, "<?xml version=\"1.0\"?><t>Ђ</t>");
         let latin1 = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>caf\xe9</rss>";
         assert_eq!(
             decode(latin1, Some("text/xml; charset=iso-8859-1")).0,
