@@ -124,3 +124,24 @@ fn r9_dates_permalinks_and_media_titles() {
     assert_eq!(feed.items[0].url.as_deref(), Some("https://example.org/permalink"));
     assert_eq!(feed.items[0].published.unwrap().to_rfc3339(), "2002-09-28T20:01:19+00:00");
 }
+
+/// See issue 9: RSS 1.0 items without `<link>` were read as empty; dc:title and
+/// dc:description only stand in for missing core elements; Atom text of another MIME type is
+/// base64.
+#[test]
+fn r9_rdf_items_without_links_dublin_core_stand_ins_and_base64_text() {
+    let rdf = read(
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+        <channel rdf:about="http://example.com/index.rdf"><title>RDF</title></channel>
+        <item rdf:about="http://example.com/1"><title>Example title</title><dc:title>Not this</dc:title></item>
+        <item rdf:about="http://example.com/2"><dc:title>Dublin title</dc:title><dc:description>Dublin text.</dc:description></item>
+        </rdf:RDF>"#,
+    );
+    assert_eq!(titles(&rdf), ["Example title", "Dublin title"]);
+    assert_eq!(rdf.items[0].url.as_deref(), Some("http://example.com/1"));
+    assert_eq!(rdf.items[1].paragraphs, ["Dublin text."]);
+    let atom = read(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="application/octet-stream">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title><id>x</id></entry></feed>"#,
+    );
+    assert_eq!(titles(&atom), ["Example Atom"]);
+}

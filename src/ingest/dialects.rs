@@ -12,6 +12,9 @@
 //!
 //! - An item without a title takes its `media:title` as the title (feedparser's fallback);
 //!   an item with one keeps it.
+//! - `dc:title` and `dc:description` stand in for a missing title and description, and an
+//!   RSS 1.0 item without a `<link>` takes its `rdf:about`.
+//! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here.
 //! - Dublin Core terms dates (`dcterms:issued`, `created`, `modified`) are read as `dc:date`.
 //!
 //! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
@@ -62,6 +65,28 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         }
         out = Cow::Owned(renamed);
     }
+    // RSS 1.0 items without a <link>: their rdf:about is the link.
+    if out.contains("rdf:about") {
+        static RDF_ITEM: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"(?s)<item\s[^>]*?rdf:about\s*=\s*["']([^"']*)["'][^>]*>.*?</item>"#)
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        let linked = RDF_ITEM.replace_all(&out, |caps: &Captures<'_>| {
+            let item = &caps[0];
+            if item.contains("<link") {
+                return item.to_owned();
+            }
+            let start_end = item.find('>').map_or(item.len(), |at| at + 1);
+            format!("{}<link>{}</link>{}", &item[..start_end], &caps[1], &item[start_end..])
+        });
+        out = Cow::Owned(linked.into_owned());
+    }
+    // dc:title and dc:description stand in for a missing title and description.
+    for (core, stand_in) in [("title", "dc:title"), ("description", "dc:description")] {
+        if out.contains(&format!("<{stand_in}")) {
+            out = Cow::Owned(stand_in_for(&out, core, stand_in));
+        }
+    }
     // media:title stands in for a missing title (feedparser's rule); it never replaces one.
     if out.contains("<media:title") {
         static ITEM: LazyLock<Regex> = LazyLock::new(|| {
@@ -102,7 +127,11 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
                 .into_owned(),
         );
     }
-    if !(atom03 || out.contains("type=\"text/") || out.contains("type=\"application/xhtml")) {
+    if !(atom03
+        || out.contains("type=\"text/")
+        || out.contains("type=\"application/")
+        || out.contains("mode=\""))
+    {
         return out;
     }
     static CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
@@ -127,11 +156,18 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
                 ("html", Cow::Borrowed(body))
             }
             (Some("text/plain" | "text") | None, _) => ("text", Cow::Borrowed(body)),
-            // Another MIME type on content (an image, a PDF) stays as it is.
-            (Some(other), _) if name == "content" => {
+            // Atom 1.0: any other text-like type is text, and any other MIME type is base64.
+            (Some(other), _)
+                if other.starts_with("text/")
+                    || other.ends_with("+xml")
+                    || other.ends_with("/xml") =>
+            {
+                ("text", Cow::Borrowed(body))
+            }
+            (Some(other), _) if name == "content" && body.trim().is_empty() => {
                 return format!("<content{others} type=\"{other}\">{body}</content>");
             }
-            _ => ("text", Cow::Borrowed(body)),
+            (Some(_), _) => ("html", Cow::Owned(escape(&decode_base64(body)))),
         };
         format!("<{name}{others} type=\"{kind}\">{body}</{name}>")
     });
@@ -139,6 +175,32 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         Cow::Borrowed(_) => out,
         Cow::Owned(text) => Cow::Owned(text),
     }
+}
+
+/// Each item without a `<core>` element gets its first `<stand_in>` renamed to `<core>`.
+fn stand_in_for(text: &str, core: &str, stand_in: &str) -> String {
+    static ITEM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?s)<item(\s[^>]*)?>.*?</item>").unwrap_or_else(|_| unreachable_regex())
+    });
+    let open = format!("<{stand_in}");
+    let close = format!("</{stand_in}>");
+    ITEM.replace_all(text, |caps: &Captures<'_>| {
+        let item = &caps[0];
+        let (Some(start), Some(end)) = (item.find(&open), item.find(&close)) else {
+            return item.to_owned();
+        };
+        if item.contains(&format!("<{core}")) || end < start {
+            return item.to_owned();
+        }
+        let body_start = item[start..].find('>').map_or(end, |at| start + at + 1).min(end);
+        format!(
+            "{}<{core}>{}</{core}>{}",
+            &item[..start],
+            &item[body_start..end],
+            &item[end + close.len()..]
+        )
+    })
+    .into_owned()
 }
 
 /// Where the root element's name ends (to add an attribute after it).
