@@ -145,3 +145,40 @@ fn r9_rdf_items_without_links_dublin_core_stand_ins_and_base64_text() {
     );
     assert_eq!(titles(&atom), ["Example Atom"]);
 }
+
+/// See issue 9: `articles` listed a feed's items by their keys, not in feed order.
+#[tokio::test(flavor = "multi_thread")]
+async fn r9_items_are_offered_in_feed_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: String = ["zebra", "apple", "mango"]
+        .iter()
+        .map(|name| {
+            format!(
+                "<item><title>Storm {name}</title><guid>{name}</guid><link>https://example.org/{name}</link>\
+                 <pubDate>Thu, 26 Nov 2026 05:00:00 GMT</pubDate><description>Text.</description></item>"
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("feed.xml"),
+        format!("<rss version=\"2.0\"><channel><title>Ordered</title>{items}</channel></rss>"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[[sources]]\nid = \"ordered\"\nkind = \"feed\"\nurl = \"feed.xml\"\nfetch_full = \"never\"\n",
+    )
+    .unwrap();
+    let config = Config::load(&dir.path().join("config.toml")).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:00:00+00:00").unwrap();
+    let (loaded, _) = newsdigest::app::gather::gather(
+        &config,
+        newsdigest::app::gather::FeedState::Read(None),
+        now,
+    )
+    .await
+    .unwrap();
+    let titles: Vec<&str> =
+        loaded.articles.iter().map(|item| item.article.title.as_str()).collect();
+    assert_eq!(titles, ["Storm zebra", "Storm apple", "Storm mango"]);
+}

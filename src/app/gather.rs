@@ -229,6 +229,29 @@ fn items_to_offer(
     now: DateTime<FixedOffset>,
     config: &Config,
 ) -> anyhow::Result<Vec<(FeedEntry, DateTime<FixedOffset>)>> {
+    // Feed order: this fetch's items as the feed lists them, then stored ones it no longer
+    // lists, oldest first.
+    let order: BTreeMap<String, usize> = fresh
+        .as_ref()
+        .map(|fresh| {
+            fresh.entries.iter().enumerate().map(|(idx, entry)| (entry_key(entry), idx)).collect()
+        })
+        .unwrap_or_default();
+    let mut items = stored_and_fresh(state, source, fresh, now, config)?;
+    items.sort_by_key(|(entry, first_seen)| {
+        (order.get(&entry_key(entry)).copied().unwrap_or(usize::MAX), *first_seen)
+    });
+    Ok(items)
+}
+
+/// The items of [`items_to_offer`], in the store's order.
+fn stored_and_fresh(
+    state: &mut FeedState<'_>,
+    source: &FeedSource,
+    fresh: Option<Fresh>,
+    now: DateTime<FixedOffset>,
+    config: &Config,
+) -> anyhow::Result<Vec<(FeedEntry, DateTime<FixedOffset>)>> {
     let keep_after = now - config.select.window - TimeDelta::days(1);
     match state {
         FeedState::Write(ledger) => {
