@@ -136,3 +136,26 @@ fn text_is_wrapped_at_72_columns_and_lists_links() {
     assert!(text.contains("[1] https://example.com/wind?id=1&ref=rss"));
     assert!(text.contains("[2] https://example.com/rates"));
 }
+
+/// See issue 9: a story with no text of its own (a headline and a link) is shown without an
+/// empty summary and without a reading time.
+#[test]
+fn r9_a_story_without_text_has_no_empty_summary() {
+    let mut digest = digest();
+    let mut bare =
+        item("Show HN: a tiny editor", Some("https://example.org/hn"), "Hacker News", "", 0);
+    bare.article.paragraphs.clear();
+    digest.sections.truncate(1);
+    digest.sections[0].items = vec![bare];
+    let audience = Audience { reason: "Because.".to_owned(), unsubscribe_url: None };
+    let rendered = render::render(&digest, "en", &audience).unwrap();
+    assert!(rendered.html.contains("Show HN: a tiny editor</a></h3>"), "{}", rendered.html);
+    assert!(!rendered.html.contains("min read"));
+    assert!(!rendered.html.contains("class=\"summary\""));
+    assert!(
+        rendered.text.contains("SHOW HN: A TINY EDITOR\nHacker News · 25 Nov 2026 · [1]\n\nLinks:"),
+        "{}",
+        rendered.text
+    );
+    assert!(!rendered.text.contains("min read"));
+}

@@ -226,13 +226,20 @@ pub fn short_date(date: NaiveDate) -> String {
 fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a> {
     let article = &item.article;
     let date = article.published.map(|published| short_date(published.date_naive()));
-    let minutes = crate::text::reading_minutes(&article.paragraphs);
+    // A story with no text of its own (a headline and a link) has no reading time.
+    let minutes = if article.paragraphs.is_empty() {
+        0
+    } else {
+        crate::text::reading_minutes(&article.paragraphs)
+    };
     let mut meta = article.source.clone();
     if let Some(date) = &date {
         meta.push_str(" · ");
         meta.push_str(date);
     }
-    meta.push_str(&format!(" · {minutes} min read"));
+    if minutes > 0 {
+        meta.push_str(&format!(" · {minutes} min read"));
+    }
     if let Some(url) = &article.url {
         links.push(url);
         meta.push_str(&format!(" · [{}]", links.len()));
