@@ -118,6 +118,20 @@ pub fn parse(
                     "neither XML nor JSON: not a feed",
                 ));
             }
+            // The commonest break: a bare `&` in a title or link. Escaped, the whole feed
+            // often reads, namespaces and all.
+            let repaired = escape_stray_ampersands(text);
+            if repaired != text
+                && let Ok(feed) = parse_whole(&repaired, base)
+            {
+                let title = feed_title(&feed);
+                let reason = format!("read after escaping stray `&` characters ({err})");
+                return Ok(ParsedFeed {
+                    title,
+                    entries: entries(feed, source),
+                    partial: Some(reason),
+                });
+            }
             let recovered = recover(text, base, source);
             if recovered.is_empty() {
                 Err(FetchError::new(
@@ -159,16 +173,19 @@ const PARSER_PANICKED: &str = "the feed parser failed unexpectedly on this feed;
     bug in newsdigest: please report it with the feed attached";
 
 /// Parses each `<item>`/`<entry>` of a broken document on its own.
+/// Each item is wrapped in a root that declares the original root's namespace prefixes, so
+/// `content:encoded`, `dc:date` and `media:*` keep their meaning.
 fn recover(text: &str, base: Option<&str>, source: &FeedSource) -> Vec<FeedEntry> {
+    let prefixes = namespace_declarations(text);
     let patterns = [
         (
             r"(?s)<item[\s>].*?</item>",
-            "<rss version=\"2.0\"><channel><title>t</title>",
+            format!("<rss version=\"2.0\"{prefixes}><channel><title>t</title>"),
             "</channel></rss>",
         ),
         (
             r"(?s)<entry[\s>].*?</entry>",
-            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>",
+            format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"{prefixes}><title>t</title>"),
             "</feed>",
         ),
     ];
@@ -246,6 +263,34 @@ fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
         .collect()
 }
 
+/// The `xmlns:prefix="…"` declarations of a document's root element, as attribute text.
+fn namespace_declarations(text: &str) -> String {
+    let Ok(declaration) = Regex::new(r#"\sxmlns:[\w.-]+\s*=\s*(?:"[^"]*"|'[^']*')"#) else {
+        return String::new();
+    };
+    let root = text
+        .match_indices('<')
+        .find(|(at, _)| text[at + 1..].starts_with(|c: char| c.is_ascii_alphabetic()))
+        .and_then(|(at, _)| text[at..].find('>').map(|end| &text[at..at + end]))
+        .unwrap_or("");
+    declaration.find_iter(root).map(|found| found.as_str()).collect()
+}
+
+/// `&` that starts no character reference becomes `&amp;`.
+fn escape_stray_ampersands(text: &str) -> String {
+    let Ok(reference) = Regex::new(r"^(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);") else {
+        return text.to_owned();
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    for (idx, piece) in text.split('&').enumerate() {
+        if idx > 0 {
+            out.push_str(if reference.is_match(piece) { "&" } else { "&amp;" });
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
 /// True for an http or https URL. Any other link (`javascript:`, `data:`, `file:`) is
 /// dropped: it is never followed, linked from a digest, or made into a title.
 fn is_web_link(link: &str) -> bool {
@@ -288,6 +333,32 @@ pub fn entry_key(entry: &FeedEntry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See issue 9: one stray `&` made the feed malformed, and the item-by-item recovery
+    /// lost the namespaces: `content:encoded` and `dc:date` were ignored.
+    #[test]
+    fn r9_a_stray_ampersand_keeps_namespaces_and_content() {
+        let text = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Q&A weekly</title>
+            <item><title>Salt & pepper</title><link>https://e.com/1?a=1&b=2</link><dc:date>2026-11-26T05:00:00Z</dc:date>
+            <content:encoded><![CDATA[<p>The full story is here.</p>]]></content:encoded></item></channel></rss>"#;
+        let parsed = parse(text, None, &source()).unwrap();
+        assert_eq!(parsed.title.as_deref(), Some("Q&A weekly"));
+        assert_eq!(parsed.entries[0].title.as_deref(), Some("Salt & pepper"));
+        assert_eq!(parsed.entries[0].link.as_deref(), Some("https://e.com/1?a=1&b=2"));
+        assert_eq!(parsed.entries[0].content, "<p>The full story is here.</p>");
+        assert!(parsed.entries[0].published.is_some());
+        assert!(parsed.partial.unwrap().starts_with("read after escaping stray `&`"));
+        // Recovery item by item keeps the prefixes too.
+        let broken = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+            <item><title>Good</title><content:encoded>Kept text.</content:encoded></item>
+            <item><title>Bad</title><description><b>unclosed</description></item></channel></rss>"#;
+        let parsed = parse(broken, None, &source()).unwrap();
+        assert_eq!(parsed.entries[0].content, "Kept text.");
+        assert_eq!(
+            namespace_declarations(broken),
+            r#" xmlns:content="http://purl.org/rss/1.0/modules/content/""#
+        );
+    }
 
     /// See issue 9: a caught panic was reported as a `connect` failure.
     #[test]
