@@ -15,6 +15,7 @@
 //! - `dc:title` and `dc:description` stand in for a missing title and description, and an
 //!   RSS 1.0 item without a `<link>` takes its `rdf:about`.
 //! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here.
+//! - An XHTML `<body>` in an RSS item is read as its `content:encoded`.
 //! - Dublin Core terms dates (`dcterms:issued`, `created`, `modified`) are read as `dc:date`.
 //!
 //! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
@@ -85,6 +86,41 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
     for (core, stand_in) in [("title", "dc:title"), ("description", "dc:description")] {
         if out.contains(&format!("<{stand_in}")) {
             out = Cow::Owned(stand_in_for(&out, core, stand_in));
+        }
+    }
+    // An XHTML <body> in an RSS item is its content (feedparser reads it so).
+    if out.contains("<body") || out.contains("<xhtml:body") {
+        static BODY: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?s)<((?:xhtml:)?body)(\s[^>]*)?>(.*?)</(?:xhtml:)?body>")
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        static ITEM: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?s)<item(\s[^>]*)?>.*?</item>").unwrap_or_else(|_| unreachable_regex())
+        });
+        let mut changed = false;
+        let replaced = ITEM.replace_all(&out, |caps: &Captures<'_>| {
+            let item = &caps[0];
+            if item.contains("<content:encoded") || !BODY.is_match(item) {
+                return item.to_owned();
+            }
+            changed = true;
+            BODY.replacen(item, 1, |body: &Captures<'_>| {
+                let markup = body[3].replace("]]>", "]]]]><![CDATA[>");
+                format!("<content:encoded><![CDATA[{markup}]]></content:encoded>")
+            })
+            .into_owned()
+        });
+        if changed {
+            let mut text = replaced.into_owned();
+            if !text.contains("xmlns:content=")
+                && let Some(root_end) = root_tag_end(&text)
+            {
+                text.insert_str(
+                    root_end,
+                    " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"",
+                );
+            }
+            out = Cow::Owned(text);
         }
     }
     // media:title stands in for a missing title (feedparser's rule); it never replaces one.
@@ -291,6 +327,16 @@ mod tests {
         assert_eq!(
             normalize(text),
             r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><subtitle type="text">T</subtitle><entry><published>2004-01-01T00:00:00Z</published><updated>2004-01-02T00:00:00Z</updated><content type="html">&lt;b&gt;x&lt;/b&gt;</content><summary type="html">Example &lt;b&gt;Atom&lt;/b&gt;</summary></entry></feed>"#
+        );
+    }
+
+    #[test]
+    fn r9_an_xhtml_body_is_the_content() {
+        assert_eq!(
+            normalize(
+                "<rss version=\"2.0\"><channel><item><body><b>safe</b> text</body></item></channel></rss>"
+            ),
+            "<rss xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" version=\"2.0\"><channel><item><content:encoded><![CDATA[<b>safe</b> text]]></content:encoded></item></channel></rss>"
         );
     }
 
