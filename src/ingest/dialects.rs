@@ -15,7 +15,7 @@
 //! - `dc:title` and `dc:description` stand in for a missing title and description, and an
 //!   RSS 1.0 item without a `<link>` takes its `rdf:about`.
 //! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here.
-//! - An XHTML `<body>` in an RSS item is read as its `content:encoded`.
+//! - An XHTML `<body>` in an RSS item, or a `<fullitem>`, is read as its `content:encoded`.
 //! - Dublin Core terms dates (`dcterms:issued`, `created`, `modified`) are read as `dc:date`.
 //!
 //! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
@@ -120,6 +120,20 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
                     " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"",
                 );
             }
+            out = Cow::Owned(text);
+        }
+    }
+    // <fullitem> (escaped HTML, from Radio UserLand) stands in for missing content.
+    if out.contains("<fullitem") {
+        out = Cow::Owned(stand_in_for(&out, "content:encoded", "fullitem"));
+        if !out.contains("xmlns:content=")
+            && let Some(root_end) = root_tag_end(&out)
+        {
+            let mut text = out.into_owned();
+            text.insert_str(
+                root_end,
+                " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"",
+            );
             out = Cow::Owned(text);
         }
     }
@@ -327,6 +341,16 @@ mod tests {
         assert_eq!(
             normalize(text),
             r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><subtitle type="text">T</subtitle><entry><published>2004-01-01T00:00:00Z</published><updated>2004-01-02T00:00:00Z</updated><content type="html">&lt;b&gt;x&lt;/b&gt;</content><summary type="html">Example &lt;b&gt;Atom&lt;/b&gt;</summary></entry></feed>"#
+        );
+    }
+
+    #[test]
+    fn r9_a_fullitem_is_the_content() {
+        assert_eq!(
+            normalize(
+                "<rss version=\"2.0\"><channel><item><fullitem>&lt;p&gt;X&lt;/p&gt;</fullitem></item></channel></rss>"
+            ),
+            "<rss xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" version=\"2.0\"><channel><item><content:encoded>&lt;p&gt;X&lt;/p&gt;</content:encoded></item></channel></rss>"
         );
     }
 
