@@ -5,7 +5,6 @@
 //! page of the same size (the baseline), so the figures do not depend on the machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
@@ -79,15 +78,7 @@ fn feed_to_selection(text: &str, config: &Config) -> usize {
     let matcher = newsdigest::select::TopicMatcher::new(&config.select.topics);
     let articles = entries
         .into_iter()
-        .map(|entry| RawArticle {
-            path: PathBuf::from(entry.link.clone().unwrap_or_default()),
-            source_id: "big".to_owned(),
-            text: String::new(),
-            lossy: false,
-            modified: Some(now),
-            source_name: None,
-            feed: Some(entry),
-        })
+        .map(|entry| RawArticle::feed_item(entry, "big", "", Some(now)))
         .filter_map(|raw| newsdigest::extract::clean(raw).ok())
         .map(|article| newsdigest::select::classify(article, &matcher))
         .collect();

@@ -96,6 +96,27 @@ pub struct RawArticle {
     pub feed: Option<FeedEntry>,
 }
 
+impl RawArticle {
+    /// A feed item as a raw article: its path is its link (else `fallback_path`, the feed's
+    /// location), `first_seen` dates it when it states no date.
+    pub fn feed_item(
+        entry: FeedEntry,
+        source_id: &str,
+        fallback_path: &str,
+        first_seen: Option<DateTime<FixedOffset>>,
+    ) -> RawArticle {
+        RawArticle {
+            path: PathBuf::from(entry.link.as_deref().unwrap_or(fallback_path)),
+            source_id: source_id.to_owned(),
+            text: String::new(),
+            lossy: false,
+            modified: first_seen,
+            source_name: None,
+            feed: Some(entry),
+        }
+    }
+}
+
 /// One feed item as the feed gave it: untrusted, its content still HTML.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FeedEntry {

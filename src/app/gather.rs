@@ -9,7 +9,6 @@
 //! A failing source is reported with its category and never stops the others.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
@@ -179,16 +178,8 @@ pub async fn gather(
         let items = items_to_offer(&mut state, source, fresh, now, config)?;
         report.items = items.len();
         for (entry, first_seen) in items {
-            let link = entry.link.clone().unwrap_or_else(|| source.location.to_string());
-            let raw = RawArticle {
-                path: PathBuf::from(link),
-                source_id: source.id.clone(),
-                text: String::new(),
-                lossy: false,
-                modified: Some(first_seen),
-                source_name: None,
-                feed: Some(entry),
-            };
+            let location = source.location.to_string();
+            let raw = RawArticle::feed_item(entry, &source.id, &location, Some(first_seen));
             let path = raw.path.clone();
             match extract::clean(raw) {
                 Ok(article) => loaded.articles.push(select::classify(article, &matcher)),

@@ -122,15 +122,7 @@ pub async fn feed(config: &Config, location: &str) -> anyhow::Result<SingleFeed>
     let mut skipped = Vec::new();
     for entry in entries {
         let name = entry.title.clone().or_else(|| entry.link.clone()).unwrap_or_default();
-        let raw = RawArticle {
-            path: PathBuf::from(entry.link.clone().unwrap_or_default()),
-            source_id: "feed".to_owned(),
-            text: String::new(),
-            lossy: false,
-            modified: None,
-            source_name: None,
-            feed: Some(entry),
-        };
+        let raw = RawArticle::feed_item(entry, "feed", "", None);
         match extract::clean(raw) {
             Ok(article) => items.push(article),
             Err(err) => skipped.push((name, err.to_string())),

@@ -263,16 +263,7 @@ fn feed(bytes: &[u8]) {
         newsdigest::ingest::feed::parse(&text, Some("https://feeds.example.org/"), &feed_source())
     {
         for entry in parsed.entries {
-            let raw = RawArticle {
-                path: PathBuf::from(entry.link.clone().unwrap_or_default()),
-                source_id: "fuzz".to_owned(),
-                text: String::new(),
-                lossy: false,
-                modified: None,
-                source_name: None,
-                feed: Some(entry),
-            };
-            let _ = newsdigest::extract::clean(raw);
+            let _ = newsdigest::extract::clean(RawArticle::feed_item(entry, "fuzz", "", None));
         }
     }
 }
