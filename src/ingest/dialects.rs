@@ -42,6 +42,19 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             out = Cow::Owned(out.replace(from, to));
         }
     }
+    // RSS 2.0 under a prefix bound to the Userland namespace (`<r:rss>`, `<r:item>`): the
+    // prefix is dropped, so the elements are plain RSS.
+    static USERLAND_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\sxmlns:([\w.-]+)\s*=\s*["']http://backend\.userland\.com/rss2["']"#)
+            .unwrap_or_else(|_| unreachable_regex())
+    });
+    if let Some(caps) = USERLAND_PREFIX.captures(&out) {
+        let prefix = caps[1].to_owned();
+        let declaration = caps[0].to_owned();
+        let text = out.replace(&declaration, "");
+        let text = text.replace(&format!("<{prefix}:"), "<").replace(&format!("</{prefix}:"), "</");
+        out = Cow::Owned(text);
+    }
     // `<rss>` without a version is RSS 2.0 for every reader but feed-rs.
     static RSS_ROOT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"<rss(\s[^>]*)?>").unwrap_or_else(|_| unreachable_regex()));
@@ -372,6 +385,12 @@ mod tests {
             r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="text">A</title><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">B</div></content></entry></feed>"#
         );
         assert_eq!(normalize("<rss><channel/></rss>"), "<rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(
+            normalize(
+                "<r:rss version=\"2.0\" xmlns:r=\"http://backend.userland.com/rss2\"><r:channel><r:title>T</r:title></r:channel></r:rss>"
+            ),
+            "<rss version=\"2.0\"><channel><title>T</title></channel></rss>"
+        );
         assert_eq!(
             normalize(
                 "<?xml version=\"1.0\"?><rss version=\"2.0\"><item><dcterms:modified>2002-09-28T20:01:19Z</dcterms:modified></item></rss>"
