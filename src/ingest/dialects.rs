@@ -218,6 +218,11 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             (Some("text/html" | "html"), _) | (None, Some("escaped")) => {
                 ("html", Cow::Borrowed(body))
             }
+            // Untyped text holding elements (`Example <b>Atom</b>`): its markup is escaped,
+            // so the words inside the elements are kept, as feedparser keeps them.
+            (None, _) if body.contains('<') && !body.contains("<![CDATA[") => {
+                ("html", Cow::Owned(escape(body)))
+            }
             (Some("text/plain" | "text") | None, _) => ("text", Cow::Borrowed(body)),
             // Atom 1.0: any other text-like type is text, and any other MIME type is base64.
             (Some(other), _)
@@ -354,6 +359,16 @@ mod tests {
         assert_eq!(
             normalize(text),
             r#"<feed version="0.3" xmlns="http://www.w3.org/2005/Atom"><subtitle type="text">T</subtitle><entry><published>2004-01-01T00:00:00Z</published><updated>2004-01-02T00:00:00Z</updated><content type="html">&lt;b&gt;x&lt;/b&gt;</content><summary type="html">Example &lt;b&gt;Atom&lt;/b&gt;</summary></entry></feed>"#
+        );
+    }
+
+    #[test]
+    fn r9_naked_markup_in_untyped_atom_text_keeps_its_words() {
+        assert_eq!(
+            normalize(
+                "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry><title>Example <b>Atom</b></title></entry></feed>"
+            ),
+            "<feed version=\"0.3\" xmlns=\"http://www.w3.org/2005/Atom\"><entry><title type=\"html\">Example &lt;b&gt;Atom&lt;/b&gt;</title></entry></feed>"
         );
     }
 
