@@ -71,13 +71,8 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             Regex::new(r"<(/?)dcterms:(issued|created|modified)>")
                 .unwrap_or_else(|_| unreachable_regex())
         });
-        let mut renamed = TERMS_DATE.replace_all(&out, "<${1}dc:date>").into_owned();
-        if !renamed.contains("xmlns:dc=")
-            && let Some(root_end) = root_tag_end(&renamed)
-        {
-            renamed.insert_str(root_end, " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"");
-        }
-        out = Cow::Owned(renamed);
+        let renamed = TERMS_DATE.replace_all(&out, "<${1}dc:date>").into_owned();
+        out = Cow::Owned(declare_namespace(renamed, "dc", DUBLIN_CORE));
     }
     // RSS 1.0 items without a <link>: their rdf:about is the link.
     if out.contains("rdf:about") {
@@ -107,11 +102,8 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             Regex::new(r"(?s)<((?:xhtml:)?body)(\s[^>]*)?>(.*?)</(?:xhtml:)?body>")
                 .unwrap_or_else(|_| unreachable_regex())
         });
-        static ITEM: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"(?s)<item(\s[^>]*)?>.*?</item>").unwrap_or_else(|_| unreachable_regex())
-        });
         let mut changed = false;
-        let replaced = ITEM.replace_all(&out, |caps: &Captures<'_>| {
+        let replaced = RSS_ITEM.replace_all(&out, |caps: &Captures<'_>| {
             let item = &caps[0];
             if item.contains("<content:encoded") || !BODY.is_match(item) {
                 return item.to_owned();
@@ -124,31 +116,13 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             .into_owned()
         });
         if changed {
-            let mut text = replaced.into_owned();
-            if !text.contains("xmlns:content=")
-                && let Some(root_end) = root_tag_end(&text)
-            {
-                text.insert_str(
-                    root_end,
-                    " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"",
-                );
-            }
-            out = Cow::Owned(text);
+            out = Cow::Owned(declare_namespace(replaced.into_owned(), "content", CONTENT));
         }
     }
     // <fullitem> (escaped HTML, from Radio UserLand) stands in for missing content.
     if out.contains("<fullitem") {
-        out = Cow::Owned(stand_in_for(&out, "content:encoded", "fullitem"));
-        if !out.contains("xmlns:content=")
-            && let Some(root_end) = root_tag_end(&out)
-        {
-            let mut text = out.into_owned();
-            text.insert_str(
-                root_end,
-                " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"",
-            );
-            out = Cow::Owned(text);
-        }
+        let replaced = stand_in_for(&out, "content:encoded", "fullitem");
+        out = Cow::Owned(declare_namespace(replaced, "content", CONTENT));
     }
     // media:title stands in for a missing title (feedparser's rule); it never replaces one.
     if out.contains("<media:title") {
@@ -247,28 +221,44 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
 
 /// Each item without a `<core>` element gets its first `<stand_in>` renamed to `<core>`.
 fn stand_in_for(text: &str, core: &str, stand_in: &str) -> String {
-    static ITEM: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?s)<item(\s[^>]*)?>.*?</item>").unwrap_or_else(|_| unreachable_regex())
-    });
     let open = format!("<{stand_in}");
     let close = format!("</{stand_in}>");
-    ITEM.replace_all(text, |caps: &Captures<'_>| {
-        let item = &caps[0];
-        let (Some(start), Some(end)) = (item.find(&open), item.find(&close)) else {
-            return item.to_owned();
-        };
-        if item.contains(&format!("<{core}")) || end < start {
-            return item.to_owned();
-        }
-        let body_start = item[start..].find('>').map_or(end, |at| start + at + 1).min(end);
-        format!(
-            "{}<{core}>{}</{core}>{}",
-            &item[..start],
-            &item[body_start..end],
-            &item[end + close.len()..]
-        )
-    })
-    .into_owned()
+    RSS_ITEM
+        .replace_all(text, |caps: &Captures<'_>| {
+            let item = &caps[0];
+            let (Some(start), Some(end)) = (item.find(&open), item.find(&close)) else {
+                return item.to_owned();
+            };
+            if item.contains(&format!("<{core}")) || end < start {
+                return item.to_owned();
+            }
+            let body_start = item[start..].find('>').map_or(end, |at| start + at + 1).min(end);
+            format!(
+                "{}<{core}>{}</{core}>{}",
+                &item[..start],
+                &item[body_start..end],
+                &item[end + close.len()..]
+            )
+        })
+        .into_owned()
+}
+
+/// One RSS `<item>…</item>`.
+static RSS_ITEM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)<item(\s[^>]*)?>.*?</item>").unwrap_or_else(|_| unreachable_regex())
+});
+
+const DUBLIN_CORE: &str = "http://purl.org/dc/elements/1.1/";
+const CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
+
+/// `text` with `xmlns:prefix="uri"` on its root element, unless the prefix is declared.
+fn declare_namespace(mut text: String, prefix: &str, uri: &str) -> String {
+    if !text.contains(&format!("xmlns:{prefix}="))
+        && let Some(root_end) = root_tag_end(&text)
+    {
+        text.insert_str(root_end, &format!(" xmlns:{prefix}=\"{uri}\""));
+    }
+    text
 }
 
 /// Where the root element's name ends (to add an attribute after it).
