@@ -11,8 +11,10 @@ newsdigest and not part of CI; run this by hand after changing the feed reader:
     /tmp/fp/bin/python scripts/feed_conformance.py /tmp/fp/feedparser-6.0.12/tests
 
 For every feed file it runs `newsdigest feed FILE --json` and `feedparser.parse(FILE)` and
-compares, on the files where feedparser finds entries: the number of items (entries with a
-title, a link or text; newsdigest leaves out an entry with none of them), and for the first
+compares (files whose path holds `http` are served over HTTP on 127.0.0.1:8097 with the
+`Header:` lines they declare, and both read the URL, as feedparser's own runner does), on the files where feedparser finds entries: the number of items (entries with a
+title, a web link or text; newsdigest leaves out an entry with none of them, and feedparser's
+link may be an Atom id such as `tag:…` or `1`, which leads nowhere), and for the first
 such entry its title, link and date; and the feed's title. Titles are
 compared as text (feedparser's markup removed and entities decoded, white space folded on
 both sides; newsdigest's titles are plain text already), links after the
@@ -27,8 +29,11 @@ import html
 import json
 import os
 import re
+import http.server
 import subprocess
 import sys
+import tempfile
+import threading
 import urllib.parse
 from datetime import datetime
 
@@ -68,10 +73,58 @@ def canonical(url):
     )
 
 
-def ours(binary, path):
+# feedparser's runner serves the suite here; the tests' expected URLs name this address.
+HOST, PORT = "127.0.0.1", 8097
+
+
+class SuiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a test feed with the `Header:` lines written in its comment, as feedparser's
+    runner does (status, Content-Type, Content-Location, ETag, Location)."""
+
+    headers_re = re.compile(rb"^Header:\s+([^:]+):(.+)$", re.MULTILINE)
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        try:
+            with open(path, "rb") as f:
+                blob = f.read()
+        except OSError:
+            self.send_error(404)
+            return None
+        headers = {
+            k.decode("utf-8"): v.decode("utf-8").strip() for k, v in self.headers_re.findall(blob)
+        }
+        status = 200
+        if self.headers.get("if-none-match") == headers.get("ETag", "nomatch"):
+            status = 304
+        self.send_response(int(headers.pop("Status", status)))
+        self.send_header("Content-type", headers.pop("Content-type", self.guess_type(path)))
+        self.send_header("Content-Length", str(len(blob)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        return __import__("io").BytesIO(blob)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(suite):
+    """Serves the suite's parent folder, so a test is at /tests/<path>, in a thread."""
+    root = os.path.dirname(os.path.abspath(suite))
+    handler = lambda *a, **k: SuiteHandler(*a, directory=root, **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer((HOST, PORT), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def ours(binary, config, path):
     try:
         out = subprocess.run(
-            [binary, "feed", "--json", path], capture_output=True, timeout=30, check=False
+            [binary, "--config", config, "feed", "--json", path],
+            capture_output=True,
+            timeout=30,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return {"error": "timeout"}
@@ -87,7 +140,7 @@ def has_story(entry):
     body = " ".join(
         [entry.get("summary", "")] + [content.get("value", "") for content in entry.get("content", [])]
     )
-    return bool(text(entry.get("title")) or entry.get("link") or text(body))
+    return bool(text(entry.get("title")) or canonical(entry.get("link")) or text(body))
 
 
 def epoch(struct):
@@ -114,13 +167,23 @@ def main():
                 files.append(os.path.join(root, name))
     files.sort()
 
+    serve(args.suite)
+    # The tests served on loopback are trusted: a config that lets fetches reach 127.0.0.1.
+    workdir = tempfile.mkdtemp(prefix="feed-conformance-")
+    config = os.path.join(workdir, "config.toml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(f'[fetch]\nallow_private = ["{HOST}"]\n')
+    suite_name = os.path.basename(os.path.normpath(args.suite))
+
     counts = {kind: [0, 0] for kind in ("items", "title", "feed title", "link", "date")}
     differences = {kind: [] for kind in counts}
     errors = []
     for path in files:
-        expected = feedparser.parse(path)
-        got = ours(args.bin, path)
         rel = os.path.relpath(path, args.suite)
+        if "http" in rel:
+            path = f"http://{HOST}:{PORT}/{suite_name}/{rel}"
+        expected = feedparser.parse(path)
+        got = ours(args.bin, config, path)
         if "error" in got:
             if expected.entries:
                 errors.append(f"{rel}: {got['error']}")
@@ -135,7 +198,7 @@ def main():
         if not expected.entries:
             continue
         items = got.get("items", [])
-        # Entries with something to show: a title, a link or text. An entry with none of
+        # Entries with something to show: a title, a web link or text. An entry with none of
         # them is left out by newsdigest on purpose (nothing to put in a digest).
         stories = [entry for entry in expected.entries if has_story(entry)]
         if stories:

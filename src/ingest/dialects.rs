@@ -263,18 +263,39 @@ fn declare_namespace(mut text: String, prefix: &str, uri: &str) -> String {
 
 /// Where the root element's name ends (to add an attribute after it).
 fn root_tag_end(text: &str) -> Option<usize> {
+    let start = root_start(text)?;
+    let name_len = text[start + 1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+    Some(start + 1 + name_len)
+}
+
+/// Where the root element's start tag begins: past the XML declaration, processing
+/// instructions, comments and a DOCTYPE (with its internal subset), whose text may hold
+/// anything that looks like a tag.
+pub(super) fn root_start(text: &str) -> Option<usize> {
     let mut at = 0;
-    while let Some(offset) = text[at..].find('<') {
-        let start = at + offset;
-        let next = text[start + 1..].chars().next()?;
-        if next.is_ascii_alphabetic() {
-            let name_len =
-                text[start + 1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
-            return Some(start + 1 + name_len);
-        }
-        at = start + 1;
+    loop {
+        let start = at + text[at..].find('<')?;
+        let rest = &text[start..];
+        let skip = if rest.starts_with("<?") {
+            rest.find("?>").map(|end| end + 2)
+        } else if rest.starts_with("<!--") {
+            rest[4..].find("-->").map(|end| end + 7)
+        } else if rest.starts_with("<!") {
+            // A DOCTYPE: its internal subset `[…]` may hold `>` of its own declarations.
+            let subset_end = match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(close)) if open < close => {
+                    rest[open..].find(']').map_or(open, |end| open + end)
+                }
+                _ => 0,
+            };
+            rest[subset_end..].find('>').map(|end| subset_end + end + 1)
+        } else if rest[1..].starts_with(|c: char| c.is_alphabetic() || c == '_') {
+            return Some(start);
+        } else {
+            Some(1)
+        };
+        at = start + skip?;
     }
-    None
 }
 
 fn unreachable_regex() -> Regex {
@@ -380,6 +401,27 @@ mod tests {
             ),
             "<rss xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" version=\"2.0\"><channel><item><content:encoded><![CDATA[<b>safe</b> text]]></content:encoded></item></channel></rss>"
         );
+    }
+
+    /// A comment before the root that quotes markup (`<a href=…>`) once took the namespace
+    /// declaration, so the item's content was lost.
+    #[test]
+    fn r9_the_root_is_found_past_the_prolog() {
+        let prolog = "<?xml version=\"1.0\"?>\n<!-- was '<a href=\"x\">' -->\n<!DOCTYPE rss [<!ENTITY e \"<b>\">]>\n<?pi <c>?>";
+        let feed = format!(
+            "{prolog}<rss version=\"2.0\"><channel><item><body>b</body></item></channel></rss>"
+        );
+        let root = root_start(&feed).unwrap();
+        assert!(feed[root..].starts_with("<rss "), "{}", &feed[root..]);
+        assert!(
+            normalize(&feed).starts_with(&format!(
+                "{prolog}<rss xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" version"
+            )),
+            "{}",
+            normalize(&feed)
+        );
+        assert_eq!(root_start("<!-- only a comment -->"), None);
+        assert_eq!(root_start("<!-- unclosed <rss>"), None);
     }
 
     #[test]

@@ -268,10 +268,8 @@ fn namespace_declarations(text: &str) -> String {
     let Ok(declaration) = Regex::new(r#"\sxmlns:[\w.-]+\s*=\s*(?:"[^"]*"|'[^']*')"#) else {
         return String::new();
     };
-    let root = text
-        .match_indices('<')
-        .find(|(at, _)| text[at + 1..].starts_with(|c: char| c.is_ascii_alphabetic()))
-        .and_then(|(at, _)| text[at..].find('>').map(|end| &text[at..at + end]))
+    let root = super::dialects::root_start(text)
+        .and_then(|at| text[at..].find('>').map(|end| &text[at..at + end]))
         .unwrap_or("");
     declaration.find_iter(root).map(|found| found.as_str()).collect()
 }
