@@ -278,8 +278,8 @@ pub(super) fn root_start(text: &str) -> Option<usize> {
         let rest = &text[start..];
         let skip = if rest.starts_with("<?") {
             rest.find("?>").map(|end| end + 2)
-        } else if rest.starts_with("<!--") {
-            rest[4..].find("-->").map(|end| end + 7)
+        } else if let Some(comment) = rest.strip_prefix("<!--") {
+            comment.find("-->").map(|end| end + 7)
         } else if rest.starts_with("<!") {
             // A DOCTYPE: its internal subset `[…]` may hold `>` of its own declarations.
             let subset_end = match (rest.find('['), rest.find('>')) {
