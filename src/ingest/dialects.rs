@@ -16,6 +16,7 @@
 //!   RSS 1.0 item without a `<link>` takes its `rdf:about`.
 //! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here.
 //! - An XHTML `<body>` in an RSS item, or a `<fullitem>`, is read as its `content:encoded`.
+//! - CDF, Microsoft's Channel Definition Format, becomes RSS 2.0 (see [`super::cdf`]).
 //! - Dublin Core terms dates (`dcterms:issued`, `created`, `modified`) are read as `dc:date`.
 //!
 //! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
@@ -31,6 +32,9 @@ const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 
 /// Rewrites the dialects above; borrows `text` when there is nothing to change.
 pub fn normalize(text: &str) -> Cow<'_, str> {
+    if let Some(rss) = super::cdf::to_rss(text) {
+        return Cow::Owned(rss);
+    }
     let mut out = Cow::Borrowed(text);
     for (from, to) in [
         ("http://my.netscape.com/rdf/simple/0.9/", "http://purl.org/rss/1.0/"),

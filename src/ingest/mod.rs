@@ -5,6 +5,7 @@
 //! interprets article content; `extract` does that. [`files`] reads folders, [`feed`] feeds
 //! (over [`fetch`], the HTTP client).
 
+pub mod cdf;
 pub mod dialects;
 pub mod feed;
 pub mod fetch;
