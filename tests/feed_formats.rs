@@ -146,6 +146,54 @@ fn r9_rdf_items_without_links_dublin_core_stand_ins_and_base64_text() {
     assert_eq!(titles(&atom), ["Example Atom"]);
 }
 
+/// See issue 9 (found by the conformance harness): an RSS 0.90 item with only a title was
+/// dropped (feed-rs needs a link), an Atom feed of `<item>`s read as empty, `itunes:summary`
+/// was ignored, naked markup in a description read as nothing, `type=""` and `&#X41;`
+/// failed the whole feed, a comment quoting markup before the root lost the item's body, and
+/// CDF was "no root element".
+#[test]
+fn r9_lenient_forms_feedparser_reads() {
+    let rss090 = read(
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>Netscape</title></channel><item><title>Item title</title></item></rdf:RDF>"#,
+    );
+    assert_eq!(titles(&rss090), ["Item title"]);
+    assert_eq!(rss090.items[0].url, None, "about:invalid stands in for feed-rs only");
+    let atom_items = read(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><item><title>target</title></item></feed>"#,
+    );
+    assert_eq!(titles(&atom_items), ["target"]);
+    let rss_with_atom = read(
+        r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>R</title><atom:link href="https://example.org/feed" rel="self"/><item><title>Kept</title><link>https://example.org/k</link></item></channel></rss>"#,
+    );
+    assert_eq!(titles(&rss_with_atom), ["Kept"], "RSS declaring Atom's namespace stays RSS");
+    let rss = read(
+        r#"<!-- was: '<a href="x">' -->
+        <rss version="2.0" xmlns:itunes="http://www.itunes.com/DTDs/Podcast-1.0.dtd"><channel><title>Pod</title>
+        <item><itunes:summary>Episode summary</itunes:summary></item>
+        <item><description><p>Example <b>naked</b> description</p></description></item>
+        <item><body><a href="https://example.org/p">never trust your upstream platypus</a></body></item>
+        </channel></rss>"#,
+    );
+    assert_eq!(
+        titles(&rss),
+        ["Episode summary", "Example naked description", "never trust your upstream platypus"]
+    );
+    let atom = read(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="">evil</title><id>a</id></entry><entry><title>&#X41;&#x42;</title><id>b</id></entry></feed>"#,
+    );
+    assert_eq!(titles(&atom), ["evil", "AB"]);
+    let cdf = read(
+        r#"<CHANNEL HREF="http://www.example.org/"><TITLE>Example feed</TITLE>
+        <ITEM HREF="http://www.example.org/1" LASTMOD="2004-04-06T23:05:43-05:00"><TITLE>Example item</TITLE><ABSTRACT>Example description.</ABSTRACT></ITEM></CHANNEL>"#,
+    );
+    assert_eq!(cdf.title.as_deref(), Some("Example feed"));
+    assert_eq!(titles(&cdf), ["Example item"]);
+    assert_eq!(cdf.items[0].url.as_deref(), Some("http://www.example.org/1"));
+    assert_eq!(cdf.items[0].paragraphs, ["Example description."]);
+    // 2004-04-06T23:05:43-05:00
+    assert_eq!(cdf.items[0].published.unwrap().timestamp(), 1_081_310_743);
+}
+
 /// See issue 9: `articles` listed a feed's items by their keys, not in feed order.
 #[tokio::test(flavor = "multi_thread")]
 async fn r9_items_are_offered_in_feed_order() {

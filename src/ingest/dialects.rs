@@ -12,14 +12,21 @@
 //!
 //! - An item without a title takes its `media:title` as the title (feedparser's fallback);
 //!   an item with one keeps it.
-//! - `dc:title` and `dc:description` stand in for a missing title and description, and an
-//!   RSS 1.0 item without a `<link>` takes its `rdf:about`.
-//! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here.
+//! - `dc:title` and `dc:description` stand in for a missing title and description, and
+//!   `itunes:summary` for a missing description.
+//! - An RSS 1.0 or 0.90 item without a `<link>` takes its `rdf:about`; one with neither is
+//!   kept, linkless (feed-rs would drop it).
+//! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here; `type=""`
+//!   is no type.
+//! - An Atom feed whose entries are written `<item>` is read as one with `<entry>`s.
+//! - A `<description>` holding naked markup is read as the HTML it is.
+//! - `&#X41;` (upper-case X, which XML refuses) is read as `&#x41;`.
 //! - An XHTML `<body>` in an RSS item, or a `<fullitem>`, is read as its `content:encoded`.
 //! - CDF, Microsoft's Channel Definition Format, becomes RSS 2.0 (see [`super::cdf`]).
 //! - Dublin Core terms dates (`dcterms:issued`, `created`, `modified`) are read as `dc:date`.
 //!
-//! Only tags are rewritten, never text; a feed without these marks is returned unchanged.
+//! Only tags and character references are rewritten, never text; a feed without these marks
+//! is returned unchanged.
 //! No I/O.
 
 use std::borrow::Cow;
@@ -36,6 +43,14 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         return Cow::Owned(rss);
     }
     let mut out = Cow::Borrowed(text);
+    // `&#X41;`: XML wants a lower-case x in hexadecimal character references; HTML and
+    // feedparser take either.
+    if out.contains("&#X") {
+        static UPPER_HEX: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"&#X([0-9A-Fa-f]+;)").unwrap_or_else(|_| unreachable_regex())
+        });
+        out = Cow::Owned(UPPER_HEX.replace_all(&out, "&#x$1").into_owned());
+    }
     for (from, to) in [
         ("http://my.netscape.com/rdf/simple/0.9/", "http://purl.org/rss/1.0/"),
         (" xmlns=\"http://backend.userland.com/rss2\"", ""),
@@ -78,24 +93,59 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         let renamed = TERMS_DATE.replace_all(&out, "<${1}dc:date>").into_owned();
         out = Cow::Owned(declare_namespace(renamed, "dc", DUBLIN_CORE));
     }
-    // RSS 1.0 items without a <link>: their rdf:about is the link.
-    if out.contains("rdf:about") {
-        static RDF_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r#"(?s)<item\s[^>]*?rdf:about\s*=\s*["']([^"']*)["'][^>]*>.*?</item>"#)
+    // RSS 1.0 and 0.90 items without a <link>: their rdf:about is the link. feed-rs drops an
+    // RDF item with no link at all, so one without rdf:about gets `about:invalid` (RFC 6694),
+    // which is no web link and is dropped after parsing: the item stays, linkless.
+    if out.contains("rdf:RDF") {
+        static ABOUT: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"^<item\s[^>]*?rdf:about\s*=\s*["']([^"']*)["']"#)
                 .unwrap_or_else(|_| unreachable_regex())
         });
-        let linked = RDF_ITEM.replace_all(&out, |caps: &Captures<'_>| {
+        let linked = RSS_ITEM.replace_all(&out, |caps: &Captures<'_>| {
             let item = &caps[0];
             if item.contains("<link") {
                 return item.to_owned();
             }
+            let about = ABOUT.captures(item).map_or("about:invalid", |about| {
+                about.get(1).map_or("about:invalid", |m| m.as_str())
+            });
             let start_end = item.find('>').map_or(item.len(), |at| at + 1);
-            format!("{}<link>{}</link>{}", &item[..start_end], &caps[1], &item[start_end..])
+            format!("{}<link>{about}</link>{}", &item[..start_end], &item[start_end..])
         });
         out = Cow::Owned(linked.into_owned());
     }
-    // dc:title and dc:description stand in for a missing title and description.
-    for (core, stand_in) in [("title", "dc:title"), ("description", "dc:description")] {
+    // Atom documents whose entries are written `<item>` (feedparser reads them as entries).
+    if !out.contains("<entry")
+        && out.contains("<item")
+        && root_start(&out).is_some_and(|root| out[root..].starts_with("<feed"))
+    {
+        out = Cow::Owned(out.replace("<item>", "<entry>").replace("</item>", "</entry>"));
+    }
+    // A description holding naked markup (`<description><p>Text</p></description>`) is
+    // HTML written unescaped: it is read as the HTML it is, not as an empty text.
+    if out.contains("<description>") {
+        static NAKED: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?s)<description>(\s*<[A-Za-z].*?)</description>")
+                .unwrap_or_else(|_| unreachable_regex())
+        });
+        let wrapped = NAKED.replace_all(&out, |caps: &Captures<'_>| {
+            if caps[1].contains("<![CDATA[") {
+                return caps[0].to_owned();
+            }
+            let markup = caps[1].replace("]]>", "]]]]><![CDATA[>");
+            format!("<description><![CDATA[{markup}]]></description>")
+        });
+        if let Cow::Owned(wrapped) = wrapped {
+            out = Cow::Owned(wrapped);
+        }
+    }
+    // dc:title and dc:description stand in for a missing title and description, and a
+    // podcast's itunes:summary for a missing description.
+    for (core, stand_in) in [
+        ("title", "dc:title"),
+        ("description", "dc:description"),
+        ("description", "itunes:summary"),
+    ] {
         if out.contains(&format!("<{stand_in}")) {
             out = Cow::Owned(stand_in_for(&out, core, stand_in));
         }
@@ -171,7 +221,8 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
     if !(atom03
         || out.contains("type=\"text/")
         || out.contains("type=\"application/")
-        || out.contains("mode=\""))
+        || out.contains("mode=\"")
+        || out.contains("type=\"\""))
     {
         return out;
     }
@@ -185,7 +236,8 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         let name = &caps[1];
         let attributes = caps.get(2).map_or("", |m| m.as_str());
         let body = &caps[4];
-        let kind = attribute(attributes, "type");
+        // `type=""` is no type.
+        let kind = attribute(attributes, "type").filter(|kind| !kind.is_empty());
         let mode = attribute(attributes, "mode");
         let others = strip_attributes(attributes, &["type", "mode"]);
         let (kind, body) = match (kind.as_deref(), mode.as_deref()) {
