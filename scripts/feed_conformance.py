@@ -136,6 +136,22 @@ def ours(binary, config, path):
         return {"error": "no JSON: " + out.stderr.decode("utf-8", "replace").strip()}
 
 
+SKIP_UNLESS = re.compile(rb"SkipUnless:\s*(.*?)\n")
+
+
+def runnable(path):
+    """False for a test whose `SkipUnless:` condition fails here (a codec this Python lacks),
+    as feedparser's runner skips it: feedparser's answer would be no answer at all."""
+    with open(path, "rb") as f:
+        found = SKIP_UNLESS.search(f.read())
+    if not found:
+        return True
+    try:
+        return bool(eval(found.group(1).decode("utf-8"), {"feedparser": feedparser}))  # noqa: S307
+    except Exception:
+        return False
+
+
 def has_story(entry):
     body = " ".join(
         [entry.get("summary", "")] + [content.get("value", "") for content in entry.get("content", [])]
@@ -178,8 +194,12 @@ def main():
     counts = {kind: [0, 0] for kind in ("items", "title", "feed title", "link", "date")}
     differences = {kind: [] for kind in counts}
     errors = []
+    not_run = 0
     for path in files:
         rel = os.path.relpath(path, args.suite)
+        if not runnable(path):
+            not_run += 1
+            continue
         if "http" in rel:
             path = f"http://{HOST}:{PORT}/{suite_name}/{rel}"
         expected = feedparser.parse(path)
@@ -235,7 +255,10 @@ def main():
             else:
                 differences["date"].append(f"{rel}: {date} vs {mine.get('published')!r}")
 
-    print(f"{len(files)} feed files; feedparser {feedparser.__version__}")
+    print(
+        f"{len(files)} feed files ({not_run} not run: their SkipUnless fails here); "
+        f"feedparser {feedparser.__version__}"
+    )
     for kind, (agree, total) in counts.items():
         share = 100.0 * agree / total if total else 100.0
         print(f"  {kind:<11} {agree:>5} of {total:<5} agree ({share:.1f}%)")

@@ -17,6 +17,7 @@ use reqwest::header::{
 };
 use tokio::sync::Semaphore;
 
+use super::codepages;
 use super::guard::{AddressPolicy, GuardedResolver};
 use crate::config::FetchConfig;
 
@@ -463,16 +464,20 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, bool) {
     });
     let from_header = header_label.as_deref().and_then(encoding_for_label);
     if encoding_rs::Encoding::for_bom(bytes).is_none() {
-        // A DOS code page, named where a WHATWG encoding could not be.
-        let oem = match (&from_header, header_label) {
-            (None, Some(label)) => oem_code_page(&label),
-            (None, None) => prolog_label(bytes)
-                .filter(|label| encoding_for_label(label).is_none())
-                .and_then(|label| oem_code_page(&label)),
+        // A code page encoding_rs lacks (EBCDIC, a DOS or another Mac code page), named where
+        // a WHATWG encoding could not be, or an EBCDIC document told by its first bytes.
+        let legacy = match (&from_header, header_label) {
+            (None, Some(label)) => codepages::for_label(&label),
+            (None, None) => codepages::ebcdic(bytes).or_else(|| {
+                prolog_label(bytes)
+                    .filter(|label| encoding_for_label(label).is_none())
+                    .and_then(|label| codepages::for_label(&label))
+            }),
             _ => None,
         };
-        if let Some(text) = oem.and_then(|code_page| decode_oem(bytes, code_page)) {
-            return (strip_prolog_encoding(&text), false);
+        if let Some(code_page) = legacy {
+            let (text, lossy) = codepages::decode(bytes, code_page);
+            return (strip_prolog_encoding(&text), lossy);
         }
     }
     let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
@@ -575,35 +580,6 @@ fn prolog_label(bytes: &[u8]) -> Option<String> {
     let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
     let value = &value[1..];
     Some(value[..value.find(quote)?].trim().to_owned())
-}
-
-/// The DOS (OEM) code page a label names (`cp437`, `IBM850`, `csIBM865`, `cp-is`), when the
-/// WHATWG encodings that encoding_rs knows do not include it.
-fn oem_code_page(label: &str) -> Option<u16> {
-    let label = label.trim().to_ascii_lowercase();
-    let named = match label.as_str() {
-        "cp-is" | "cp_is" => Some(861),
-        "cp-gr" | "cp_gr" => Some(869),
-        "cspc775baltic" => Some(775),
-        "cspc850multilingual" => Some(850),
-        "cspcp852" => Some(852),
-        "cspc862latinhebrew" => Some(862),
-        "cspc8codepage437" => Some(437),
-        _ => None,
-    };
-    let number = named.or_else(|| {
-        let digits = ["csibm", "ibm", "cp", "oem", "dos-"]
-            .iter()
-            .find_map(|prefix| label.strip_prefix(prefix))
-            .or_else(|| label.chars().all(|c| c.is_ascii_digit()).then_some(label.as_str()))?;
-        digits.trim_start_matches(['-', '_']).parse::<u16>().ok()
-    })?;
-    oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&number).map(|_| number)
-}
-
-/// Decodes a DOS code page (`oem_code_page`); ASCII stays as it is.
-fn decode_oem(bytes: &[u8], code_page: u16) -> Option<String> {
-    Some(oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&code_page)?.decode_string_lossy(bytes))
 }
 
 /// `<?xml version="1.0" encoding="windows-1251"?>` → `<?xml version="1.0"?>`: the text is

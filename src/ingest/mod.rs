@@ -6,6 +6,8 @@
 //! (over [`fetch`], the HTTP client).
 
 pub mod cdf;
+pub mod codepage_tables;
+pub mod codepages;
 pub mod dialects;
 pub mod feed;
 pub mod fetch;
