@@ -6,14 +6,15 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// NFC-normalises `text`, turns control characters and all runs of white space (including
-/// non-breaking and zero-width spaces) into single spaces, and trims the ends.
+/// non-breaking and zero-width spaces) into single spaces, and trims the ends. The zero-width
+/// joiner and non-joiner are kept: they shape Persian and Indic words and join emoji.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for ch in text.nfc() {
         let blank = ch.is_whitespace()
             || ch.is_control()
-            || matches!(ch, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}');
+            || matches!(ch, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
         if blank {
             pending_space = !out.is_empty();
             continue;
@@ -332,6 +333,13 @@ mod tests {
         assert_eq!(truncate_words("Tokyo 東京で会議が開かれた today", 3), "Tokyo 東京で会");
         assert_eq!(reading_minutes(&["word ".repeat(231)]), 2);
         assert_eq!(reading_minutes(&["字".repeat(460)]), 1);
+    }
+
+    /// See issue 9: `&zwnj;` and `&zwj;` became spaces, splitting Persian words and emoji.
+    #[test]
+    fn r9_normalize_keeps_zero_width_joiners() {
+        assert_eq!(normalize("می\u{200C}خواهم"), "می\u{200C}خواهم");
+        assert_eq!(normalize("👩\u{200D}💻  coder"), "👩\u{200D}💻 coder");
     }
 
     #[test]

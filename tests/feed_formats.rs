@@ -7,9 +7,13 @@ use newsdigest::config::Config;
 
 /// Reads `text` as a feed file, as `newsdigest feed FILE` does.
 fn read(text: &str) -> SingleFeed {
+    read_bytes(text.as_bytes())
+}
+
+fn read_bytes(bytes: &[u8]) -> SingleFeed {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("feed.xml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, bytes).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(feed(&Config::defaults(), path.to_str().unwrap())).unwrap()
 }
@@ -192,6 +196,91 @@ fn r9_lenient_forms_feedparser_reads() {
     assert_eq!(cdf.items[0].paragraphs, ["Example description."]);
     // 2004-04-06T23:05:43-05:00
     assert_eq!(cdf.items[0].published.unwrap().timestamp(), 1_081_310_743);
+}
+
+/// See issue 9 (found by the conformance harness): EBCDIC feeds were "no root element", the
+/// Mac and KOI8-T code pages read as Windows-1252, `&zwj;` became a space, the drafts of Atom
+/// (Echo, Pie) and a channel's dc:title gave no feed title.
+#[test]
+fn r9_code_pages_joiners_atom_drafts_and_channel_dc_title() {
+    // `<?xml version="1.0" encoding="ebcdic-cp-be"?><rss version="2.0"><channel><title>` …
+    // in EBCDIC 500, with "Ø" as 0x80.
+    let ascii_to_ebcdic = |text: &str| -> Vec<u8> {
+        let cp500 = ebcdic_500();
+        text.chars().map(|c| cp500.iter().position(|&u| u == c).unwrap() as u8).collect()
+    };
+    let mut ebcdic = ascii_to_ebcdic(
+        "<?xml version=\"1.0\" encoding=\"ebcdic-cp-be\"?><rss version=\"2.0\"><channel><title>",
+    );
+    ebcdic.push(0x80);
+    ebcdic.extend(ascii_to_ebcdic(
+        "</title><item><title>A</title><link>http://a.org/</link></item></channel></rss>",
+    ));
+    let feed = read_bytes(&ebcdic);
+    assert_eq!(feed.title.as_deref(), Some("Ø"));
+    assert_eq!(titles(&feed), ["A"]);
+
+    for (label, byte, expected) in [
+        ("macgreek", 0x80, "Ä"),
+        ("koi8-t", 0x80, "қ"),
+        ("cp1125", 0x80, "А"),
+        ("cp856", 0x80, "א"),
+    ] {
+        let mut bytes = format!("<?xml version=\"1.0\" encoding=\"{label}\"?><feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><title>").into_bytes();
+        bytes.push(byte);
+        bytes.extend(b"</title></feed>");
+        assert_eq!(read_bytes(&bytes).title.as_deref(), Some(expected), "{label}");
+    }
+
+    let joiners = read(
+        "<rss version=\"2.0\"><channel><title>testing &#8205; entity</title><item><title>\u{645}\u{6cc}&#8204;\u{62e}\u{648}\u{627}\u{647}\u{645}</title><link>http://a.org/</link></item></channel></rss>",
+    );
+    assert_eq!(joiners.title.as_deref(), Some("testing \u{200d} entity"));
+    assert_eq!(titles(&joiners), ["\u{645}\u{6cc}\u{200c}\u{62e}\u{648}\u{627}\u{647}\u{645}"]);
+
+    for namespace in ["http://purl.org/echo/", "http://purl.org/pie/", "http://example.com/necho"] {
+        let draft = read(&format!(
+            "<feed version=\"0.3\" xmlns=\"{namespace}\"><title>Example Atom</title><entry><title>E</title><link rel=\"alternate\" href=\"http://a.org/e\"/></entry></feed>"
+        ));
+        assert_eq!(draft.title.as_deref(), Some("Example Atom"), "{namespace}");
+        assert_eq!(titles(&draft), ["E"], "{namespace}");
+    }
+
+    let dc = read(
+        r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><dc:title>Example title</dc:title><item><dc:title>Item</dc:title><link>http://a.org/</link></item></channel></rss>"#,
+    );
+    assert_eq!(dc.title.as_deref(), Some("Example title"));
+    assert_eq!(titles(&dc), ["Item"]);
+}
+
+/// EBCDIC 500's character for each byte, built from the printable ASCII it shares with
+/// EBCDIC 037, as IBM's table gives it (a copy here, so the test does not trust the code
+/// under test for its input).
+fn ebcdic_500() -> Vec<char> {
+    let mut table = vec!['\u{0}'; 256];
+    let rows: [(u8, &str); 8] = [
+        (0x40, " "),
+        (0x4B, ".<(+!&"),
+        (0x5B, "$*);^-/"),
+        (0x6B, ",%_>?"),
+        (0x7A, ":#@'=\""),
+        (0x81, "abcdefghi"),
+        (0x91, "jklmnopqr"),
+        (0xA2, "stuvwxyz"),
+    ];
+    for (start, chars) in rows {
+        for (offset, ch) in chars.chars().enumerate() {
+            table[start as usize + offset] = ch;
+        }
+    }
+    for (start, chars) in
+        [(0xC1u8, "ABCDEFGHI"), (0xD1, "JKLMNOPQR"), (0xE2, "STUVWXYZ"), (0xF0, "0123456789")]
+    {
+        for (offset, ch) in chars.chars().enumerate() {
+            table[start as usize + offset] = ch;
+        }
+    }
+    table
 }
 
 /// See issue 9: `articles` listed a feed's items by their keys, not in feed order.

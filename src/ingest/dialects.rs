@@ -1,6 +1,7 @@
 //! Feed dialects that feed-rs does not read, rewritten into ones it does before parsing.
 //!
-//! - Atom 0.3 (`http://purl.org/atom/ns#`, still served by many feeds): the namespace becomes
+//! - Atom 0.3 (`http://purl.org/atom/ns#`, still served by many feeds, and the namespaces of
+//!   its drafts: Echo, Pie, Necho): the namespace becomes
 //!   Atom 1.0's; `issued` becomes `published`, `modified` `updated`, `tagline` `subtitle`,
 //!   `copyright` `rights`; content `mode="escaped"` is HTML, `mode="xml"` XHTML, and
 //!   `mode="base64"` is decoded.
@@ -12,7 +13,8 @@
 //!
 //! - An item without a title takes its `media:title` as the title (feedparser's fallback);
 //!   an item with one keeps it.
-//! - `dc:title` and `dc:description` stand in for a missing title and description, and
+//! - `dc:title` and `dc:description` stand in for a missing title and description (of the
+//!   channel too), and
 //!   `itunes:summary` for a missing description.
 //! - An RSS 1.0 or 0.90 item without a `<link>` takes its `rdf:about`; one with neither is
 //!   kept, linkless (feed-rs would drop it).
@@ -35,6 +37,14 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 
 const ATOM_03: &str = "http://purl.org/atom/ns#";
+/// The namespaces of Atom's drafts before 0.3 (Echo, Pie, Necho), which feedparser reads as
+/// Atom 0.3.
+const ATOM_DRAFTS: [&str; 4] = [
+    "\"http://example.com/newformat#\"",
+    "\"http://example.com/necho\"",
+    "\"http://purl.org/echo/\"",
+    "\"http://purl.org/pie/\"",
+];
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 
 /// Rewrites the dialects above; borrows `text` when there is nothing to change.
@@ -141,6 +151,24 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
     }
     // dc:title and dc:description stand in for a missing title and description, and a
     // podcast's itunes:summary for a missing description.
+    // A channel without a <title> takes its dc:title (before the first item).
+    if out.contains("<dc:title") {
+        let head_end = out.find("<item").unwrap_or(out.len());
+        let head = &out[..head_end];
+        if let (Some(start), Some(end), None) =
+            (head.find("<dc:title"), head.find("</dc:title>"), head.find("<title"))
+            && start < end
+        {
+            let body_start = head[start..].find('>').map_or(end, |at| start + at + 1).min(end);
+            let renamed = format!(
+                "{}<title>{}</title>{}",
+                &out[..start],
+                &out[body_start..end],
+                &out[end + "</dc:title>".len()..]
+            );
+            out = Cow::Owned(renamed);
+        }
+    }
     for (core, stand_in) in [
         ("title", "dc:title"),
         ("description", "dc:description"),
@@ -196,6 +224,12 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             MEDIA_TITLE.replacen(item, 1, "<title>$2</title>").into_owned()
         });
         out = Cow::Owned(replaced.into_owned());
+    }
+    for draft in ATOM_DRAFTS {
+        if out.contains(&format!("xmlns={draft}")) {
+            out =
+                Cow::Owned(out.replace(&format!("xmlns={draft}"), &format!("xmlns=\"{ATOM_03}\"")));
+        }
     }
     let atom03 = out.contains(ATOM_03);
     if atom03 {
