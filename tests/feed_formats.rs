@@ -253,6 +253,41 @@ fn r9_code_pages_joiners_atom_drafts_and_channel_dc_title() {
     assert_eq!(titles(&dc), ["Item"]);
 }
 
+/// See issue 9 (found by the conformance harness): an RSS item linked Atom's way
+/// (`<link href=…/>`) had no link, and an id that is a path on the feed's site was not its
+/// permalink; ids that lead nowhere (`1`, `tag:`) stay ids.
+#[test]
+fn r9_href_links_in_rss_and_path_ids_as_permalinks() {
+    let podcast = read(
+        r#"<rss version="2.0"><channel><title>Podcast</title>
+        <item><title>Fiat Lux</title><link href="http://podlove.org/podcast/1"/><link rel="enclosure" type="audio/mpeg" href="http://podlove.org/files/fiatlux.mp3"/></item>
+        <item><title>Enclosure only</title><link rel="enclosure" href="http://podlove.org/files/2.mp3"/></item>
+        </channel></rss>"#,
+    );
+    assert_eq!(podcast.items[0].url.as_deref(), Some("http://podlove.org/podcast/1"));
+    assert_eq!(podcast.items[1].url, None, "an enclosure is no link to the story");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let _guard = runtime.enter();
+    let server = runtime.block_on(wiremock::MockServer::start());
+    let mock = wiremock::Mock::given(wiremock::matchers::path("/feeds/atom.xml")).respond_with(
+        wiremock::ResponseTemplate::new(200).set_body_raw(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>
+            <entry><title>Path id</title><id>/relative/link</id></entry>
+            <entry><title>Number id</title><id>1</id></entry>
+            <entry><title>Tag id</title><id>tag:example.org,2024:1</id></entry>
+            </feed>"#,
+            "application/atom+xml",
+        ),
+    );
+    runtime.block_on(mock.mount(&server));
+    let url = format!("{}/feeds/atom.xml", server.uri());
+    let feed = runtime.block_on(feed(&Config::defaults(), &url)).unwrap();
+    let urls: Vec<Option<&str>> = feed.items.iter().map(|item| item.url.as_deref()).collect();
+    let path_link = format!("{}/relative/link", server.uri());
+    assert_eq!(urls, [Some(path_link.as_str()), None, None]);
+}
+
 /// EBCDIC 500's character for each byte, built from the printable ASCII it shares with
 /// EBCDIC 037, as IBM's table gives it (a copy here, so the test does not trust the code
 /// under test for its input).

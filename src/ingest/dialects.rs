@@ -20,6 +20,7 @@
 //!   kept, linkless (feed-rs would drop it).
 //! - Atom text of another MIME type is base64 (RFC 4287 §4.1.3.3), decoded here; `type=""`
 //!   is no type.
+//! - An RSS item linked Atom's way (`<link href="…"/>`) takes the href as its link.
 //! - An Atom feed whose entries are written `<item>` is read as one with `<entry>`s.
 //! - A `<description>` holding naked markup is read as the HTML it is.
 //! - `&#X41;` (upper-case X, which XML refuses) is read as `&#x41;`.
@@ -123,6 +124,37 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
             format!("{}<link>{about}</link>{}", &item[..start_end], &item[start_end..])
         });
         out = Cow::Owned(linked.into_owned());
+    }
+    // An RSS item linked Atom's way (`<link href="…"/>`, without a namespace) and without a
+    // plain `<link>URL</link>`: the href is its link (feed-rs reads only the text).
+    if out.contains("<link ")
+        && root_start(&out).is_some_and(|root| out[root..].starts_with("<rss"))
+    {
+        static HREF_LINK: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"<link\s([^>]*?)/?>(?:\s*</link>)?").unwrap_or_else(|_| unreachable_regex())
+        });
+        let linked = RSS_ITEM.replace_all(&out, |caps: &Captures<'_>| {
+            let item = &caps[0];
+            if item.contains("<link>") {
+                return item.to_owned();
+            }
+            let alternate = HREF_LINK.captures_iter(item).find_map(|link| {
+                let attributes = link.get(1)?.as_str();
+                let rel = attribute(attributes, "rel");
+                let href = attribute_as_written(attributes, "href").filter(|h| !h.is_empty())?;
+                let range = link.get(0)?.range();
+                rel.is_none_or(|rel| rel == "alternate").then_some((range, href))
+            });
+            match alternate {
+                Some((range, href)) => {
+                    format!("{}<link>{href}</link>{}", &item[..range.start], &item[range.end..])
+                }
+                None => item.to_owned(),
+            }
+        });
+        if let Cow::Owned(linked) = linked {
+            out = Cow::Owned(linked);
+        }
     }
     // Atom documents whose entries are written `<item>` (feedparser reads them as entries).
     if !out.contains("<entry")
@@ -395,14 +427,17 @@ fn unreachable_regex() -> Regex {
 
 /// The value of `name="…"` (or `'…'`) among `attributes`.
 fn attribute(attributes: &str, name: &str) -> Option<String> {
+    attribute_as_written(attributes, name).map(|value| value.to_ascii_lowercase())
+}
+
+/// The value of `name="…"` (or `'…'`) among `attributes`, trimmed, its case kept.
+fn attribute_as_written(attributes: &str, name: &str) -> Option<String> {
     static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#)
             .unwrap_or_else(|_| unreachable_regex())
     });
     ATTRIBUTE.captures_iter(attributes).find(|caps| &caps[1] == name).map(|caps| {
-        caps.get(2)
-            .or(caps.get(3))
-            .map_or(String::new(), |m| m.as_str().trim().to_ascii_lowercase())
+        caps.get(2).or(caps.get(3)).map_or(String::new(), |m| m.as_str().trim().to_owned())
     })
 }
 

@@ -101,7 +101,7 @@ pub fn parse(
         Err(err) if err == PARSER_PANICKED => Err(FetchError::new(FailureCategory::Internal, err)),
         Ok(feed) => {
             let title = feed_title(&feed);
-            Ok(ParsedFeed { title, entries: entries(feed, source), partial: None })
+            Ok(ParsedFeed { title, entries: entries(feed, base, source), partial: None })
         }
         Err(err) => {
             let head: String = text.trim_start().chars().take(300).collect::<String>();
@@ -128,7 +128,7 @@ pub fn parse(
                 let reason = format!("read after escaping stray `&` characters ({err})");
                 return Ok(ParsedFeed {
                     title,
-                    entries: entries(feed, source),
+                    entries: entries(feed, base, source),
                     partial: Some(reason),
                 });
             }
@@ -196,7 +196,7 @@ fn recover(text: &str, base: Option<&str>, source: &FeedSource) -> Vec<FeedEntry
             let wrapped = format!("{open}{}{close}", chunk.as_str());
             if let Ok(mut feed) = parse_whole(&wrapped, base) {
                 feed.title = None;
-                out.extend(entries(feed, source));
+                out.extend(entries(feed, base, source));
             }
         }
     }
@@ -212,7 +212,7 @@ fn feed_title(feed: &feed_rs::model::Feed) -> Option<String> {
     feed.title.as_ref().map(|title| title.content.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
+fn entries(feed: feed_rs::model::Feed, base: Option<&str>, source: &FeedSource) -> Vec<FeedEntry> {
     let source_name =
         source.name.clone().or_else(|| feed_title(&feed)).unwrap_or_else(|| source.id.clone());
     let mut guids = BTreeMap::new();
@@ -227,7 +227,7 @@ fn entries(feed: feed_rs::model::Feed, source: &FeedSource) -> Vec<FeedEntry> {
                 .map(|link| link.href.trim().to_owned())
                 .filter(|link| is_web_link(link))
                 // A GUID that is a web address is the permalink when there is no link.
-                .or_else(|| Some(entry.id.trim().to_owned()).filter(|id| is_web_link(id)));
+                .or_else(|| permalink(entry.id.trim(), base));
             // media:title only stands in for a missing title; it never replaces one.
             let title = entry.title.map(|title| title.content).or_else(|| {
                 entry.media.iter().find_map(|media| media.title.as_ref().map(|t| t.content.clone()))
@@ -287,6 +287,19 @@ fn escape_stray_ampersands(text: &str) -> String {
         out.push_str(piece);
     }
     out
+}
+
+/// An item's id as its permalink: an http(s) URL, or a path (`/2024/05/post`) on the feed's
+/// own site. An id that is neither (`tag:…`, `urn:uuid:…`, `1`) identifies; it leads nowhere.
+fn permalink(id: &str, base: Option<&str>) -> Option<String> {
+    if is_web_link(id) {
+        return Some(id.to_owned());
+    }
+    if !id.starts_with('/') || id.starts_with("//") {
+        return None;
+    }
+    let joined = reqwest::Url::parse(base?).ok()?.join(id).ok()?;
+    Some(joined.to_string()).filter(|link| is_web_link(link))
 }
 
 /// True for an http or https URL. Any other link (`javascript:`, `data:`, `file:`) is
