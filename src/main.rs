@@ -57,6 +57,11 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// `1 item`, `2 items`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// True when writing to stdout failed because the reading end of the pipe was closed.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     let broken = Some(std::io::ErrorKind::BrokenPipe);
@@ -285,7 +290,12 @@ fn articles(config: &Config, clock: &dyn Clock, as_json: bool) -> anyhow::Result
         for item in &loaded.skipped {
             writeln!(out, "skipped: {}: {}", item.path.display(), item.reason)?;
         }
-        writeln!(out, "{} articles, {} skipped", loaded.articles.len(), loaded.skipped.len())?;
+        writeln!(
+            out,
+            "{}, {} skipped",
+            count(loaded.articles.len(), "article", "articles"),
+            loaded.skipped.len()
+        )?;
     }
     print_skipped(&[], &loaded.lossy);
     Ok(if loaded.skipped.is_empty() && !feeds_failed { Exit::Ok } else { Exit::Partial })
@@ -336,7 +346,12 @@ fn feed(config: &Config, location: &str, as_json: bool) -> anyhow::Result<Exit> 
         if let Some(partial) = &read.partial {
             writeln!(out, "note: {partial}")?;
         }
-        writeln!(out, "{} items, {} skipped", read.items.len(), read.skipped.len())?;
+        writeln!(
+            out,
+            "{}, {} skipped",
+            count(read.items.len(), "item", "items"),
+            read.skipped.len()
+        )?;
     }
     Ok(if read.skipped.is_empty() && read.partial.is_none() { Exit::Ok } else { Exit::Partial })
 }

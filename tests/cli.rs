@@ -227,6 +227,35 @@ fn article_json_on_the_seed() {
     );
 }
 
+/// `newsdigest feed` on the EBCDIC and CDF fixtures: the text listing, counted in words
+/// ("1 item", not "1 items").
+#[test]
+fn feed_lists_an_ebcdic_feed_and_a_cdf_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let ebcdic = fixture("feeds/ebcdic500.xml");
+    let out = newsdigest(dir.path(), &["feed", ebcdic.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "Søndagsavisen\n- Færgen sejler igen\n  link: https://news.example.org/ferry\n  date: none\n  text: 3 words\n1 item, 0 skipped\n"
+    );
+    let cdf = fixture("feeds/cdf.xml");
+    let out = newsdigest(dir.path(), &["feed", cdf.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["title"], "Example CDF channel");
+    let urls: Vec<&str> = value["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        ["https://news.example.org/2026/11/ferry", "https://news.example.org/2026/11/regatta"]
+    );
+}
+
 #[test]
 fn article_on_a_missing_file_is_fatal() {
     let dir = tempfile::tempdir().unwrap();

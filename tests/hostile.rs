@@ -266,7 +266,7 @@ fn r8_fifos_devices_and_huge_files_are_skipped_by_name() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Storm closes the road"), "{stdout}");
-    assert!(stdout.ends_with("1 articles, 3 skipped\n"), "{stdout}");
+    assert!(stdout.ends_with("1 article, 3 skipped\n"), "{stdout}");
     for expected in [
         "skipped: articles/huge.html: the file is 5000 bytes, over the limit of 4000 bytes (max_bytes)\n",
         "skipped: articles/zero.txt: a device, not a regular file\n",
@@ -469,7 +469,7 @@ fn r8_random_bytes_are_not_articles() {
     let out = newsdigest_bounded(dir.path(), &["articles"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.ends_with("1 articles, 2 skipped\n"), "{stdout}");
+    assert!(stdout.ends_with("1 article, 2 skipped\n"), "{stdout}");
     for file in ["noise.html", "noise.md"] {
         let line = stdout.lines().find(|line| line.contains(file)).unwrap();
         assert!(line.starts_with(&format!("skipped: articles/{file}: not an article: ")), "{line}");
