@@ -134,6 +134,10 @@ pub struct FeedEntry {
     pub categories: Vec<String>,
     /// The content, else the summary: HTML or plain text.
     pub content: String,
+    /// The summary (description) as well, when `content` is the item's content and the
+    /// summary differs: extract takes whichever of the two gives more text (a
+    /// `content:encoded` holding only an image must not hide a description with a sentence).
+    pub summary: Option<String>,
     /// True when `content` is the linked page's article rather than the feed's own text.
     pub full_page: bool,
     /// The feed's display name (configured, else the feed's title, else the source id).

@@ -129,6 +129,25 @@ fn r9_dates_permalinks_and_media_titles() {
     assert_eq!(feed.items[0].published.unwrap().to_rfc3339(), "2002-09-28T20:01:19+00:00");
 }
 
+/// See issue 9: a `content:encoded` holding only an image won over a description with a
+/// sentence; the item's best text is whichever of the two says more.
+#[test]
+fn r9_the_best_text_of_content_and_description_wins() {
+    let feed = read(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>
+        <item><title>Image only</title><link>https://example.org/1</link><description>The ferry returned to service on Tuesday.</description>
+          <content:encoded><![CDATA[<p><img src="https://example.org/i.jpg" alt=""></p>]]></content:encoded></item>
+        <item><title>Full content</title><link>https://example.org/2</link><description>A teaser.</description>
+          <content:encoded><![CDATA[<p>The whole story, told in many more words than the teaser.</p>]]></content:encoded></item>
+        </channel></rss>"#,
+    );
+    assert_eq!(feed.items[0].paragraphs, ["The ferry returned to service on Tuesday."]);
+    assert_eq!(
+        feed.items[1].paragraphs,
+        ["The whole story, told in many more words than the teaser."]
+    );
+}
+
 /// See issue 9: RSS 1.0 items without `<link>` were read as empty; dc:title and
 /// dc:description only stand in for missing core elements; Atom text of another MIME type is
 /// base64.

@@ -307,7 +307,7 @@ async fn fetch_full_pages(
         }
         for (entry_idx, entry) in fresh.entries.iter().enumerate() {
             let Some(link) = entry.link.clone() else { continue };
-            let teaser = extract::html::fragment(&entry.content).join(" ");
+            let teaser = extract::feed_text(entry).join(" ");
             if source.fetch_full != FetchFull::Always
                 && !is_teaser(&teaser, &config.digest.language)
             {
@@ -363,6 +363,7 @@ async fn fetch_full_pages(
             .iter()
             .map(|paragraph| format!("<p>{}</p>", crate::text::escape_html(paragraph)))
             .collect();
+        entry.summary = None;
         entry.full_page = true;
     }
 }

@@ -90,7 +90,7 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
             let title = entry.title.as_deref().map(html::inline_text);
             (
                 title,
-                feed_item_text(&entry.content),
+                feed_text(&entry),
                 entry.published.map(|date| date.to_rfc3339()),
                 entry.link,
                 Some(html::inline_text(&entry.source_name)).filter(|name| !name.is_empty()),
@@ -205,6 +205,21 @@ fn headline_from(paragraph: &str) -> String {
 /// A feed item's text as paragraphs: blocks of its HTML, or, when the block rules keep
 /// nothing of a short text ("Example description", a link labelled "Comments"), the text
 /// itself as one paragraph.
+/// A feed item's paragraphs: from its content or its summary, whichever gives more words
+/// (the content on a tie).
+pub fn feed_text(entry: &crate::model::FeedEntry) -> Vec<String> {
+    let content = feed_item_text(&entry.content);
+    match entry.summary.as_deref().map(feed_item_text) {
+        Some(summary)
+            if crate::text::word_count(&summary.join(" "))
+                > crate::text::word_count(&content.join(" ")) =>
+        {
+            summary
+        }
+        _ => content,
+    }
+}
+
 fn feed_item_text(content: &str) -> Vec<String> {
     let paragraphs = html::fragment(content);
     if !paragraphs.is_empty() {

@@ -232,12 +232,19 @@ fn entries(feed: feed_rs::model::Feed, base: Option<&str>, source: &FeedSource) 
             let title = entry.title.map(|title| title.content).or_else(|| {
                 entry.media.iter().find_map(|media| media.title.as_ref().map(|t| t.content.clone()))
             });
-            let content = entry
+            // The content, else the summary; with both, extract takes whichever gives more.
+            let summary = entry.summary.map(|summary| summary.content);
+            let (content, summary) = match entry
                 .content
                 .and_then(|content| content.body)
-                .filter(|body| !body.trim().is_empty())
-                .or_else(|| entry.summary.map(|summary| summary.content))
-                .unwrap_or_default();
+                .filter(|b| !b.trim().is_empty())
+            {
+                Some(body) => {
+                    let summary = summary.filter(|s| !s.trim().is_empty() && *s != body);
+                    (body, summary)
+                }
+                None => (summary.unwrap_or_default(), None),
+            };
             let mut categories: Vec<String> = entry
                 .categories
                 .into_iter()
@@ -254,6 +261,7 @@ fn entries(feed: feed_rs::model::Feed, base: Option<&str>, source: &FeedSource) 
                 author: entry.authors.into_iter().find_map(|person| person.name),
                 categories,
                 content,
+                summary,
                 full_page: false,
                 source_name: source_name.clone(),
             };

@@ -19,6 +19,8 @@ struct StoredEntry {
     categories: Vec<String>,
     content: String,
     #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
     full_page: bool,
     source_name: String,
 }
@@ -33,6 +35,7 @@ impl From<&FeedEntry> for StoredEntry {
             author: entry.author.clone(),
             categories: entry.categories.clone(),
             content: entry.content.clone(),
+            summary: entry.summary.clone(),
             full_page: entry.full_page,
             source_name: entry.source_name.clone(),
         }
@@ -49,6 +52,7 @@ impl From<StoredEntry> for FeedEntry {
             author: stored.author,
             categories: stored.categories,
             content: stored.content,
+            summary: stored.summary,
             full_page: stored.full_page,
             source_name: stored.source_name,
         }
