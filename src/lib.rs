@@ -20,3 +20,4 @@ pub mod render;
 pub mod select;
 pub mod summarize;
 pub mod text;
+pub mod token;

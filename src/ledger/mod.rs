@@ -30,12 +30,33 @@ use rusqlite::{Connection, OpenFlags};
 
 mod editions;
 mod feeds;
+mod subscribers;
 
 pub use editions::{Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition};
 pub use feeds::{StoredFeed, StoredItem, StoredValidators};
+pub use subscribers::{LedgerSubscriber, Listed, SignUp, SubscriberSource};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
+
+/// Version 4: the audience of record. Every address the ledger has heard of gets an id
+/// (personal links name it): listed ones (`config`, `csv`) with their saved preferences,
+/// and those who signed up (`signup`, pending until confirmed) or were added from the shell
+/// (`shell`). Suppressions keep their reason and time, as before.
+const SCHEMA_4: &str = "
+CREATE TABLE subscribers (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT,
+    source TEXT NOT NULL CHECK (source IN ('config', 'csv', 'signup', 'shell')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active')),
+    topics TEXT,
+    paused INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+";
 
 /// Version 3: the ledger's identity, and the identities of earlier ledgers it was told to
 /// take over (`--new-ledger`).
@@ -423,6 +444,9 @@ impl Ledger {
                 )
                 .map_err(|err| sqlite(&self.path, err))?;
             }
+            if version < 4 {
+                tx.execute_batch(SCHEMA_4).map_err(|err| sqlite(&self.path, err))?;
+            }
             self.created = version == 0;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(|err| sqlite(&self.path, err))?;
@@ -489,6 +513,7 @@ mod tests {
         assert_eq!(ledger.version().unwrap(), SCHEMA_VERSION);
         assert_eq!(ledger.suppressed().unwrap().len(), 1);
         assert_eq!(ledger.feed_validators("s", "u").unwrap(), None, "the feed tables exist");
+        assert!(ledger.subscribers().unwrap().is_empty(), "the subscribers table exists");
     }
 
     #[test]
@@ -497,7 +522,7 @@ mod tests {
         let path = dir.path().join("new.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = Ledger::open(&path).unwrap_err().to_string();
-        assert!(err.contains("has schema version 99, newer than this build's 3"), "{err}");
+        assert!(err.contains("has schema version 99, newer than this build's 4"), "{err}");
     }
 
     #[test]
