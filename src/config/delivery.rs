@@ -125,6 +125,15 @@ pub(super) fn validate(
         unsubscribe_url,
         unsubscribe_email,
         unsubscribe_secret_env: secret_env,
+        unsubscribe_secret_file: delivery
+            .unsubscribe_secret_file
+            .as_ref()
+            .map(|path| base_dir.join(path.get_ref().trim())),
+        postal_address: delivery
+            .postal_address
+            .as_ref()
+            .map(|address| crate::text::normalize(address.get_ref()))
+            .filter(|address| !address.is_empty()),
         clip_budget,
         max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
         max_consecutive_failures,

@@ -40,6 +40,22 @@ pub struct Config {
     pub state_file: PathBuf,
     /// `[fetch]`.
     pub fetch: FetchConfig,
+    /// `[web]`.
+    pub web: WebConfig,
+}
+
+/// `[web]`: the subscribers' web service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// The public address, without a trailing slash; personal links (one-click unsubscribe,
+    /// preferences, "View in browser") need it.
+    pub base_url: Option<String>,
+    /// Where `serve` listens.
+    pub listen: std::net::SocketAddr,
+    /// How long a confirmation link works.
+    pub confirm_within: Duration,
+    /// Whether `/subscribe` takes sign-ups.
+    pub signups: bool,
 }
 
 /// `[fetch]`.
@@ -176,8 +192,12 @@ pub struct DeliveryConfig {
     pub unsubscribe_url: Option<String>,
     /// The address of the `mailto:` unsubscribe link.
     pub unsubscribe_email: Address,
-    /// The environment variable holding the unsubscribe token secret.
+    /// The environment variable holding the secret of personal link tokens.
     pub unsubscribe_secret_env: String,
+    /// A file holding that secret, read instead of the variable.
+    pub unsubscribe_secret_file: Option<PathBuf>,
+    /// The postal address shown in every footer.
+    pub postal_address: Option<String>,
     /// Most bytes of HTML before the lowest-ranked stories are dropped.
     pub clip_budget: Option<usize>,
     /// Attempts per message within a run.
@@ -503,6 +523,37 @@ mod tests {
         assert_eq!(config.summary, SummaryConfig { max_sentences: 3, max_words: Some(60) });
         assert_eq!(config.select.window, TimeDelta::hours(24));
         assert_eq!(config.select.max_per_topic, 5);
+    }
+
+    #[test]
+    fn web_section_is_checked() {
+        let config = Config::parse(
+            "[web]\nbase_url = \"https://news.example.org/\"\nlisten = \"0.0.0.0:9000\"\nconfirm_within = \"24h\"\n[delivery]\npostal_address = \"1 Quay Street,\\n  Harbour Town\"\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(config.web.base_url.as_deref(), Some("https://news.example.org"));
+        assert_eq!(config.web.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.web.confirm_within, Duration::from_secs(24 * 3600));
+        assert_eq!(config.delivery.postal_address.as_deref(), Some("1 Quay Street, Harbour Town"));
+        assert_eq!(Config::defaults().web.base_url, None);
+        assert_eq!(Config::defaults().web.listen.to_string(), "127.0.0.1:8080");
+        assert!(
+            Config::parse("[web]\nbase_url = \"http://127.0.0.1:8080\"\n", Path::new(".")).is_ok()
+        );
+        for (text, message) in [
+            ("[web]\nbase_url = \"http://news.example.org\"\n", "is plain http"),
+            ("[web]\nbase_url = \"https://news.example.org/?a=1\"\n", "has a query"),
+            ("[web]\nbase_url = \"news\"\n", "is not an absolute URL"),
+            ("[web]\nlisten = \"8080\"\n", "is not an address and port"),
+            (
+                "[web]\nbase_url = \"https://n.example.org\"\n[delivery]\nunsubscribe_url = \"https://n.example.org/u\"\n",
+                "are both set",
+            ),
+        ] {
+            let problems = Config::parse(text, Path::new(".")).unwrap_err();
+            assert!(problems.iter().any(|p| p.message.contains(message)), "{text}: {problems:?}");
+        }
     }
 
     #[test]

@@ -41,6 +41,23 @@ pub struct RawConfig {
     /// `[fetch]`: how feeds and pages are fetched over HTTP.
     #[serde(default)]
     pub fetch: RawFetch,
+    /// `[web]`: the subscribers' web service (`newsdigest serve`).
+    #[serde(default)]
+    pub web: RawWeb,
+}
+
+/// `[web]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    /// The public address of `serve` (`https://news.example.org`); personal links use it.
+    pub base_url: Option<Spanned<String>>,
+    /// Where `serve` listens (`127.0.0.1:8080`).
+    pub listen: Option<Spanned<String>>,
+    /// How long a sign-up's confirmation link works (`48h`).
+    pub confirm_within: Option<Spanned<String>>,
+    /// Whether `/subscribe` takes sign-ups (default true).
+    pub signups: Option<bool>,
 }
 
 /// `[fetch]`.
@@ -213,8 +230,12 @@ pub struct RawDelivery {
     pub unsubscribe_url: Option<Spanned<String>>,
     /// The address of `List-Unsubscribe: <mailto:…>`; default Reply-To, else From.
     pub unsubscribe_email: Option<Spanned<String>>,
-    /// The environment variable holding the secret of unsubscribe tokens.
+    /// The environment variable holding the secret of personal link tokens.
     pub unsubscribe_secret_env: String,
+    /// A file holding that secret (its first line), instead of the environment variable.
+    pub unsubscribe_secret_file: Option<Spanned<String>>,
+    /// The sender's postal address, shown in every footer (CAN-SPAM asks for one).
+    pub postal_address: Option<Spanned<String>>,
     /// Drop the lowest-ranked stories until a digest's HTML fits this many bytes.
     pub clip_budget: Option<Spanned<i64>>,
     /// Attempts per message within a run, for transient failures.
@@ -237,6 +258,8 @@ impl Default for RawDelivery {
             unsubscribe_url: None,
             unsubscribe_email: None,
             unsubscribe_secret_env: "NEWSDIGEST_UNSUBSCRIBE_SECRET".to_owned(),
+            unsubscribe_secret_file: None,
+            postal_address: None,
             clip_budget: None,
             max_attempts: Spanned::new(0..0, 4),
             max_consecutive_failures: Spanned::new(0..0, 20),

@@ -11,7 +11,8 @@ use chrono::TimeDelta;
 use super::raw::RawConfig;
 use super::{
     AllowedPrivate, Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig,
-    FetchFull, SelectConfig, SourceConfig, SummaryConfig, TopicConfig, delivery, subscribers,
+    FetchFull, SelectConfig, SourceConfig, SummaryConfig, TopicConfig, WebConfig, delivery,
+    subscribers,
 };
 
 /// Validates `raw`; relative paths are resolved against `base_dir`.
@@ -78,6 +79,7 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
     }
     let delivery = delivery::validate(&raw, base_dir, &mut problems);
     let fetch = validate_fetch(&raw, &mut problems);
+    let web = validate_web(&raw, &mut problems);
     let state_file = match &raw.state_file {
         Some(path) if path.get_ref().trim().is_empty() => {
             problems.push(ConfigProblem::new("state_file", "must not be empty").at(path.span()));
@@ -104,7 +106,74 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
         delivery,
         state_file,
         fetch,
+        web,
     })
+}
+
+fn validate_web(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> WebConfig {
+    let base_url = raw.web.base_url.as_ref().map(|value| {
+        let url = value.get_ref().trim().trim_end_matches('/').to_owned();
+        if let Err(reason) = check_base_url(&url) {
+            problems.push(
+                ConfigProblem::new("web.base_url", format!("`{url}` {reason}"))
+                    .hint("write the public https address of `serve`, such as `https://news.example.org`")
+                    .at(value.span()),
+            );
+        }
+        if raw.delivery.unsubscribe_url.is_some() {
+            problems.push(
+                ConfigProblem::new(
+                    "web.base_url",
+                    "and `delivery.unsubscribe_url` are both set: `serve` answers unsubscribe links itself",
+                )
+                .hint("remove `delivery.unsubscribe_url`")
+                .at(value.span()),
+            );
+        }
+        url
+    });
+    let default_listen = std::net::SocketAddr::from(([127, 0, 0, 1], 8080));
+    let listen = match &raw.web.listen {
+        Some(value) => value.get_ref().trim().parse().unwrap_or_else(|_| {
+            problems.push(
+                ConfigProblem::new(
+                    "web.listen",
+                    format!("`{}` is not an address and port", value.get_ref()),
+                )
+                .hint("write `127.0.0.1:8080` or `[::1]:8080`")
+                .at(value.span()),
+            );
+            default_listen
+        }),
+        None => default_listen,
+    };
+    let two_days = std::time::Duration::from_secs(48 * 3600);
+    let confirm_within = match &raw.web.confirm_within {
+        Some(value) => std_duration(value, "web.confirm_within", two_days, problems),
+        None => two_days,
+    };
+    WebConfig { base_url, listen, confirm_within, signups: raw.web.signups.unwrap_or(true) }
+}
+
+/// An absolute https URL with a host and nothing after the path, or plain http on loopback
+/// (for a service behind no proxy, or tests).
+fn check_base_url(url: &str) -> Result<(), &'static str> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "is not an absolute URL")?;
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return Err("is plain http: use https (plain http only on loopback)"),
+        _ => return Err("is not an https URL"),
+    }
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || url.contains(['<', '>', '"']) {
+        return Err("has a query, a fragment or characters a header cannot hold");
+    }
+    Ok(())
 }
 
 pub(super) fn positive(
