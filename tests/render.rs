@@ -80,6 +80,7 @@ fn rendered() -> render::Rendered {
     let audience = Audience {
         reason: "You are receiving The Morning Digest because you subscribed to these topics: Climate & energy, Economy.".to_owned(),
         unsubscribe_url: None,
+        ..Audience::default()
     };
     render::render(&digest, "en", &audience).unwrap()
 }
@@ -147,7 +148,8 @@ fn r9_a_story_without_text_has_no_empty_summary() {
     bare.article.paragraphs.clear();
     digest.sections.truncate(1);
     digest.sections[0].items = vec![bare];
-    let audience = Audience { reason: "Because.".to_owned(), unsubscribe_url: None };
+    let audience =
+        Audience { reason: "Because.".to_owned(), unsubscribe_url: None, ..Audience::default() };
     let rendered = render::render(&digest, "en", &audience).unwrap();
     assert!(rendered.html.contains("Show HN: a tiny editor</a></h3>"), "{}", rendered.html);
     assert!(!rendered.html.contains("min read"));
@@ -158,4 +160,51 @@ fn r9_a_story_without_text_has_no_empty_summary() {
         rendered.text
     );
     assert!(!rendered.text.contains("min read"));
+}
+
+/// Issue 10: the footer's "Manage topics" link, "View in browser", the postal address, and
+/// the web archive's page without any personal part.
+#[test]
+fn personal_links_and_the_web_page_without_personal_parts() {
+    let digest = digest();
+    let personal = Audience {
+        reason: "You are receiving The Morning Digest because you subscribed.".to_owned(),
+        unsubscribe_url: Some("https://news.example.org/u/TOKEN-U"),
+        preferences_url: Some("https://news.example.org/p/TOKEN-P"),
+        view_url: Some("https://news.example.org/archive/2026-11-26/all"),
+        postal_address: Some("1 Quay Street, Harbour Town <HT1>"),
+        ..Audience::default()
+    };
+    let mail = render::render(&digest, "en", &personal).unwrap();
+    for needle in [
+        r#"<a href="https://news.example.org/p/TOKEN-P""#,
+        ">Manage topics</a>",
+        r#"<a href="https://news.example.org/u/TOKEN-U""#,
+        r#"<a href="https://news.example.org/archive/2026-11-26/all""#,
+        ">View in browser</a>",
+        "1 Quay Street, Harbour Town &lt;HT1&gt;",
+        "You are receiving",
+    ] {
+        assert!(mail.html.contains(needle), "{needle}");
+    }
+    assert!(
+        mail.text.starts_with("View in browser: https://news.example.org/archive/2026-11-26/all\n")
+    );
+    assert!(mail.text.contains("Manage topics: https://news.example.org/p/TOKEN-P\n"));
+    assert!(mail.text.ends_with(
+        "Unsubscribe: https://news.example.org/u/TOKEN-U\n1 Quay Street, Harbour Town <HT1>\n"
+    ));
+
+    let web = Audience {
+        web: true,
+        subscribe_url: Some("https://news.example.org/subscribe"),
+        postal_address: Some("1 Quay Street"),
+        ..Audience::default()
+    };
+    let page = render::render(&digest, "en", &web).unwrap();
+    assert!(!page.html.contains("You are receiving"));
+    assert!(!page.html.contains("Unsubscribe"));
+    assert!(!page.html.contains("#unsubscribe"));
+    assert!(page.html.contains(r#"<a href="https://news.example.org/subscribe""#));
+    assert!(page.text.ends_with("Subscribe: https://news.example.org/subscribe\n1 Quay Street\n"));
 }

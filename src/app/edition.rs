@@ -27,8 +27,11 @@ pub fn build_edition(
 ) -> anyhow::Result<(StoredEdition, Vec<EditionArticle>, usize)> {
     let mut clipped = 0;
     loop {
-        let audience =
-            Audience { reason: reason(digest), unsubscribe_url: Some(UNSUBSCRIBE_MARKER) };
+        let audience = Audience {
+            reason: reason(digest),
+            unsubscribe_url: Some(UNSUBSCRIBE_MARKER),
+            ..Audience::default()
+        };
         let rendered = render::render(digest, &config.digest.language, &audience)
             .with_context(|| format!("cannot render the digest `{}`", digest.slug))?;
         let over = config.delivery.clip_budget.is_some_and(|budget| rendered.html.len() > budget);

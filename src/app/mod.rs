@@ -234,7 +234,8 @@ pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Res
             empty.push(digest.slug);
             continue;
         }
-        let audience = Audience { reason: reason(&digest), unsubscribe_url: None };
+        let audience =
+            Audience { reason: reason(&digest), unsubscribe_url: None, ..Audience::default() };
         let rendered = render::render(&digest, &config.digest.language, &audience)
             .with_context(|| format!("cannot render the digest `{}`", digest.slug))?;
         rendered_digests.push((digest, rendered, subscribers.len()));
@@ -450,7 +451,8 @@ pub fn check_templates(config: &Config) -> anyhow::Result<()> {
             }],
         }],
     };
-    let audience = Audience { reason: reason(&digest), unsubscribe_url: None };
+    let audience =
+        Audience { reason: reason(&digest), unsubscribe_url: None, ..Audience::default() };
     render::render(&digest, &config.digest.language, &audience)
         .context("the digest templates fail")?;
     render::render_index(&config.digest.title, date, &config.digest.language, &[], NOTHING_SENT)

@@ -13,13 +13,24 @@ use crate::model::{Digest, DigestItem};
 /// Width the plain-text version is wrapped at.
 pub const TEXT_WIDTH: usize = 72;
 
-/// Who a digest is for, for its footer.
-#[derive(Debug, Clone)]
+/// Who a digest is for, for its footer and its links.
+#[derive(Debug, Clone, Default)]
 pub struct Audience<'a> {
     /// Why the reader got this digest, one sentence.
     pub reason: String,
     /// The reader's unsubscribe link; `None` renders a placeholder (previews).
     pub unsubscribe_url: Option<&'a str>,
+    /// The reader's preferences page ("Manage topics"), when there is a web service.
+    pub preferences_url: Option<&'a str>,
+    /// The digest's page in the web archive ("View in browser").
+    pub view_url: Option<&'a str>,
+    /// The sender's postal address.
+    pub postal_address: Option<&'a str>,
+    /// A page of the web archive, for anyone: no personal parts (no reason, no unsubscribe
+    /// or preferences link), and a sign-up link instead when given.
+    pub web: bool,
+    /// The sign-up page, for web pages.
+    pub subscribe_url: Option<&'a str>,
 }
 
 /// The rendered digest.
@@ -87,6 +98,11 @@ pub fn render(
         sections: &sections,
         reason: &audience.reason,
         unsubscribe_href,
+        preferences_href: audience.preferences_url,
+        view_href: audience.view_url,
+        postal_address: audience.postal_address,
+        web: audience.web,
+        subscribe_href: audience.subscribe_url,
     }
     .render()?;
     let inliner = css_inline::CSSInliner::options().keep_at_rules(true).build();
@@ -100,6 +116,11 @@ pub fn render(
         links: &links,
         reason_wrapped: &textwrap::fill(&audience.reason, TEXT_WIDTH),
         unsubscribe_href,
+        preferences_href: audience.preferences_url,
+        view_href: audience.view_url,
+        postal_address: audience.postal_address,
+        web: audience.web,
+        subscribe_href: audience.subscribe_url,
     }
     .render()?;
 
@@ -291,6 +312,11 @@ struct DigestHtml<'a> {
     sections: &'a [SectionView<'a>],
     reason: &'a str,
     unsubscribe_href: &'a str,
+    preferences_href: Option<&'a str>,
+    view_href: Option<&'a str>,
+    postal_address: Option<&'a str>,
+    web: bool,
+    subscribe_href: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -303,6 +329,11 @@ struct DigestText<'a> {
     links: &'a [&'a str],
     reason_wrapped: &'a str,
     unsubscribe_href: &'a str,
+    preferences_href: Option<&'a str>,
+    view_href: Option<&'a str>,
+    postal_address: Option<&'a str>,
+    web: bool,
+    subscribe_href: Option<&'a str>,
 }
 
 #[derive(Template)]
