@@ -321,4 +321,9 @@ pub struct Subscriber {
     pub mailbox: lettre::message::Mailbox,
     /// Topic ids (validated to exist); empty means every topic.
     pub topics: Vec<String>,
+    /// The id the ledger gave the address (personal links name it); `None` until the ledger
+    /// has recorded it (in the config, and in dry runs of new addresses).
+    pub id: Option<i64>,
+    /// Listed in the config's `subscribers_file` rather than `[[subscribers]]`.
+    pub from_file: bool,
 }

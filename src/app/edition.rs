@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::reason;
 use crate::config::Config;
-use crate::deliver::message::UNSUBSCRIBE_MARKER;
+use crate::deliver::message::{PREFERENCES_MARKER, UNSUBSCRIBE_MARKER};
 use crate::ledger::{EditionArticle, StoredEdition};
 use crate::model::{Digest, Subscriber};
 use crate::render::{self, Audience};
@@ -26,10 +26,15 @@ pub fn build_edition(
     date: NaiveDate,
 ) -> anyhow::Result<(StoredEdition, Vec<EditionArticle>, usize)> {
     let mut clipped = 0;
+    let base = config.web.base_url.as_deref();
+    let view = base.map(|base| format!("{base}/archive/{date}/{}", digest.slug));
     loop {
         let audience = Audience {
             reason: reason(digest),
             unsubscribe_url: Some(UNSUBSCRIBE_MARKER),
+            preferences_url: base.map(|_| PREFERENCES_MARKER),
+            view_url: view.as_deref(),
+            postal_address: config.delivery.postal_address.as_deref(),
             ..Audience::default()
         };
         let rendered = render::render(digest, &config.digest.language, &audience)
@@ -68,6 +73,29 @@ pub fn build_edition(
         };
         return Ok((edition, articles, clipped));
     }
+}
+
+/// The digest as a page of the web archive: no personal parts, a sign-up link when the web
+/// service takes sign-ups, and the postal address.
+///
+/// # Errors
+/// When a template or the CSS inliner fails.
+pub fn web_page(digest: &Digest, config: &Config) -> anyhow::Result<String> {
+    let subscribe = config
+        .web
+        .base_url
+        .as_deref()
+        .filter(|_| config.web.signups)
+        .map(|base| format!("{base}/subscribe"));
+    let audience = Audience {
+        web: true,
+        subscribe_url: subscribe.as_deref(),
+        postal_address: config.delivery.postal_address.as_deref(),
+        ..Audience::default()
+    };
+    let rendered = render::render(digest, &config.digest.language, &audience)
+        .with_context(|| format!("cannot render the web page of `{}`", digest.slug))?;
+    Ok(rendered.html)
 }
 
 /// Removes the story with the lowest score (the later one on a tie), and its section when
@@ -121,6 +149,8 @@ mod tests {
             .map(|i| crate::model::Subscriber {
                 mailbox: format!("r{i}@example.org").parse().unwrap(),
                 topics: Vec::new(),
+                id: None,
+                from_file: false,
             })
             .collect();
         let refs: Vec<&crate::model::Subscriber> = subscribers.iter().collect();

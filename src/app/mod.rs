@@ -5,6 +5,7 @@
 //! never stops a digest, one refused recipient never stops the others. [`run`] holds the
 //! sending commands (`run`, `retry`, `status`, `unsubscribe`, `check --smtp`).
 
+pub mod audience;
 pub mod edition;
 pub mod gather;
 pub mod run;
@@ -185,11 +186,12 @@ pub struct PreviewReport {
 /// The digests of one day, one per distinct subscriber topic set (one for all topics when no
 /// subscriber is configured), with the subscribers of each.
 pub fn plan_digests<'a>(
-    config: &'a Config,
+    config: &Config,
+    audience: &'a [Subscriber],
     selection: &crate::model::Selection,
     now: DateTime<FixedOffset>,
 ) -> Vec<(Digest, Vec<&'a Subscriber>)> {
-    topic_groups(config)
+    topic_groups(audience)
         .into_iter()
         .map(|(topics, subscribers)| {
             let sections = select::sections(selection, &topics, &config.select);
@@ -229,7 +231,8 @@ pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Res
     let selection = select::select(loaded.articles, &config.select, now);
     let mut empty = Vec::new();
     let mut rendered_digests = Vec::new();
-    for (digest, subscribers) in plan_digests(config, &selection, now) {
+    let readers = audience::audience(config, audience::Record::Read(ledger.as_ref()), now)?;
+    for (digest, subscribers) in plan_digests(config, &readers, &selection, now) {
         if digest.item_count() == 0 {
             empty.push(digest.slug);
             continue;
@@ -391,17 +394,17 @@ pub fn slug(topics: &[String]) -> String {
 
 /// Number of distinct digests a day produces: one per distinct subscriber topic set.
 pub fn topic_sets(config: &Config) -> usize {
-    topic_groups(config).len()
+    topic_groups(&config.subscribers).len()
 }
 
 /// Subscribers grouped by their sorted topic set; one group for every topic, with nobody in
 /// it, when no subscriber is configured (the digest is then a preview only).
-fn topic_groups(config: &Config) -> BTreeMap<Vec<String>, Vec<&Subscriber>> {
+fn topic_groups(audience: &[Subscriber]) -> BTreeMap<Vec<String>, Vec<&Subscriber>> {
     let mut groups: BTreeMap<Vec<String>, Vec<&Subscriber>> = BTreeMap::new();
-    if config.subscribers.is_empty() {
+    if audience.is_empty() {
         groups.insert(Vec::new(), Vec::new());
     }
-    for subscriber in &config.subscribers {
+    for subscriber in audience {
         let mut topics = subscriber.topics.clone();
         topics.sort();
         groups.entry(topics).or_default().push(subscriber);

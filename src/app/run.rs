@@ -15,7 +15,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use lettre::message::Mailbox;
 
-use super::edition::{GMAIL_CLIP_BYTES, build_edition, size_warning};
+use super::audience::{Record, audience};
+use super::edition::{GMAIL_CLIP_BYTES, build_edition, size_warning, web_page};
 use super::gather::{FeedReport, FeedState, gather};
 use super::{ArchivePage, PreviewedDigest, Skipped, label, plan_digests};
 use crate::clock::Clock;
@@ -145,6 +146,10 @@ pub async fn run(
         None => BTreeSet::new(),
     };
 
+    let readers = match (options.dry_run, ledger.as_mut()) {
+        (false, Some(ledger)) => audience(config, Record::Write(ledger), now)?,
+        (_, ledger) => audience(config, Record::Read(ledger.map(|ledger| &*ledger)), now)?,
+    };
     let state = match (options.dry_run, ledger.as_mut()) {
         (false, Some(ledger)) => FeedState::Write(ledger),
         (_, ledger) => FeedState::Read(ledger.map(|ledger| &*ledger)),
@@ -168,7 +173,7 @@ pub async fn run(
 
     let mut pages = Vec::new();
     let mut jobs_by_email: BTreeMap<String, Job> = BTreeMap::new();
-    for (mut digest, subscribers) in plan_digests(config, &selection, now) {
+    for (mut digest, subscribers) in plan_digests(config, &readers, &selection, now) {
         let stored = ledger.as_ref().map(|l| l.edition(date, &digest.slug)).transpose()?.flatten();
         let (stored, reused, clipped) = match stored {
             Some(stored) => (stored, true, 0),
@@ -180,7 +185,11 @@ pub async fn run(
                 let (edition, articles, clipped) = build_edition(&mut digest, config, date)?;
                 let keep = !options.dry_run && !subscribers.is_empty();
                 let stored = match ledger.as_mut() {
-                    Some(ledger) if keep => ledger.create_edition(&edition, &articles, now)?,
+                    Some(ledger) if keep => {
+                        let stored = ledger.create_edition(&edition, &articles, now)?;
+                        ledger.set_web_page(stored.id, &web_page(&digest, config)?)?;
+                        stored
+                    }
                     _ => edition,
                 };
                 (stored, false, clipped)
@@ -224,6 +233,7 @@ pub async fn run(
                     date,
                     email,
                     to: subscriber.mailbox.clone(),
+                    subscriber: subscriber.id,
                     edition: Arc::clone(&stored),
                     message_id,
                 },
@@ -553,7 +563,18 @@ fn jobs_from_rows(
                 .or_else(|_| row.email.parse::<Mailbox>())
                 .with_context(|| format!("the ledger's address `{}` is not valid", row.email))?,
         };
-        jobs.push(Job { date, email: row.email, to, edition, message_id: row.message_id });
+        let subscriber = match current {
+            Some(job) => job.subscriber,
+            None => ledger.subscriber_by_email(&row.email)?.map(|known| known.id),
+        };
+        jobs.push(Job {
+            date,
+            email: row.email,
+            to,
+            subscriber,
+            edition,
+            message_id: row.message_id,
+        });
     }
     Ok(jobs)
 }
@@ -590,8 +611,9 @@ async fn send(
     if jobs.is_empty() {
         return Ok(());
     }
-    let secret = std::env::var(&config.delivery.unsubscribe_secret_env).ok();
-    let composer = Composer::new(&config.delivery, secret)?;
+    let secret =
+        crate::deliver::message::read_secret(&config.delivery).map_err(anyhow::Error::msg)?;
+    let composer = Composer::new(&config.delivery, config.web.base_url.as_deref(), secret)?;
     let delivery = &config.delivery;
     let mut policy = Policy {
         concurrency: 1,
@@ -623,6 +645,8 @@ async fn send(
             deliver::send_all(jobs, &composer, sender, ledger, &policy, clock, progress).await?
         }
     };
+    // Those who left during the run count with those who had left before it.
+    report.suppressed += report.delivery.suppressed;
     Ok(())
 }
 

@@ -229,7 +229,8 @@ fn check(
         };
         problems.push(unknown);
     }
-    mailbox.map(|mailbox| Subscriber { mailbox, topics: subscriber_topics })
+    let from_file = !matches!(place, Place::Config { .. });
+    mailbox.map(|mailbox| Subscriber { mailbox, topics: subscriber_topics, id: None, from_file })
 }
 
 #[cfg(test)]

@@ -27,6 +27,28 @@ use crate::ledger::StoredEdition;
 /// Only letters and `-`, so HTML escaping and CSS inlining leave it as it is.
 pub const UNSUBSCRIBE_MARKER: &str = "newsdigest-unsubscribe-link-marker";
 
+/// Stands for the subscriber's preferences link ("Manage topics"), like
+/// [`UNSUBSCRIBE_MARKER`].
+pub const PREFERENCES_MARKER: &str = "newsdigest-preferences-link-marker";
+
+/// Reads the secret of personal link tokens: the first line of
+/// `delivery.unsubscribe_secret_file` when set, else the environment variable
+/// `delivery.unsubscribe_secret_env`; `None` when neither holds one.
+///
+/// # Errors
+/// When the file is set but cannot be read; the message names it.
+pub fn read_secret(config: &DeliveryConfig) -> Result<Option<String>, String> {
+    match &config.unsubscribe_secret_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                format!("cannot read the token secret file `{}`: {err}", path.display())
+            })?;
+            Ok(text.lines().next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
+        }
+        None => Ok(std::env::var(&config.unsubscribe_secret_env).ok().filter(|s| !s.is_empty())),
+    }
+}
+
 /// Why a message could not be composed or the composer set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -46,9 +68,9 @@ pub enum ComposeError {
         /// What is wrong.
         reason: String,
     },
-    /// An unsubscribe URL is configured but its secret is missing.
+    /// An unsubscribe URL or the web service is configured but the secret is missing.
     #[error(
-        "`delivery.unsubscribe_url` needs a secret for its tokens: set the environment variable `{0}` (any long random string, kept the same across runs)"
+        "personal links (`web.base_url`, `delivery.unsubscribe_url`) need a secret for their tokens: set the environment variable `{0}` or `delivery.unsubscribe_secret_file` (any long random string, kept the same across runs)"
     )]
     MissingSecret(String),
 }
@@ -61,6 +83,8 @@ pub struct Composer {
     unsubscribe_url: Option<String>,
     unsubscribe_email: String,
     secret: Option<Vec<u8>>,
+    /// `web.base_url`, with the signer of its personal links.
+    web: Option<(String, crate::token::Signer)>,
     dkim: Option<LettreDkim>,
 }
 
@@ -93,11 +117,18 @@ impl Composer {
     /// # Errors
     /// [`ComposeError`] when the DKIM key cannot be read, or an unsubscribe URL is configured
     /// without a secret.
-    pub fn new(config: &DeliveryConfig, secret: Option<String>) -> Result<Composer, ComposeError> {
+    pub fn new(
+        config: &DeliveryConfig,
+        base_url: Option<&str>,
+        secret: Option<String>,
+    ) -> Result<Composer, ComposeError> {
         let secret = secret.filter(|secret| !secret.is_empty()).map(String::into_bytes);
-        if config.unsubscribe_url.is_some() && secret.is_none() {
+        if (config.unsubscribe_url.is_some() || base_url.is_some()) && secret.is_none() {
             return Err(ComposeError::MissingSecret(config.unsubscribe_secret_env.clone()));
         }
+        let web = base_url.zip(secret.as_deref()).map(|(base, secret)| {
+            (base.trim_end_matches('/').to_owned(), crate::token::Signer::new(secret))
+        });
         let dkim = match &config.dkim {
             None => None,
             Some(dkim) => {
@@ -145,6 +176,7 @@ impl Composer {
             unsubscribe_url: config.unsubscribe_url.clone(),
             unsubscribe_email: config.unsubscribe_email.to_string(),
             secret,
+            web,
             dkim,
         })
     }
@@ -155,7 +187,20 @@ impl Composer {
         self.secret.as_deref().map(|secret| token(secret, email))
     }
 
-    /// The https unsubscribe link, when configured.
+    /// The subscriber's personal links on the web service, `(unsubscribe, preferences)`,
+    /// when `web.base_url` is set and the ledger gave the subscriber an id.
+    pub fn web_links(&self, subscriber: Option<i64>) -> Option<(String, String)> {
+        use crate::token::Purpose;
+        let (base, signer) = self.web.as_ref()?;
+        let id = subscriber?;
+        Some((
+            format!("{base}/u/{}", signer.sign(Purpose::Unsubscribe, id, None)),
+            format!("{base}/p/{}", signer.sign(Purpose::Preferences, id, None)),
+        ))
+    }
+
+    /// The https unsubscribe link of `delivery.unsubscribe_url` (an operator's own page), when
+    /// configured.
     pub fn unsubscribe_https(&self, email: &str) -> Option<String> {
         let base = self.unsubscribe_url.as_deref()?;
         let token = self.token(email)?;
@@ -163,13 +208,22 @@ impl Composer {
         Some(format!("{base}{separator}email={}&token={token}", percent_encode(email)))
     }
 
-    /// The `mailto:` unsubscribe link.
-    pub fn unsubscribe_mailto(&self, email: &str) -> String {
-        let mut subject = format!("unsubscribe {email}");
-        if let Some(token) = self.token(email) {
-            subject.push(' ');
-            subject.push_str(&token);
-        }
+    /// The `mailto:` unsubscribe link. With the web service its subject carries the opaque
+    /// unsubscribe token, never the address.
+    pub fn unsubscribe_mailto(&self, email: &str, subscriber: Option<i64>) -> String {
+        let subject = match (&self.web, subscriber) {
+            (Some((_, signer)), Some(id)) => {
+                format!("unsubscribe {}", signer.sign(crate::token::Purpose::Unsubscribe, id, None))
+            }
+            _ => {
+                let mut subject = format!("unsubscribe {email}");
+                if let Some(token) = self.token(email) {
+                    subject.push(' ');
+                    subject.push_str(&token);
+                }
+                subject
+            }
+        };
         format!("mailto:{}?subject={}", self.unsubscribe_email, percent_encode(&subject))
     }
 
@@ -181,15 +235,29 @@ impl Composer {
         &self,
         edition: &StoredEdition,
         to: &Mailbox,
+        subscriber: Option<i64>,
         message_id: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<Composed, ComposeError> {
         let email = to.email.to_string().to_lowercase();
-        let https = self.unsubscribe_https(&email);
-        let mailto = self.unsubscribe_mailto(&email);
+        let web = self.web_links(subscriber);
+        let https = match &web {
+            Some((unsubscribe, _)) => Some(unsubscribe.clone()),
+            None => self.unsubscribe_https(&email),
+        };
+        let mailto = self.unsubscribe_mailto(&email, subscriber);
+        // The footer's link opens the page with the button (GET never unsubscribes).
         let footer_link = https.as_deref().unwrap_or(&mailto);
-        let html = edition.html.replace(UNSUBSCRIBE_MARKER, &crate::text::escape_html(footer_link));
-        let text = edition.text.replace(UNSUBSCRIBE_MARKER, footer_link);
+        // Without an id (a dry run of a new address) the preferences link has no page.
+        let preferences = web.as_ref().map_or("#preferences", |(_, preferences)| preferences);
+        let html = edition
+            .html
+            .replace(UNSUBSCRIBE_MARKER, &crate::text::escape_html(footer_link))
+            .replace(PREFERENCES_MARKER, &crate::text::escape_html(preferences));
+        let text = edition
+            .text
+            .replace(UNSUBSCRIBE_MARKER, footer_link)
+            .replace(PREFERENCES_MARKER, preferences);
         let html_bytes = html.len();
         let to = Mailbox::new(
             to.name.as_deref().map(|name| header_text(name, MAX_NAME_CHARS)),
@@ -358,6 +426,7 @@ mod tests {
     fn headers_and_links_are_per_subscriber_and_injection_free() {
         let composer = Composer::new(
             &config("unsubscribe_url = \"https://example.org/u\"\n"),
+            None,
             Some("s3cret".to_owned()),
         )
         .unwrap();
@@ -365,7 +434,7 @@ mod tests {
             Some("Ana\r\nBcc: evil@example.com".to_owned()),
             "ana@example.org".parse().unwrap(),
         );
-        let composed = composer.compose(&edition(), &to, "<id@example.org>", now()).unwrap();
+        let composed = composer.compose(&edition(), &to, None, "<id@example.org>", now()).unwrap();
         let raw = String::from_utf8(composed.bytes).unwrap();
         let headers = raw.split("\r\n\r\n").next().unwrap();
         assert!(!headers.lines().any(|line| line.starts_with("Bcc:")), "{headers}");
@@ -386,6 +455,7 @@ mod tests {
     fn r8_header_lines_stay_within_998_octets() {
         let composer = Composer::new(
             &config("unsubscribe_url = \"https://example.org/u\"\n"),
+            None,
             Some("s3cret".to_owned()),
         )
         .unwrap();
@@ -397,7 +467,8 @@ mod tests {
         ] {
             edition.subject = subject;
             let to = Mailbox::new(Some(name), "ana@example.org".parse().unwrap());
-            let composed = composer.compose(&edition, &to, "<id@example.org>", now()).unwrap();
+            let composed =
+                composer.compose(&edition, &to, None, "<id@example.org>", now()).unwrap();
             let raw = String::from_utf8(composed.bytes).unwrap();
             let headers = raw.split("\r\n\r\n").next().unwrap();
             let longest = headers.split("\r\n").map(str::len).max().unwrap();
@@ -408,21 +479,22 @@ mod tests {
 
     #[test]
     fn without_a_url_the_footer_links_the_mailto() {
-        let composer = Composer::new(&config(""), None).unwrap();
+        let composer = Composer::new(&config(""), None, None).unwrap();
         assert_eq!(
-            composer.unsubscribe_mailto("ana@example.org"),
+            composer.unsubscribe_mailto("ana@example.org", None),
             "mailto:digest@example.org?subject=unsubscribe%20ana%40example.org"
         );
         let to: Mailbox = "ana@example.org".parse().unwrap();
-        let composed = composer.compose(&edition(), &to, "<id@example.org>", now()).unwrap();
+        let composed = composer.compose(&edition(), &to, None, "<id@example.org>", now()).unwrap();
         let raw = String::from_utf8(composed.bytes).unwrap();
         assert!(!raw.contains("List-Unsubscribe-Post"), "no one-click without https");
     }
 
     #[test]
     fn a_url_without_its_secret_is_refused() {
-        let err = Composer::new(&config("unsubscribe_url = \"https://example.org/u\"\n"), None)
-            .unwrap_err();
+        let err =
+            Composer::new(&config("unsubscribe_url = \"https://example.org/u\"\n"), None, None)
+                .unwrap_err();
         assert!(err.to_string().contains("NEWSDIGEST_UNSUBSCRIBE_SECRET"), "{err}");
     }
 
@@ -438,9 +510,9 @@ mod tests {
         let text = "[delivery]\nfrom = \"d@example.org\"\n[delivery.dkim]\nkey_file = \"dkim.key\"\n\
                     selector = \"news\"\nalgorithm = \"ed25519\"\n";
         let config = Config::parse(text, dir.path()).unwrap().delivery;
-        let composer = Composer::new(&config, None).unwrap();
+        let composer = Composer::new(&config, None, None).unwrap();
         let to: Mailbox = "ana@example.org".parse().unwrap();
-        let composed = composer.compose(&edition(), &to, "<id@example.org>", now()).unwrap();
+        let composed = composer.compose(&edition(), &to, None, "<id@example.org>", now()).unwrap();
         let raw = String::from_utf8(composed.bytes).unwrap();
         let signature: String = raw
             .split("\r\n\r\n")
@@ -463,7 +535,7 @@ mod tests {
         let text = "[delivery]\nfrom = \"d@example.org\"\n[delivery.dkim]\nkey_file = \"dkim.pem\"\n\
                     selector = \"news\"\n";
         let config = Config::parse(text, dir.path()).unwrap().delivery;
-        let err = Composer::new(&config, None).unwrap_err().to_string();
+        let err = Composer::new(&config, None, None).unwrap_err().to_string();
         assert!(
             err.starts_with("DKIM key `") && err.contains("dkim.pem`: not a usable key"),
             "{err}"

@@ -99,6 +99,8 @@ pub struct Job {
     pub email: String,
     /// The recipient, with name.
     pub to: Mailbox,
+    /// The subscriber's id in the ledger, which personal links name.
+    pub subscriber: Option<i64>,
     /// The edition to send.
     pub edition: Arc<StoredEdition>,
     /// The message's deterministic Message-ID.
@@ -164,6 +166,8 @@ pub struct DeliveryReport {
     pub stopped: Option<Stop>,
     /// Send tasks that ended without an outcome (their rows stay `sending`).
     pub lost: usize,
+    /// Messages not sent because the address was unsubscribed during the run.
+    pub suppressed: usize,
 }
 
 impl DeliveryReport {
@@ -268,24 +272,29 @@ pub async fn send_all<S: Sender>(
             next_slot = next_slot.max(Instant::now()) + Duration::from_secs_f64(1.0 / rate);
         }
         let now = clock.now();
-        let composed = match composer.compose(&job.edition, &job.to, &job.message_id, now) {
-            Ok(composed) => composed,
-            Err(err) => {
-                let outcome = Outcome {
-                    email: job.email.clone(),
-                    digest: job.edition.digest.clone(),
-                    status: Status::FailedPermanent,
-                    attempts: 0,
-                    reply: err.to_string(),
-                    bytes: 0,
-                    html_bytes: 0,
-                };
-                finish(Ok((job, outcome)), &mut ledger, &mut report)?;
-                continue;
-            }
-        };
-        if let Some(ledger) = ledger.as_deref_mut() {
-            ledger.mark_sending(job.date, &job.email, now)?;
+        let composed =
+            match composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now) {
+                Ok(composed) => composed,
+                Err(err) => {
+                    let outcome = Outcome {
+                        email: job.email.clone(),
+                        digest: job.edition.digest.clone(),
+                        status: Status::FailedPermanent,
+                        attempts: 0,
+                        reply: err.to_string(),
+                        bytes: 0,
+                        html_bytes: 0,
+                    };
+                    finish(Ok((job, outcome)), &mut ledger, &mut report)?;
+                    continue;
+                }
+            };
+        if let Some(ledger) = ledger.as_deref_mut()
+            && !ledger.mark_sending(job.date, &job.email, now)?
+        {
+            // Unsubscribed while the run was under way: not sent, and not due any more.
+            report.suppressed += 1;
+            continue;
         }
         launched += 1;
         let sender = Arc::clone(&sender);

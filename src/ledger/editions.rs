@@ -27,6 +27,21 @@ pub struct StoredEdition {
     pub items: usize,
 }
 
+/// An edition listed in the web archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveEntry {
+    /// The edition's date.
+    pub date: NaiveDate,
+    /// The digest's slug.
+    pub digest: String,
+    /// Its subject line.
+    pub subject: String,
+    /// Number of stories.
+    pub items: usize,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+}
+
 /// An article included in an edition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditionArticle {
@@ -106,6 +121,70 @@ impl Ledger {
     /// [`LedgerError`] on a database failure.
     pub fn edition_by_id(&self, id: i64) -> Result<Option<StoredEdition>, LedgerError> {
         self.read_edition("id = ?1", params![id])
+    }
+
+    /// Stores an edition's page for the web archive (written once, like the edition).
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn set_web_page(&mut self, edition_id: i64, html: &str) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO edition_pages (edition_id, html) VALUES (?1, ?2)",
+                params![edition_id, html],
+            )
+            .map(drop)
+            .map_err(|err| self.err(err))
+    }
+
+    /// The web archive's page of the edition of `date` and `digest`, with its edition.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn web_page(
+        &self,
+        date: NaiveDate,
+        digest: &str,
+    ) -> Result<Option<(StoredEdition, String)>, LedgerError> {
+        let Some(edition) = self.edition(date, digest)? else { return Ok(None) };
+        let html: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT html FROM edition_pages WHERE edition_id = ?1",
+                [edition.id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|err| self.err(err))?;
+        Ok(html.map(|html| (edition, html)))
+    }
+
+    /// The editions that have a web page, newest first, at most `limit`: (date, digest,
+    /// subject, stories, created).
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn archive(&self, limit: usize) -> Result<Vec<ArchiveEntry>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.date, e.digest, e.subject, e.items, e.created_at FROM editions e
+                 JOIN edition_pages p ON p.edition_id = e.id
+                 ORDER BY e.date DESC, e.digest LIMIT ?1",
+            )
+            .map_err(|err| self.err(err))?;
+        let rows = stmt
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                Ok(ArchiveEntry {
+                    date: super::date_from_text(&row.get::<_, String>(0)?),
+                    digest: row.get(1)?,
+                    subject: row.get(2)?,
+                    items: usize::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+                    created_at: row.get(4)?,
+                })
+            })
+            .map_err(|err| self.err(err))?;
+        rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
     /// The one edition matching `condition`, if any.
@@ -304,7 +383,10 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
-    /// Records that a message is being handed to the transport (committed before the send).
+    /// Records that a message is being handed to the transport (committed before the send),
+    /// unless the address was suppressed meanwhile (an unsubscribe during the run): then its
+    /// row, never sent, is removed and the answer is false. The check and the mark are one
+    /// statement, so an unsubscribe committed before it is always seen.
     ///
     /// # Errors
     /// [`LedgerError`] on a database failure.
@@ -313,18 +395,30 @@ impl Ledger {
         date: NaiveDate,
         email: &str,
         now: DateTime<FixedOffset>,
-    ) -> Result<(), LedgerError> {
+    ) -> Result<bool, LedgerError> {
         // A ledger deleted or replaced under the run must stop it before the next message:
         // what this run records would be lost, and the next run would send it again.
         self.ensure_same_file()?;
-        self.conn
+        let marked = self
+            .conn
             .execute(
                 "UPDATE deliveries SET status = 'sending', updated_at = ?3
-                 WHERE date = ?1 AND email = ?2",
+                 WHERE date = ?1 AND email = ?2
+                   AND NOT EXISTS (SELECT 1 FROM suppressions WHERE email = ?2)",
                 params![date_text(date), email, time_text(now)],
             )
-            .map(drop)
-            .map_err(|err| self.err(err))
+            .map_err(|err| self.err(err))?;
+        if marked > 0 {
+            return Ok(true);
+        }
+        self.conn
+            .execute(
+                "DELETE FROM deliveries WHERE date = ?1 AND email = ?2
+                   AND status IN ('pending', 'failed-transient')",
+                params![date_text(date), email],
+            )
+            .map_err(|err| self.err(err))?;
+        Ok(false)
     }
 
     /// Records the outcome of a delivery: its status, the attempts it took in this run, the

@@ -32,7 +32,9 @@ mod editions;
 mod feeds;
 mod subscribers;
 
-pub use editions::{Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition};
+pub use editions::{
+    ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition,
+};
 pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 pub use subscribers::{LedgerSubscriber, Listed, SignUp, SubscriberSource};
 
@@ -42,7 +44,8 @@ const SCHEMA_VERSION: i64 = 4;
 /// Version 4: the audience of record. Every address the ledger has heard of gets an id
 /// (personal links name it): listed ones (`config`, `csv`) with their saved preferences,
 /// and those who signed up (`signup`, pending until confirmed) or were added from the shell
-/// (`shell`). Suppressions keep their reason and time, as before.
+/// (`shell`). Suppressions keep their reason and time, as before. Each edition also gets its
+/// page for the web archive (no personal parts).
 const SCHEMA_4: &str = "
 CREATE TABLE subscribers (
     id INTEGER PRIMARY KEY,
@@ -55,6 +58,10 @@ CREATE TABLE subscribers (
     created_at TEXT NOT NULL,
     confirmed_at TEXT,
     updated_at TEXT NOT NULL
+);
+CREATE TABLE edition_pages (
+    edition_id INTEGER PRIMARY KEY REFERENCES editions (id),
+    html TEXT NOT NULL
 );
 ";
 
