@@ -61,6 +61,13 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         sentences: Option<u16>,
     },
+    /// Run the subscribers' web service: one-click unsubscribe, topic preferences, confirmed
+    /// sign-up and the web archive, sharing the ledger with `run` (stops on SIGTERM or Ctrl-C)
+    Serve {
+        /// The address and port to listen on [default: `web.listen`, 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Read one feed (a file or an http(s) URL) and print what newsdigest takes from it: the
     /// feed's title, and each item's title, link, date and text, in feed order
     Feed {

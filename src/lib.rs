@@ -21,3 +21,4 @@ pub mod select;
 pub mod summarize;
 pub mod text;
 pub mod token;
+pub mod web;

@@ -57,6 +57,44 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// `serve`: binds, prints where it listens, and serves until SIGTERM or Ctrl-C.
+fn serve(config: Config, listen: Option<std::net::SocketAddr>) -> anyhow::Result<Exit> {
+    let listen = listen.unwrap_or(config.web.listen);
+    let runtime = send::runtime()?;
+    let public = config.web.base_url.clone().unwrap_or_default();
+    let service = newsdigest::web::Service::new(config, std::sync::Arc::new(SystemClock))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot listen on {listen}: {err}"))?;
+        eprintln!(
+            "serving on http://{listen} (public address {public}); stop with SIGTERM or Ctrl-C"
+        );
+        newsdigest::web::serve(service, listener, shutdown_signal()).await
+    })?;
+    eprintln!("stopped");
+    Ok(Exit::Ok)
+}
+
+/// Resolves on SIGTERM (systemd's stop) or Ctrl-C.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
 /// `1 item`, `2 items`.
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -109,6 +147,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Retry { date, new_ledger, json } => {
             let config = load_config(cli.config.as_deref(), false)?;
             send::retry(&config, clock.as_ref(), date, new_ledger, json)
+        }
+        Command::Serve { listen } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            serve(config, listen)
         }
         Command::Status { date } => {
             let config = load_config(cli.config.as_deref(), false)?;

@@ -9,6 +9,8 @@ mod recover;
 mod subscribers;
 pub mod validate;
 
+pub use subscribers::check_address;
+
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};

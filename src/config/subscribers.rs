@@ -126,6 +126,17 @@ pub(super) fn from_csv(
 /// The longest display name, in characters (a header line must stay within 998 octets).
 pub(crate) const MAX_NAME_CHARS: usize = crate::deliver::message::MAX_NAME_CHARS;
 
+/// Checks an address given outside the config (a sign-up, the shell) as the config checks
+/// its own: a valid address that relays take. Returns it lower-cased.
+///
+/// # Errors
+/// Why it is refused, in words.
+pub fn check_address(email: &str) -> Result<String, String> {
+    let address = email.trim().parse::<lettre::Address>().map_err(|err| err.to_string())?;
+    relayable(&address)?;
+    Ok(address.to_string().to_lowercase())
+}
+
 /// Whether relays take `address`: lettre accepts forms that RFC 5321 allows but no relay
 /// delivers, and a relay would refuse them only at send time.
 ///

@@ -1,0 +1,864 @@
+//! `newsdigest serve`: the subscribers' own web service, sharing the ledger with `run`.
+//!
+//! - `POST /u/TOKEN` unsubscribes at once (RFC 8058 one-click; idempotent, 200); `GET /u/TOKEN`
+//!   changes nothing (link scanners prefetch) and shows one button that POSTs.
+//! - `GET|POST /p/TOKEN`: topics, pause, leave.
+//! - `GET|POST /subscribe`: sign-up with double opt-in; the answer is the same whether or not
+//!   the address is known; rate limits per client and per address, a honeypot, a small body.
+//! - `GET|POST /c/TOKEN`: the confirmation page and its button (the token expires).
+//! - `GET /`, `/archive/`, `/archive/DATE/DIGEST`, `/feed.xml`: the web archive, without
+//!   personal parts. `GET /healthz`.
+//!
+//! Every personal link carries a [`crate::token`] token, never an address. Pages are askama
+//! templates ([`pages`]) under a Content-Security-Policy without scripts, with
+//! `frame-ancestors 'none'`, no referrer (tokens never leak to another site) and no caching
+//! of personal pages. Ledger work runs on the blocking pool; SQLite's WAL and busy timeout
+//! let `run` and `serve` share the file.
+
+pub mod form;
+pub mod pages;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use crate::clock::Clock;
+use crate::config::{Config, DeliveryMode};
+use crate::deliver::{OutboxSender, Sender, smtp::SmtpSender};
+use crate::ledger::{Ledger, LedgerError, LedgerSubscriber, SignUp};
+use crate::token::{Purpose, Signer, TokenError};
+use pages::{ArchiveRow, Frame, TopicChoice};
+
+/// The largest form body accepted, in bytes.
+const MAX_BODY: usize = 8 * 1024;
+/// Sign-ups one client address may make in an hour.
+const SIGNUPS_PER_CLIENT_HOUR: u32 = 10;
+/// Confirmation mails one address may be sent in a day.
+const CONFIRMATIONS_PER_ADDRESS_DAY: u32 = 3;
+/// Editions listed in the archive and the feed.
+const ARCHIVE_LIMIT: usize = 200;
+
+/// The running service's shared state.
+pub struct Service {
+    config: Arc<Config>,
+    signer: Signer,
+    ledger: Arc<Mutex<Ledger>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+    limits: Mutex<Limits>,
+    mailer: Mailer,
+}
+
+/// Where confirmation mails go: the configured delivery.
+enum Mailer {
+    Outbox(OutboxSender),
+    Smtp(SmtpSender),
+}
+
+impl Service {
+    /// Sets the service up: reads the token secret, opens (and migrates) the ledger, and
+    /// prepares the delivery for confirmation mails.
+    ///
+    /// # Errors
+    /// Without `web.base_url` or a secret, or when the ledger or the relay cannot be set up.
+    pub fn new(
+        config: Config,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> anyhow::Result<Arc<Service>> {
+        if config.web.base_url.is_none() {
+            anyhow::bail!(
+                "`serve` needs `web.base_url`, the public address its links use\n\
+                 hint: add [web] base_url = \"https://news.example.org\" (plain http only on loopback)"
+            );
+        }
+        let secret = crate::deliver::message::read_secret(&config.delivery)
+            .map_err(anyhow::Error::msg)?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`serve` needs the token secret: set the environment variable `{}` or `delivery.unsubscribe_secret_file` (the same secret `run` uses)",
+                    config.delivery.unsubscribe_secret_env
+                )
+            })?;
+        let ledger = Ledger::open(&config.state_file)?;
+        let mailer = match (&config.delivery.mode, &config.delivery.smtp) {
+            (DeliveryMode::Smtp, Some(smtp)) => Mailer::Smtp(SmtpSender::new(smtp)?),
+            _ => Mailer::Outbox(OutboxSender::new(config.digest.output_dir.join("confirmations"))),
+        };
+        Ok(Arc::new(Service {
+            signer: Signer::new(secret.as_bytes()),
+            config: Arc::new(config),
+            ledger: Arc::new(Mutex::new(ledger)),
+            clock,
+            limits: Mutex::new(Limits::default()),
+            mailer,
+        }))
+    }
+
+    fn base(&self) -> &str {
+        self.config.web.base_url.as_deref().unwrap_or("")
+    }
+
+    fn frame<'a>(&'a self, heading: &'a str, indexable: bool) -> Frame<'a> {
+        Frame {
+            lang: &self.config.digest.language,
+            heading,
+            site: &self.config.digest.title,
+            base: self.base(),
+            indexable,
+            postal_address: self.config.delivery.postal_address.as_deref(),
+        }
+    }
+
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.clock.now()
+    }
+
+    /// Runs `work` on the ledger in the blocking pool.
+    async fn db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Ledger) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, Response> {
+        let ledger = Arc::clone(&self.ledger);
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut ledger = ledger.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut ledger)
+        })
+        .await;
+        match joined {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => {
+                tracing::error!("ledger: {err}");
+                Err(self.message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    &["The service is busy for a moment. Nothing was changed."],
+                    None,
+                ))
+            }
+            Err(err) => {
+                tracing::error!("ledger task: {err}");
+                Err(self.message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    &["Nothing was changed. Please try again later."],
+                    None,
+                ))
+            }
+        }
+    }
+
+    fn message(
+        &self,
+        status: StatusCode,
+        heading: &str,
+        paragraphs: &[&str],
+        link: Option<(String, String)>,
+    ) -> Response {
+        let page = pages::Message {
+            frame: self.frame(heading, false),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            link,
+        };
+        html(status, &page, Kind::Personal)
+    }
+
+    /// The subscriber a token of `purpose` names, or the page that says why not.
+    async fn subscriber(
+        &self,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<LedgerSubscriber, Response> {
+        let id = match self.signer.verify(token, purpose, self.now()) {
+            Ok(id) => id,
+            Err(TokenError::Expired) => {
+                return Err(self.message(
+                    StatusCode::GONE,
+                    "This link has expired",
+                    &["Confirmation links work for a limited time. Sign up again to get a new one."],
+                    Some((format!("{}/subscribe", self.base()), "Sign up again".to_owned())),
+                ));
+            }
+            Err(TokenError::Invalid | TokenError::WrongPurpose) => {
+                return Err(self.message(
+                    StatusCode::BAD_REQUEST,
+                    "This link is not valid",
+                    &["It may have been cut short or changed on the way. Use the link from the latest email."],
+                    None,
+                ));
+            }
+        };
+        match self.db(move |ledger| ledger.subscriber(id)).await? {
+            Some(subscriber) => Ok(subscriber),
+            None => Err(self.message(
+                StatusCode::NOT_FOUND,
+                "Unknown subscriber",
+                &["This address is not on the list any more."],
+                None,
+            )),
+        }
+    }
+
+    fn topic_choices(&self, chosen: &[String]) -> Vec<TopicChoice<'_>> {
+        self.config
+            .select
+            .topics
+            .iter()
+            .map(|topic| TopicChoice {
+                id: &topic.id,
+                name: &topic.name,
+                checked: chosen.contains(&topic.id),
+            })
+            .collect()
+    }
+
+    /// The topics a subscriber gets now: their choice, else the config's listing.
+    fn current_topics(&self, subscriber: &LedgerSubscriber) -> Vec<String> {
+        subscriber.topics.clone().unwrap_or_else(|| {
+            self.config
+                .subscribers
+                .iter()
+                .find(|listed| {
+                    listed.mailbox.email.to_string().eq_ignore_ascii_case(&subscriber.email)
+                })
+                .map(|listed| listed.topics.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The configured topic ids among `values`, in the config's order.
+    fn known_topics(&self, values: &[&str]) -> Vec<String> {
+        self.config
+            .select
+            .topics
+            .iter()
+            .filter(|topic| values.contains(&topic.id.as_str()))
+            .map(|topic| topic.id.clone())
+            .collect()
+    }
+}
+
+/// Builds the router.
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/style.css", get(style))
+        .route("/", get(archive))
+        .route("/archive/", get(archive))
+        .route("/archive", get(archive))
+        .route("/archive/{date}/{digest}", get(edition_page))
+        .route("/feed.xml", get(feed))
+        .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+        .route("/p/{token}", get(preferences_page).post(save_preferences))
+        .route("/subscribe", get(subscribe_page).post(subscribe))
+        .route("/c/{token}", get(confirm_page).post(confirm))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(service)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes the requests under way.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(
+    service: Arc<Service>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(service).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+type Shared = State<Arc<Service>>;
+
+/// What a page is, for its headers.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Our own pages: our stylesheet only, never cached (they may name an address).
+    Personal,
+    /// The archive's pages: the digest's inline styles, cacheable.
+    Archive,
+}
+
+fn html(status: StatusCode, page: &impl askama::Template, kind: Kind) -> Response {
+    match page.render() {
+        Ok(body) => with_headers(status, body, "text/html; charset=utf-8", kind),
+        Err(err) => {
+            tracing::error!("template: {err}");
+            with_headers(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_owned(),
+                "text/plain; charset=utf-8",
+                kind,
+            )
+        }
+    }
+}
+
+fn with_headers(status: StatusCode, body: String, content_type: &str, kind: Kind) -> Response {
+    let csp = match kind {
+        Kind::Personal => {
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        }
+        Kind::Archive => {
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+        }
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set(headers, header::CONTENT_TYPE, content_type);
+    set(headers, header::CONTENT_SECURITY_POLICY, csp);
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    let cache = match kind {
+        Kind::Personal => "no-store",
+        Kind::Archive => "public, max-age=300",
+    };
+    set(headers, header::CACHE_CONTROL, cache);
+    response
+}
+
+async fn healthz(State(service): Shared) -> Response {
+    match service.db(|ledger| ledger.id()).await {
+        Ok(_) => with_headers(
+            StatusCode::OK,
+            "ok\n".to_owned(),
+            "text/plain; charset=utf-8",
+            Kind::Personal,
+        ),
+        Err(_) => with_headers(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the ledger cannot be read\n".to_owned(),
+            "text/plain; charset=utf-8",
+            Kind::Personal,
+        ),
+    }
+}
+
+async fn style() -> Response {
+    let mut response = with_headers(
+        StatusCode::OK,
+        pages::STYLE.to_owned(),
+        "text/css; charset=utf-8",
+        Kind::Archive,
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+async fn not_found(State(service): Shared) -> Response {
+    service.message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &["There is no page here."],
+        Some((format!("{}/archive/", service.base()), "The archive".to_owned())),
+    )
+}
+
+/// The archive's rows, newest first, with each digest's topics in words.
+fn archive_rows(service: &Service, entries: Vec<crate::ledger::ArchiveEntry>) -> Vec<ArchiveRow> {
+    entries
+        .into_iter()
+        .map(|entry| ArchiveRow {
+            label: topics_label(&service.config, &entry.digest),
+            date: entry.date.format("%Y-%m-%d").to_string(),
+            digest: entry.digest,
+            subject: entry.subject,
+            items: entry.items,
+            updated: entry.created_at,
+        })
+        .collect()
+}
+
+/// A digest's topics in words, from its slug (`climate+health` → "Climate & energy, Health").
+fn topics_label(config: &Config, slug: &str) -> String {
+    if slug == "all" {
+        return "Every topic".to_owned();
+    }
+    let names: Vec<&str> = slug
+        .split('+')
+        .filter_map(|id| config.select.topics.iter().find(|topic| topic.id == id))
+        .map(|topic| topic.name.as_str())
+        .collect();
+    if names.is_empty() { slug.to_owned() } else { names.join(", ") }
+}
+
+async fn archive(State(service): Shared) -> Response {
+    let entries = match service.db(|ledger| ledger.archive(ARCHIVE_LIMIT)).await {
+        Ok(entries) => entries,
+        Err(page) => return page,
+    };
+    let page = pages::Archive {
+        frame: service.frame("Archive", true),
+        entries: archive_rows(&service, entries),
+        signups: service.config.web.signups,
+    };
+    html(StatusCode::OK, &page, Kind::Archive)
+}
+
+async fn edition_page(
+    State(service): Shared,
+    Path((date, digest)): Path<(String, String)>,
+) -> Response {
+    let Ok(date) = NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
+        return not_found(State(service)).await;
+    };
+    match service.db(move |ledger| ledger.web_page(date, &digest)).await {
+        Ok(Some((_, page))) => {
+            with_headers(StatusCode::OK, page, "text/html; charset=utf-8", Kind::Archive)
+        }
+        Ok(None) => not_found(State(service)).await,
+        Err(page) => page,
+    }
+}
+
+async fn feed(State(service): Shared) -> Response {
+    let entries = match service.db(|ledger| ledger.archive(ARCHIVE_LIMIT)).await {
+        Ok(entries) => entries,
+        Err(page) => return page,
+    };
+    let rows = archive_rows(&service, entries);
+    let updated =
+        rows.first().map_or_else(|| service.now().to_rfc3339(), |row| row.updated.clone());
+    let page = pages::Feed {
+        site: &service.config.digest.title,
+        base: service.base(),
+        updated: &updated,
+        entries: rows,
+    };
+    match askama::Template::render(&page) {
+        Ok(body) => {
+            with_headers(StatusCode::OK, body, "application/atom+xml; charset=utf-8", Kind::Archive)
+        }
+        Err(err) => {
+            tracing::error!("feed template: {err}");
+            with_headers(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                String::new(),
+                "text/plain",
+                Kind::Archive,
+            )
+        }
+    }
+}
+
+async fn unsubscribe_page(State(service): Shared, Path(token): Path<String>) -> Response {
+    let subscriber = match service.subscriber(&token, Purpose::Unsubscribe).await {
+        Ok(subscriber) => subscriber,
+        Err(page) => return page,
+    };
+    if subscriber.suppressed.is_some() {
+        return service.message(
+            StatusCode::OK,
+            "You are unsubscribed",
+            &["This address gets no more digests."],
+            None,
+        );
+    }
+    let preferences = format!(
+        "{}/p/{}",
+        service.base(),
+        service.signer.sign(Purpose::Preferences, subscriber.id, None)
+    );
+    let page = pages::Unsubscribe {
+        frame: service.frame("Unsubscribe", false),
+        email: &subscriber.email,
+        token: &token,
+        preferences_href: &preferences,
+    };
+    html(StatusCode::OK, &page, Kind::Personal)
+}
+
+/// RFC 8058: the POST unsubscribes at once, whatever else it carries; no login, no page to
+/// read, and the same answer when repeated.
+async fn unsubscribe(State(service): Shared, Path(token): Path<String>) -> Response {
+    let subscriber = match service.subscriber(&token, Purpose::Unsubscribe).await {
+        Ok(subscriber) => subscriber,
+        Err(page) => return page,
+    };
+    let now = service.now();
+    let email = subscriber.email.clone();
+    if let Err(page) =
+        service.db(move |ledger| ledger.suppress(&email, "unsubscribed (one-click)", now)).await
+    {
+        return page;
+    }
+    service.message(
+        StatusCode::OK,
+        "You are unsubscribed",
+        &["This address gets no more digests. If you change your mind, sign up again."],
+        Some((format!("{}/subscribe", service.base()), "Sign up again".to_owned())),
+    )
+}
+
+async fn preferences_page(State(service): Shared, Path(token): Path<String>) -> Response {
+    let subscriber = match service.subscriber(&token, Purpose::Preferences).await {
+        Ok(subscriber) => subscriber,
+        Err(page) => return page,
+    };
+    let unsubscribe = service.signer.sign(Purpose::Unsubscribe, subscriber.id, None);
+    let topics = service.current_topics(&subscriber);
+    let heading = if subscriber.suppressed.is_some() {
+        "You are unsubscribed: choose topics to come back"
+    } else {
+        "Your digest"
+    };
+    let page = pages::Preferences {
+        frame: service.frame(heading, false),
+        email: &subscriber.email,
+        token: &token,
+        unsubscribe_token: &unsubscribe,
+        topics: service.topic_choices(&topics),
+        paused: subscriber.paused,
+    };
+    html(StatusCode::OK, &page, Kind::Personal)
+}
+
+async fn save_preferences(
+    State(service): Shared,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Response {
+    let subscriber = match service.subscriber(&token, Purpose::Preferences).await {
+        Ok(subscriber) => subscriber,
+        Err(page) => return page,
+    };
+    let fields = form::pairs(&body);
+    let topics = service.known_topics(&form::all(&fields, "topic"));
+    let paused = form::first(&fields, "pause").is_some();
+    let now = service.now();
+    let (id, email) = (subscriber.id, subscriber.email.clone());
+    // Saving from the personal page brings back someone who had unsubscribed there (never
+    // an address suppressed for bounces or complaints).
+    let comes_back =
+        subscriber.suppressed.as_ref().is_some_and(|(reason, _)| reason.starts_with("unsubscribe"));
+    let saved = service
+        .db(move |ledger| {
+            if comes_back {
+                ledger.unsuppress(&email)?;
+            }
+            ledger.save_preferences(id, Some(&topics), paused, now)
+        })
+        .await;
+    if let Err(page) = saved {
+        return page;
+    }
+    let back = format!("{}/p/{}", service.base(), token);
+    let what = if paused {
+        "The digest is paused: nothing is sent until you untick the pause."
+    } else {
+        "Your choice applies from the next digest."
+    };
+    service.message(
+        StatusCode::OK,
+        "Saved",
+        &[what],
+        Some((back, "Back to your choices".to_owned())),
+    )
+}
+
+async fn subscribe_page(State(service): Shared) -> Response {
+    if !service.config.web.signups {
+        return service.message(
+            StatusCode::NOT_FOUND,
+            "Sign-ups are closed",
+            &["This list takes no new subscribers here."],
+            None,
+        );
+    }
+    let page = pages::Subscribe {
+        frame: service.frame("Subscribe", true),
+        topics: service.topic_choices(&[]),
+    };
+    html(StatusCode::OK, &page, Kind::Personal)
+}
+
+/// The client's address: the peer, or behind a proxy on loopback, the last address of
+/// `X-Forwarded-For` (the one the proxy saw).
+fn client(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    match forwarded {
+        Some(ip) if peer.ip().is_loopback() => ip,
+        _ => peer.ip(),
+    }
+}
+
+async fn subscribe(
+    State(service): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !service.config.web.signups {
+        return service.message(
+            StatusCode::NOT_FOUND,
+            "Sign-ups are closed",
+            &["This list takes no new subscribers here."],
+            None,
+        );
+    }
+    let now = service.now();
+    let client = client(peer, &headers);
+    let allowed = service
+        .limits
+        .lock()
+        .map(|mut limits| limits.allow_client(client, now.timestamp()))
+        .unwrap_or(false);
+    if !allowed {
+        let mut page = service.message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-ups",
+            &["Please wait an hour and try again."],
+            None,
+        );
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+        return page;
+    }
+    let fields = form::pairs(&body);
+    let email = form::first(&fields, "email").unwrap_or("").trim().to_owned();
+    let address = match crate::config::check_address(&email) {
+        Ok(address) => address,
+        Err(reason) => {
+            return service.message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please check the address",
+                &[&format!("`{email}` cannot receive the digest: {reason}.")],
+                Some((format!("{}/subscribe", service.base()), "Back to the form".to_owned())),
+            );
+        }
+    };
+    let done = service.message(
+        StatusCode::OK,
+        "Check your inbox",
+        &[&format!(
+            "If {address} is not subscribed yet, a message with a link to confirm is on its way. The digest starts after you confirm."
+        )],
+        None,
+    );
+    // A filled honeypot is a robot: the same answer, and nothing done.
+    if form::first(&fields, "website").is_some_and(|value| !value.is_empty()) {
+        return done;
+    }
+    let mail_allowed = service
+        .limits
+        .lock()
+        .map(|mut limits| limits.allow_address(&address, now.timestamp()))
+        .unwrap_or(false);
+    if !mail_allowed {
+        return done;
+    }
+    let name = form::first(&fields, "name")
+        .map(crate::text::normalize)
+        .filter(|name| !name.is_empty())
+        .map(|name| name.chars().take(200).collect::<String>());
+    let topics = service.known_topics(&form::all(&fields, "topic"));
+    let key = address.clone();
+    let signed =
+        service.db(move |ledger| ledger.sign_up(&key, name.as_deref(), &topics, now)).await;
+    match signed {
+        Ok(SignUp::Pending(id)) => {
+            let expires = now
+                + chrono::TimeDelta::from_std(service.config.web.confirm_within)
+                    .unwrap_or(chrono::TimeDelta::hours(48));
+            let link = format!(
+                "{}/c/{}",
+                service.base(),
+                service.signer.sign(Purpose::Confirm, id, Some(expires))
+            );
+            if let Err(err) = send_confirmation(&service, &address, &link, now).await {
+                tracing::warn!("confirmation mail to {address}: {err}");
+            }
+            done
+        }
+        Ok(SignUp::AlreadyActive) => done,
+        Err(page) => page,
+    }
+}
+
+/// Sends the confirmation mail through the configured delivery.
+async fn send_confirmation(
+    service: &Service,
+    address: &str,
+    link: &str,
+    now: DateTime<FixedOffset>,
+) -> anyhow::Result<()> {
+    let config = &service.config;
+    let title = &config.digest.title;
+    let to: lettre::message::Mailbox = address.parse()?;
+    let hours = config.web.confirm_within.as_secs() / 3600;
+    let text = format!(
+        "Someone, probably you, asked to get {title} by email at {address}.\n\n\
+         To confirm, open this link and press the button:\n{link}\n\n\
+         The link works for {hours} hours. If you did not ask for this, ignore this message: \
+         nothing will be sent.\n"
+    );
+    let escaped_link = crate::text::escape_html(link);
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
+         <body style=\"font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1f2328;\">\
+         <p>Someone, probably you, asked to get {t} by email at {a}.</p>\
+         <p><a href=\"{escaped_link}\" style=\"display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600;\">Confirm my subscription</a></p>\
+         <p>The link works for {hours} hours. If you did not ask for this, ignore this message: nothing will be sent.</p>\
+         </body></html>",
+        lang = crate::text::escape_html(&config.digest.language),
+        t = crate::text::escape_html(title),
+        a = crate::text::escape_html(address),
+    );
+    let message = lettre::Message::builder()
+        .from(config.delivery.from.clone())
+        .to(to)
+        .subject(format!("Confirm your subscription to {title}"))
+        .date(now.into())
+        .multipart(lettre::message::MultiPart::alternative_plain_html(text, html))?;
+    let envelope = message.envelope().clone();
+    let bytes = message.formatted();
+    let sent = match &service.mailer {
+        Mailer::Outbox(outbox) => outbox.send(&envelope, &bytes).await,
+        Mailer::Smtp(smtp) => smtp.send(&envelope, &bytes).await,
+    };
+    sent.map(drop).map_err(|failure| anyhow::anyhow!("{}", failure.reply))
+}
+
+async fn confirm_page(State(service): Shared, Path(token): Path<String>) -> Response {
+    let subscriber = match service.subscriber(&token, Purpose::Confirm).await {
+        Ok(subscriber) => subscriber,
+        Err(page) => return page,
+    };
+    if !subscriber.pending {
+        return service.message(
+            StatusCode::OK,
+            "You are subscribed",
+            &["This address is confirmed already."],
+            None,
+        );
+    }
+    let page = pages::Confirm {
+        frame: service.frame("Confirm your subscription", false),
+        email: &subscriber.email,
+        token: &token,
+    };
+    html(StatusCode::OK, &page, Kind::Personal)
+}
+
+async fn confirm(State(service): Shared, Path(token): Path<String>) -> Response {
+    let subscriber = match service.subscriber(&token, Purpose::Confirm).await {
+        Ok(subscriber) => subscriber,
+        Err(page) => return page,
+    };
+    let now = service.now();
+    let id = subscriber.id;
+    if let Err(page) = service.db(move |ledger| ledger.confirm(id, now)).await {
+        return page;
+    }
+    let preferences =
+        format!("{}/p/{}", service.base(), service.signer.sign(Purpose::Preferences, id, None));
+    service.message(
+        StatusCode::OK,
+        "You are subscribed",
+        &["Thank you. Your first digest comes with the next edition."],
+        Some((preferences, "Choose your topics".to_owned())),
+    )
+}
+
+/// Fixed windows of sign-ups per client address (an hour) and of confirmation mails per
+/// address (a day), in memory; the maps are pruned when they grow.
+#[derive(Default)]
+struct Limits {
+    clients: HashMap<IpAddr, (i64, u32)>,
+    addresses: HashMap<String, (i64, u32)>,
+}
+
+const PRUNE_AT: usize = 10_000;
+
+impl Limits {
+    fn allow_client(&mut self, client: IpAddr, now: i64) -> bool {
+        allow(&mut self.clients, client, now, 3600, SIGNUPS_PER_CLIENT_HOUR)
+    }
+
+    fn allow_address(&mut self, address: &str, now: i64) -> bool {
+        allow(
+            &mut self.addresses,
+            address.to_lowercase(),
+            now,
+            86_400,
+            CONFIRMATIONS_PER_ADDRESS_DAY,
+        )
+    }
+}
+
+fn allow<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, (i64, u32)>,
+    key: K,
+    now: i64,
+    window: i64,
+    max: u32,
+) -> bool {
+    if map.len() >= PRUNE_AT {
+        map.retain(|_, (start, _)| *start + window > now);
+    }
+    let entry = map.entry(key).or_insert((now, 0));
+    if entry.0 + window <= now {
+        *entry = (now, 0);
+    }
+    if entry.1 >= max {
+        return false;
+    }
+    entry.1 += 1;
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_count_per_window_and_reset() {
+        let mut limits = Limits::default();
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        for _ in 0..SIGNUPS_PER_CLIENT_HOUR {
+            assert!(limits.allow_client(ip, 1000));
+        }
+        assert!(!limits.allow_client(ip, 1000));
+        assert!(limits.allow_client("203.0.113.8".parse().unwrap(), 1000));
+        assert!(limits.allow_client(ip, 1000 + 3600));
+        for _ in 0..CONFIRMATIONS_PER_ADDRESS_DAY {
+            assert!(limits.allow_address("Ana@example.org", 0));
+        }
+        assert!(!limits.allow_address("ana@example.org", 100));
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_local_proxy_forwards() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("198.51.100.1, 203.0.113.9"));
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "192.0.2.4:5000".parse().unwrap();
+        assert_eq!(client(local, &headers), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client(remote, &headers),
+            remote.ip(),
+            "a remote peer cannot claim another address"
+        );
+        assert_eq!(client(local, &HeaderMap::new()), local.ip());
+    }
+}
