@@ -673,8 +673,20 @@ async fn subscribe(
         .map(|name| name.chars().take(200).collect::<String>());
     let topics = service.known_topics(&form::all(&fields, "topic"));
     let key = address.clone();
-    let signed =
-        service.db(move |ledger| ledger.sign_up(&key, name.as_deref(), &topics, now)).await;
+    // An address the config lists receives the digest already, unless it left.
+    let listed = service
+        .config
+        .subscribers
+        .iter()
+        .any(|listed| listed.mailbox.email.to_string().eq_ignore_ascii_case(&address));
+    let signed = service
+        .db(move |ledger| {
+            if listed && !ledger.is_suppressed(&key)? {
+                return Ok(SignUp::AlreadyActive);
+            }
+            ledger.sign_up(&key, name.as_deref(), &topics, now)
+        })
+        .await;
     match signed {
         Ok(SignUp::Pending(id)) => {
             let expires = now

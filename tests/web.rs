@@ -1,0 +1,428 @@
+//! Issue 10: `newsdigest serve` against the real server on 127.0.0.1 (reqwest), with the
+//! test SMTP server for the confirmation mail and the digests: sign up, confirm (a GET changes
+//! nothing), receive, change topics, leave in one click; forged and expired tokens, link
+//! scanners, rate limits, an unsubscribe during a run, the archive and its feed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use common::site::{Reader, STORIES, Site, now};
+use common::smtp::{Action, Received, SmtpServer, Step};
+use mail_parser::MessageParser;
+use newsdigest::clock::FixedClock;
+use newsdigest::ledger::Ledger;
+use newsdigest::token::{Purpose, Signer};
+
+const SECRET: &str = "a long random secret for the tests";
+
+/// A site whose `serve` runs on 127.0.0.1, with its SMTP server.
+struct Web {
+    site: Site,
+    smtp: SmtpServer,
+    base: String,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Web {
+    fn start(readers: &[Reader], smtp: SmtpServer, smtp_extra: &str) -> Web {
+        let site = Site::new(
+            smtp.port,
+            readers,
+            "unsubscribe_secret_file = \"secret.txt\"\npostal_address = \"1 Quay Street, Harbour Town\"",
+            smtp_extra,
+        );
+        std::fs::write(site.path().join("secret.txt"), format!("{SECRET}\n")).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let mut text = std::fs::read_to_string(site.config_path()).unwrap();
+        text.push_str(&format!("\n[web]\nbase_url = \"{base}\"\n"));
+        std::fs::write(site.config_path(), text).unwrap();
+        let service =
+            newsdigest::web::Service::new(site.config(), Arc::new(FixedClock(now()))).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(newsdigest::web::serve(service, listener, async {
+            let _ = stopped.await;
+        }));
+        // reqwest is built without a bundled crypto provider (as in the fetcher).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Web { site, smtp, base, runtime, client, stop: Some(stop), served: Some(served) }
+    }
+
+    fn get(&self, url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        self.runtime.block_on(async {
+            let response = self.client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            (status, headers, response.text().await.unwrap())
+        })
+    }
+
+    fn post(&self, url: &str, body: &str) -> (u16, String) {
+        self.post_from(url, body, None)
+    }
+
+    fn post_from(&self, url: &str, body: &str, forwarded_for: Option<&str>) -> (u16, String) {
+        self.runtime.block_on(async {
+            let mut request = self
+                .client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_owned());
+            if let Some(client) = forwarded_for {
+                request = request.header("x-forwarded-for", client);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+
+    fn ledger(&self) -> Ledger {
+        Ledger::open(&self.site.state_file()).unwrap()
+    }
+
+    /// Runs `run` at `at` (outside the server's runtime).
+    fn run_at(&self, at: DateTime<FixedOffset>) -> newsdigest::app::run::RunReport {
+        self.site.run_at(at, false).unwrap()
+    }
+
+    fn messages_to(&self, email: &str) -> Vec<Received> {
+        self.smtp
+            .received()
+            .into_iter()
+            .filter(|m| m.rcpt_to.iter().any(|to| to == email))
+            .collect()
+    }
+}
+
+impl Drop for Web {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            let _ = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(5), served).await });
+        }
+    }
+}
+
+/// The plain-text part of a message.
+fn text_of(received: &Received) -> String {
+    let message = MessageParser::default().parse(&received.data).unwrap();
+    message.body_text(0).unwrap().into_owned()
+}
+
+/// The HTML part of a message.
+fn html_of(received: &Received) -> String {
+    let message = MessageParser::default().parse(&received.data).unwrap();
+    message.body_html(0).unwrap().into_owned()
+}
+
+fn header_of(received: &Received, name: &str) -> String {
+    let message = MessageParser::default().parse(&received.data).unwrap();
+    message.header_raw(name).unwrap_or_default().trim().replace("\r\n", "")
+}
+
+/// The first link under `base` with `path` (`/c/`, `/p/`, `/u/`) in `text`.
+fn link(text: &str, base: &str, path: &str) -> String {
+    let start =
+        text.find(&format!("{base}{path}")).unwrap_or_else(|| panic!("no {path} link in {text}"));
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || ":/._-".contains(*c))
+        .collect()
+}
+
+/// Adds a story dated `at` on `topic` to the site's articles.
+fn add_story(site: &Site, stem: &str, title: &str, topic: &str, at: DateTime<FixedOffset>) {
+    let body = format!(
+        "+++\ntitle = \"{title}\"\ndate = {}\nurl = \"https://news.example.com/{stem}\"\nsource = \"Example News\"\ntopics = [\"{topic}\"]\n+++\n\n\
+         A new story about {topic} broke this morning, with more to come. Officials gave details at noon.\n",
+        at.to_rfc3339()
+    );
+    std::fs::write(site.path().join("articles").join(format!("{stem}.md")), body).unwrap();
+}
+
+#[test]
+fn sign_up_confirm_receive_change_topics_and_leave_in_one_click() {
+    let web =
+        Web::start(&[Reader::new("ana@example.org", "Ana", &["climate"])], SmtpServer::start(), "");
+
+    // 1. Sign up: the confirmation mail arrives through the configured delivery.
+    let (status, page) = web.post(
+        &format!("{}/subscribe", web.base),
+        "email=New%40Example.org&name=New+Reader&topic=health&topic=bogus&website=",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Check your inbox"));
+    assert!(web.smtp.wait_for(1, Duration::from_secs(5)));
+    let confirmation = &web.messages_to("new@example.org")[0];
+    assert!(header_of(confirmation, "Subject").contains("Confirm your subscription"));
+    let confirm = link(&text_of(confirmation), &web.base, "/c/");
+    assert!(!confirm.contains('@'), "no address in any URL: {confirm}");
+
+    // 2. A GET (a link scanner) confirms nothing; the POST does.
+    let (status, _, page) = web.get(&confirm);
+    assert_eq!(status, 200);
+    assert!(page.contains("<form method=\"post\""), "{page}");
+    assert!(web.ledger().subscriber_by_email("new@example.org").unwrap().unwrap().pending);
+    let (status, page) = web.post(&confirm, "");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You are subscribed"));
+    assert!(!web.ledger().subscriber_by_email("new@example.org").unwrap().unwrap().pending);
+
+    // 3. The run includes the address, with the topics chosen at sign-up.
+    let report = web.run_at(now());
+    assert_eq!(report.send.delivery.sent, 2, "{report:?}");
+    let digest = web.messages_to("new@example.org").into_iter().last().unwrap();
+    let html = html_of(&digest);
+    assert!(html.contains("New vaccine enters trials"), "health only");
+    assert!(!html.contains("Alpine glaciers shrink again"), "no climate");
+    let one_click = header_of(&digest, "List-Unsubscribe");
+    assert!(one_click.starts_with(&format!("<{}/u/", web.base)), "{one_click}");
+    assert!(!one_click.contains("new@example.org") && !one_click.contains("new%40"), "{one_click}");
+    assert_eq!(header_of(&digest, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+    assert!(html.contains(">Manage topics</a>") && html.contains(">View in browser</a>"));
+    assert!(html.contains("1 Quay Street, Harbour Town"));
+
+    // 4. Change topics; the next run sends the new set.
+    let preferences = link(&html, &web.base, "/p/");
+    let (status, _, page) = web.get(&preferences);
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"health\" checked"), "{page}");
+    let (status, _) = web.post(&preferences, "topic=climate");
+    assert_eq!(status, 200);
+    let tomorrow = now() + TimeDelta::hours(20);
+    add_story(
+        &web.site,
+        "dam",
+        "Dam levels fall in the climate heat",
+        "climate",
+        tomorrow - TimeDelta::hours(1),
+    );
+    add_story(
+        &web.site,
+        "clinic",
+        "Clinic opens on health",
+        "health",
+        tomorrow - TimeDelta::hours(1),
+    );
+    web.run_at(tomorrow);
+    let second = web.messages_to("new@example.org").into_iter().last().unwrap();
+    let html = html_of(&second);
+    assert!(html.contains("Dam levels fall"), "the new choice: climate");
+    assert!(!html.contains("Clinic opens"), "health was dropped");
+
+    // 5. One click, twice (idempotent); the next run skips the address.
+    let unsubscribe = one_click[1..one_click.find('>').unwrap()].to_owned();
+    for _ in 0..2 {
+        let (status, _) = web.post(&unsubscribe, "List-Unsubscribe=One-Click");
+        assert_eq!(status, 200);
+    }
+    let counts = web.ledger().suppression_counts().unwrap();
+    assert_eq!(counts.get("unsubscribed (one-click)"), Some(&1));
+    let before = web.messages_to("new@example.org").len();
+    let day3 = tomorrow + TimeDelta::hours(24);
+    add_story(
+        &web.site,
+        "flood",
+        "Flood barriers tested in the climate storm",
+        "climate",
+        day3 - TimeDelta::hours(1),
+    );
+    let report = web.run_at(day3);
+    assert_eq!(web.messages_to("new@example.org").len(), before, "no digest after leaving");
+    assert_eq!(report.send.suppressed, 1);
+    assert_eq!(web.messages_to("ana@example.org").len(), 3, "the others still get theirs");
+}
+
+#[test]
+fn forged_expired_and_misused_tokens_get_clear_pages_and_prefetches_change_nothing() {
+    let web =
+        Web::start(&[Reader::new("ana@example.org", "Ana", &["climate"])], SmtpServer::start(), "");
+    web.run_at(now());
+    let digest = web.messages_to("ana@example.org").pop().unwrap();
+    let one_click = header_of(&digest, "List-Unsubscribe");
+    let unsubscribe = one_click[1..one_click.find('>').unwrap()].to_owned();
+
+    // A link scanner's GETs change nothing.
+    for _ in 0..3 {
+        let (status, headers, page) = web.get(&unsubscribe);
+        assert_eq!(status, 200);
+        assert!(page.contains("<button type=\"submit\">Unsubscribe</button>"));
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script"), "{csp}");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    assert!(!web.ledger().is_suppressed("ana@example.org").unwrap());
+
+    let signer = Signer::new(SECRET.as_bytes());
+    let id = web.ledger().subscriber_by_email("ana@example.org").unwrap().unwrap().id;
+    let forged = Signer::new(b"another secret").sign(Purpose::Unsubscribe, id, None);
+    let expired = signer.sign(Purpose::Confirm, id, Some(now() - TimeDelta::hours(1)));
+    let preferences = signer.sign(Purpose::Preferences, id, None);
+    let unknown = signer.sign(Purpose::Unsubscribe, 999_999, None);
+    for (url, status, says) in [
+        (format!("{}/u/{forged}", web.base), 400, "This link is not valid"),
+        (format!("{}/u/{}", web.base, &forged[..20]), 400, "This link is not valid"),
+        (format!("{}/u/{preferences}", web.base), 400, "This link is not valid"),
+        (format!("{}/c/{expired}", web.base), 410, "This link has expired"),
+        (format!("{}/u/{unknown}", web.base), 404, "Unknown subscriber"),
+    ] {
+        let (got, _, page) = web.get(&url);
+        assert_eq!(got, status, "{url}: {page}");
+        assert!(page.contains(says), "{url}: {page}");
+        let (got, page) = web.post(&url, "List-Unsubscribe=One-Click");
+        assert_eq!(got, status, "POST {url}: {page}");
+    }
+    assert!(!web.ledger().is_suppressed("ana@example.org").unwrap());
+    let (status, _, page) = web.get(&format!("{}/healthz", web.base));
+    assert_eq!((status, page.as_str()), (200, "ok\n"));
+}
+
+#[test]
+fn sign_ups_are_rate_limited_trapped_and_never_tell_who_is_subscribed() {
+    let web = Web::start(&[Reader::new("ana@example.org", "Ana", &[])], SmtpServer::start(), "");
+    let url = format!("{}/subscribe", web.base);
+    let form = web.get(&url).2;
+    assert!(form.contains("<label for=\"email\">") && form.contains("name=\"website\""));
+
+    // The same answer for a new address, a subscribed one and a robot.
+    let (_, fresh) = web.post_from(&url, "email=one%40example.org&website=", Some("198.51.100.1"));
+    let (_, known) = web.post_from(&url, "email=ana%40example.org&website=", Some("198.51.100.2"));
+    let (_, robot) = web.post_from(
+        &url,
+        "email=bot%40example.org&website=http%3A%2F%2Fspam",
+        Some("198.51.100.3"),
+    );
+    let strip = |page: &str, email: &str| page.replace(email, "ADDRESS");
+    assert_eq!(strip(&fresh, "one@example.org"), strip(&known, "ana@example.org"));
+    assert_eq!(strip(&fresh, "one@example.org"), strip(&robot, "bot@example.org"));
+    assert!(web.smtp.wait_for(1, Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(web.smtp.count(), 1, "only the new address gets a confirmation");
+    assert!(web.ledger().subscriber_by_email("bot@example.org").unwrap().is_none());
+
+    // At most three confirmations a day to one address, whoever asks.
+    for client in ["198.51.100.4", "198.51.100.5", "198.51.100.6", "198.51.100.7"] {
+        let (status, _) = web.post_from(&url, "email=one%40example.org", Some(client));
+        assert_eq!(status, 200);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(web.messages_to("one@example.org").len(), 3);
+
+    // At most ten sign-ups an hour from one client; then 429 with Retry-After.
+    for n in 0..10 {
+        let (status, _) =
+            web.post_from(&url, &format!("email=r{n}%40example.org"), Some("203.0.113.50"));
+        assert_eq!(status, 200);
+    }
+    let (status, page) = web.post_from(&url, "email=r10%40example.org", Some("203.0.113.50"));
+    assert_eq!(status, 429, "{page}");
+
+    // A bad address is told; a huge body is refused.
+    let (status, page) = web.post_from(&url, "email=not-an-address", Some("192.0.2.9"));
+    assert_eq!(status, 422, "{page}");
+    let (status, _) = web.post_from(&url, &"x".repeat(20_000), Some("192.0.2.10"));
+    assert_eq!(status, 413);
+}
+
+#[test]
+fn an_unsubscribe_during_a_run_is_honoured_before_the_next_message() {
+    // Each message takes 300 ms at the relay; the list goes out one at a time.
+    let smtp = SmtpServer::with_script(Arc::new(|_, step: &Step| match step {
+        Step::DataEnd(_) => Action::Delay(Duration::from_millis(300)),
+        _ => Action::Accept,
+    }));
+    let readers: Vec<Reader> = (0..5)
+        .map(|i| Reader::new(&format!("reader{i}@example.org"), &format!("Reader {i}"), &[]))
+        .collect();
+    let web = Web::start(&readers, smtp, "concurrency = 1");
+    // The ledger gives reader4 its id when the run starts; sign its link from the row.
+    let site_config = web.site.config();
+    let run = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        runtime.block_on(newsdigest::app::run::run(
+            &site_config,
+            &FixedClock(now()),
+            newsdigest::app::run::RunOptions::default(),
+            &mut (),
+        ))
+    });
+    assert!(web.smtp.wait_for(1, Duration::from_secs(10)), "the run started sending");
+    let id = web.ledger().subscriber_by_email("reader4@example.org").unwrap().unwrap().id;
+    let token = Signer::new(SECRET.as_bytes()).sign(Purpose::Unsubscribe, id, None);
+    let (status, _) = web.post(&format!("{}/u/{token}", web.base), "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    let report = run.join().unwrap().unwrap();
+    assert!(web.messages_to("reader4@example.org").is_empty(), "left mid-run: nothing sent");
+    assert_eq!(web.smtp.count(), 4);
+    assert_eq!(report.send.suppressed, 1, "{report:?}");
+    let status = web.ledger().status(Some(now().date_naive())).unwrap();
+    let rows: usize = status.iter().flat_map(|edition| edition.counts.iter().map(|(_, n)| n)).sum();
+    assert_eq!(rows, 4, "the unsent row is gone, so nothing is pending: {status:?}");
+}
+
+#[test]
+fn the_archive_and_its_feed_show_editions_without_personal_parts() {
+    let web = Web::start(
+        &[
+            Reader::new("ana@example.org", "Ana", &["climate"]),
+            Reader::new("ben@example.org", "Ben", &[]),
+        ],
+        SmtpServer::start(),
+        "",
+    );
+    let (status, _, page) = web.get(&format!("{}/", web.base));
+    assert_eq!(status, 200);
+    assert!(page.contains("No editions yet."));
+    web.run_at(now());
+    let date = now().date_naive().format("%Y-%m-%d").to_string();
+    let (status, headers, page) = web.get(&format!("{}/archive/", web.base));
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("href=\"{}/archive/{date}/climate\"", web.base)), "{page}");
+    assert!(page.contains(&format!("href=\"{}/archive/{date}/all\"", web.base)), "{page}");
+    assert!(
+        headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'")
+    );
+
+    let (status, _, edition) = web.get(&format!("{}/archive/{date}/climate", web.base));
+    assert_eq!(status, 200);
+    assert!(edition.contains(STORIES[0].title), "{edition}");
+    for personal in
+        ["You are receiving", "#unsubscribe", "Unsubscribe", "Manage topics", "/u/", "/p/"]
+    {
+        assert!(!edition.contains(personal), "{personal} on the public page");
+    }
+    assert!(edition.contains(&format!("href=\"{}/subscribe\"", web.base)));
+
+    // Every email's "View in browser" leads to that page.
+    let mail = web.messages_to("ana@example.org").pop().unwrap();
+    assert!(html_of(&mail).contains(&format!("href=\"{}/archive/{date}/climate\"", web.base)));
+
+    let (status, headers, feed) = web.get(&format!("{}/feed.xml", web.base));
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("application/atom+xml"));
+    assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+    assert_eq!(feed.matches("<entry>").count(), 2, "{feed}");
+    assert!(feed.contains(&format!(
+        "<link rel=\"alternate\" type=\"text/html\" href=\"{}/archive/{date}/climate\"/>",
+        web.base
+    )));
+
+    for missing in ["/archive/2026-13-01/climate", "/archive/2020-01-01/climate", "/nowhere"] {
+        assert_eq!(web.get(&format!("{}{missing}", web.base)).0, 404, "{missing}");
+    }
+}
