@@ -175,7 +175,26 @@ pub fn retry(
 /// `status`.
 pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> {
     let (editions, feeds) = run::status(config, date)?;
+    let audience = run::audience_status(config)?;
     let mut out = std::io::stdout().lock();
+    if !audience.subscribers.is_empty() || !audience.suppressions.is_empty() {
+        let parts: Vec<String> = audience
+            .subscribers
+            .iter()
+            .map(|((source, state), n)| format!("{n} {state} ({source})"))
+            .collect();
+        writeln!(
+            out,
+            "subscribers: {}",
+            if parts.is_empty() { "none".to_owned() } else { parts.join(", ") }
+        )?;
+        let left: usize = audience.suppressions.values().sum();
+        if left > 0 {
+            let reasons: Vec<String> =
+                audience.suppressions.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+            writeln!(out, "suppressed: {left} ({})", reasons.join(", "))?;
+        }
+    }
     if !feeds.is_empty() {
         writeln!(out, "feeds:")?;
         for feed in &feeds {

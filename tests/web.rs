@@ -230,8 +230,18 @@ fn sign_up_confirm_receive_change_topics_and_leave_in_one_click() {
         let (status, _) = web.post(&unsubscribe, "List-Unsubscribe=One-Click");
         assert_eq!(status, 200);
     }
-    let counts = web.ledger().suppression_counts().unwrap();
-    assert_eq!(counts.get("unsubscribed (one-click)"), Some(&1));
+    let status = newsdigest::app::run::audience_status(&web.site.config()).unwrap();
+    assert_eq!(status.suppressions.get("unsubscribed (one-click)"), Some(&1), "{status:?}");
+    assert_eq!(
+        status.subscribers.get(&("config".to_owned(), "active".to_owned())),
+        Some(&1),
+        "{status:?}"
+    );
+    assert_eq!(status.subscribers.len(), 1, "the sign-up left: {status:?}");
+    let out = web.site.binary(&["status"], &[]);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("subscribers: 1 active (config)\n"), "{printed}");
+    assert!(printed.contains("suppressed: 1 (1 unsubscribed (one-click))\n"), "{printed}");
     let before = web.messages_to("new@example.org").len();
     let day3 = tomorrow + TimeDelta::hours(24);
     add_story(

@@ -442,6 +442,30 @@ pub fn status(
     }
 }
 
+/// The audience in numbers, for `status`: addresses by source and state, and suppressions
+/// by reason. Empty when there is no ledger yet.
+///
+/// # Errors
+/// When the ledger cannot be read.
+pub fn audience_status(config: &Config) -> anyhow::Result<AudienceStatus> {
+    match Ledger::open_read_only(&config.state_file)? {
+        Some(ledger) => Ok(AudienceStatus {
+            subscribers: ledger.audience_counts()?,
+            suppressions: ledger.suppression_counts()?,
+        }),
+        None => Ok(AudienceStatus::default()),
+    }
+}
+
+/// See [`audience_status`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudienceStatus {
+    /// Addresses not suppressed, by (source, state).
+    pub subscribers: BTreeMap<(String, String), usize>,
+    /// Suppressed addresses by reason.
+    pub suppressions: BTreeMap<String, usize>,
+}
+
 /// Puts `email` on the suppression list; with `token`, only when it is the address's valid
 /// unsubscribe token (for a web handler that passes on what the link carried). Returns false
 /// when the address was suppressed already.

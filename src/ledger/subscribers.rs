@@ -347,6 +347,32 @@ impl Ledger {
             .map_err(|err| self.err(err))
     }
 
+    /// Addresses counted by source (`config`, `csv`, `signup`, `shell`) and state (`active`,
+    /// `pending`, `paused`), suppressed ones apart (see [`Ledger::suppression_counts`]).
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn audience_counts(&self) -> Result<BTreeMap<(String, String), usize>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.source, CASE WHEN s.status = 'pending' THEN 'pending'
+                     WHEN s.paused THEN 'paused' ELSE 'active' END AS state, COUNT(*)
+                 FROM subscribers s
+                 WHERE NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
+                 GROUP BY s.source, state",
+            )
+            .map_err(|err| self.err(err))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(((row.get::<_, String>(0)?, row.get::<_, String>(1)?), row.get::<_, i64>(2)?))
+            })
+            .map_err(|err| self.err(err))?;
+        rows.map(|row| row.map(|(key, n)| (key, usize::try_from(n).unwrap_or(0))))
+            .collect::<Result<_, _>>()
+            .map_err(|err| self.err(err))
+    }
+
     /// True when the address is suppressed now (read at send time, so an unsubscribe made
     /// during a run is honoured before the next message).
     ///
