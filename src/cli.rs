@@ -108,6 +108,12 @@ pub enum Command {
         /// The address
         email: String,
     },
+    /// Manage the audience: the config's lists, sign-ups and addresses added here
+    Subscribers {
+        /// What to do
+        #[command(subcommand)]
+        command: SubscribersCommand,
+    },
     /// Manage sources
     Sources {
         /// What to do
@@ -119,6 +125,44 @@ pub enum Command {
         /// Also connect to [smtp]: EHLO, STARTTLS and login, then quit; sends nothing
         #[arg(long)]
         smtp: bool,
+    },
+}
+
+/// `subscribers` commands.
+#[derive(Debug, Subcommand)]
+pub enum SubscribersCommand {
+    /// Every address with its status (active, pending, paused, suppressed), source and topics
+    List {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an address, active at once (you vouch for it)
+    Add {
+        /// The address
+        email: String,
+        /// The display name
+        #[arg(long)]
+        name: Option<String>,
+        /// Topic ids, comma-separated [default: every topic]
+        #[arg(long, value_delimiter = ',')]
+        topics: Option<Vec<String>>,
+    },
+    /// Remove an address: a sign-up is forgotten, a listed address suppressed
+    Remove {
+        /// The address
+        email: String,
+    },
+    /// Add every row of a CSV file (`email,name,topics`, topics separated by `;`)
+    Import {
+        /// The CSV file
+        file: PathBuf,
+    },
+    /// Write every address as CSV, with status and source
+    Export {
+        /// Write to this file instead of stdout
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 

@@ -57,6 +57,95 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// `subscribers …`.
+fn subscribers(
+    config: &Config,
+    clock: &dyn Clock,
+    command: cli::SubscribersCommand,
+) -> anyhow::Result<Exit> {
+    use newsdigest::app::subscribers::{self, Added, Removed};
+    let mut out = std::io::stdout().lock();
+    match command {
+        cli::SubscribersCommand::List { json } => {
+            let rows = subscribers::list(config)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &rows)?;
+                writeln!(out)?;
+                return Ok(Exit::Ok);
+            }
+            for row in &rows {
+                let topics = if row.topics.is_empty() {
+                    "every topic".to_owned()
+                } else {
+                    row.topics.join(",")
+                };
+                let mut line = format!("{}  {}  {}  {topics}", row.email, row.status, row.source);
+                if !row.name.is_empty() {
+                    line.push_str(&format!("  \"{}\"", row.name));
+                }
+                if !row.suppressed.is_empty() {
+                    line.push_str(&format!("  ({})", row.suppressed));
+                }
+                writeln!(out, "{line}")?;
+            }
+            writeln!(out, "{}", count(rows.len(), "address", "addresses"))?;
+        }
+        cli::SubscribersCommand::Add { email, name, topics } => {
+            match subscribers::add(config, &email, name.as_deref(), topics.as_deref(), clock.now())?
+            {
+                Added::Active => writeln!(out, "{email}: added")?,
+                Added::Suppressed(reason) => {
+                    writeln!(
+                        out,
+                        "{email}: added, but suppressed ({reason}): it gets nothing until `newsdigest resubscribe {email}`"
+                    )?;
+                }
+            }
+        }
+        cli::SubscribersCommand::Remove { email } => {
+            match subscribers::remove(config, &email, clock.now())? {
+                Removed::Forgotten => writeln!(out, "{email}: removed")?,
+                Removed::Suppressed => writeln!(
+                    out,
+                    "{email}: suppressed; the config lists it, so also delete it from [[subscribers]] or the subscribers file"
+                )?,
+                Removed::Unknown => {
+                    writeln!(out, "{email}: not on the list")?;
+                    return Ok(Exit::Partial);
+                }
+            }
+        }
+        cli::SubscribersCommand::Import { file } => {
+            let imported = subscribers::import(config, &file, clock.now())?;
+            for (line, reason) in &imported.refused {
+                eprintln!("`{}` line {line}: {reason}", file.display());
+            }
+            writeln!(
+                out,
+                "{} from `{}`, {} refused",
+                count(imported.added, "address added", "addresses added"),
+                file.display(),
+                imported.refused.len()
+            )?;
+            if !imported.refused.is_empty() {
+                return Ok(Exit::Partial);
+            }
+        }
+        cli::SubscribersCommand::Export { output } => match output {
+            Some(path) => {
+                let mut buffer = Vec::new();
+                let n = subscribers::export(config, &mut buffer)?;
+                newsdigest::archive::write_atomic(&path, &buffer)?;
+                eprintln!("{} written to `{}`", count(n, "address", "addresses"), path.display());
+            }
+            None => {
+                subscribers::export(config, &mut out)?;
+            }
+        },
+    }
+    Ok(Exit::Ok)
+}
+
 /// `serve`: binds, prints where it listens, and serves until SIGTERM or Ctrl-C.
 fn serve(config: Config, listen: Option<std::net::SocketAddr>) -> anyhow::Result<Exit> {
     let listen = listen.unwrap_or(config.web.listen);
@@ -169,6 +258,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Sources { command: cli::SourcesCommand::Import { file, write } } => {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
             import_opml(&path, &file, write)
+        }
+        Command::Subscribers { command } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            subscribers(&config, clock.as_ref(), command)
         }
         Command::Resubscribe { email } => {
             let config = load_config(cli.config.as_deref(), false)?;

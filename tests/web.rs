@@ -436,3 +436,95 @@ fn the_archive_and_its_feed_show_editions_without_personal_parts() {
         assert_eq!(web.get(&format!("{}{missing}", web.base)).0, 404, "{missing}");
     }
 }
+
+/// `newsdigest subscribers list | add | remove | import | export` on the real binary.
+#[test]
+fn the_audience_is_managed_from_the_shell() {
+    let site = Site::new(1, &[Reader::new("ana@example.org", "Ana", &["climate"])], "", "");
+    let run = |args: &[&str]| {
+        let out = site.binary(args, &[]);
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "subscribers",
+        "add",
+        "New@Example.org",
+        "--name",
+        "New Reader",
+        "--topics",
+        "health,economy",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "New@Example.org: added\n");
+    let (code, _, err) = run(&["subscribers", "add", "x@example.org", "--topics", "sport"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown topic(s) `sport`") && err.contains("known topics: climate"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["subscribers", "add", "\"quoted\"@example.org"]);
+    assert_eq!(code, 2, "{err}");
+
+    std::fs::write(
+        site.path().join("more.csv"),
+        "email,name,topics\nbea@example.org,Bea,climate;health\nnot-an-address,Nobody,\ncal@example.org,,sport\ndee@example.org,,\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["subscribers", "import", "more.csv"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.starts_with("2 addresses added from `more.csv`, 2 refused"), "{out}");
+    assert!(err.contains("`more.csv` line 3: `not-an-address`"), "{err}");
+    assert!(
+        err.contains("`more.csv` line 4: `cal@example.org`: unknown topic(s) `sport`"),
+        "{err}"
+    );
+
+    let (code, out, _) = run(&["subscribers", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "ana@example.org  active  config  climate  \"Ana\"\n\
+         bea@example.org  active  shell  climate,health  \"Bea\"\n\
+         dee@example.org  active  shell  every topic\n\
+         new@example.org  active  shell  health,economy  \"New Reader\"\n\
+         4 addresses\n"
+    );
+
+    let (_, out, _) = run(&["subscribers", "remove", "ana@example.org"]);
+    assert!(out.contains("suppressed; the config lists it"), "{out}");
+    let (_, out, _) = run(&["subscribers", "remove", "dee@example.org"]);
+    assert_eq!(out, "dee@example.org: removed\n");
+    let (code, out, _) = run(&["subscribers", "remove", "zed@example.org"]);
+    assert_eq!((code, out.as_str()), (1, "zed@example.org: not on the list\n"));
+
+    let (code, out, _) = run(&["subscribers", "export"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "email,name,topics,status,source,created_at,confirmed_at,suppressed");
+    assert!(lines[1].starts_with("ana@example.org,Ana,climate,suppressed,config,"), "{}", lines[1]);
+    assert!(
+        lines[1].contains(",removed by the operator at 2026-11-26T07:00:00+01:00"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with(
+            "bea@example.org,Bea,climate;health,active,shell,2026-11-26T07:00:00+01:00,"
+        ),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines.len(), 4, "{out}");
+    let (code, _, err) = run(&["subscribers", "export", "--output", "list.csv"]);
+    assert_eq!(code, 0);
+    assert_eq!(err, "3 addresses written to `list.csv`\n");
+    assert_eq!(std::fs::read_to_string(site.path().join("list.csv")).unwrap(), out);
+    let (_, json, _) = run(&["subscribers", "list", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value[2]["email"], "new@example.org");
+    assert_eq!(value[2]["topics"], serde_json::json!(["health", "economy"]));
+}

@@ -9,6 +9,7 @@ pub mod audience;
 pub mod edition;
 pub mod gather;
 pub mod run;
+pub mod subscribers;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
