@@ -140,7 +140,7 @@ fn link(text: &str, base: &str, path: &str) -> String {
         text.find(&format!("{base}{path}")).unwrap_or_else(|| panic!("no {path} link in {text}"));
     text[start..]
         .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || ":/._-".contains(*c))
+        .take_while(|c| c.is_ascii_alphanumeric() || ":/._-+".contains(*c))
         .collect()
 }
 
@@ -527,4 +527,80 @@ fn the_audience_is_managed_from_the_shell() {
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value[2]["email"], "new@example.org");
     assert_eq!(value[2]["topics"], serde_json::json!(["health", "economy"]));
+}
+
+/// Issue 10's "done when": the README's sample, with `base_url` set, sends one-click headers
+/// and footer links that work against a running `serve` (outbox delivery, the real binary for
+/// `run`).
+#[test]
+fn the_readme_sample_with_base_url_links_to_a_working_service() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["articles", "feeds"] {
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(folder).join(entry.file_name())).unwrap();
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let config = std::fs::read_to_string(root.join("config.toml")).unwrap().replacen(
+        "[delivery]\n",
+        "[delivery]\nunsubscribe_secret_file = \"secret.txt\"\n",
+        1,
+    ) + &format!("\n[web]\nbase_url = \"{base}\"\n");
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+        .arg("run")
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let loaded = newsdigest::config::Config::load(&dir.path().join("config.toml")).unwrap();
+    let service =
+        newsdigest::web::Service::new(loaded, Arc::new(newsdigest::clock::SystemClock)).unwrap();
+    let served = runtime.spawn(newsdigest::web::serve(service, listener, std::future::pending()));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+
+    let day = std::fs::read_dir(dir.path().join("digests"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.is_dir() && path.join("outbox").is_dir())
+        .unwrap();
+    let eml = std::fs::read(day.join("outbox/ana@example.org.eml")).unwrap();
+    let received = Received { mail_from: String::new(), rcpt_to: Vec::new(), data: eml };
+    let html = html_of(&received);
+    let one_click = header_of(&received, "List-Unsubscribe");
+    assert_eq!(header_of(&received, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+    let unsubscribe = one_click[1..one_click.find('>').unwrap()].to_owned();
+    let preferences = link(&html, &base, "/p/");
+    let view = link(&html, &base, "/archive/");
+    runtime.block_on(async {
+        let page = client.get(&view).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{view}");
+        let page = page.text().await.unwrap();
+        assert!(!page.contains("You are receiving") && !page.contains("/u/"), "{page}");
+        let page = client.get(&preferences).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("ana@example.org"));
+        let footer = client.get(link(&html, &base, "/u/")).send().await.unwrap();
+        assert_eq!(footer.status(), 200, "the footer's link opens the page with the button");
+        let done = client
+            .post(&unsubscribe)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 200);
+    });
+    let ledger = Ledger::open(&dir.path().join("digests/newsdigest.sqlite")).unwrap();
+    assert!(ledger.is_suppressed("ana@example.org").unwrap());
+    served.abort();
 }
