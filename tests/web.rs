@@ -32,6 +32,11 @@ struct Web {
 
 impl Web {
     fn start(readers: &[Reader], smtp: SmtpServer, smtp_extra: &str) -> Web {
+        Web::start_with(readers, smtp, smtp_extra, "")
+    }
+
+    /// With extra `[web]` lines.
+    fn start_with(readers: &[Reader], smtp: SmtpServer, smtp_extra: &str, web: &str) -> Web {
         let site = Site::new(
             smtp.port,
             readers,
@@ -43,7 +48,7 @@ impl Web {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let mut text = std::fs::read_to_string(site.config_path()).unwrap();
-        text.push_str(&format!("\n[web]\nbase_url = \"{base}\"\n"));
+        text.push_str(&format!("\n[web]\nbase_url = \"{base}\"\n{web}\n"));
         std::fs::write(site.config_path(), text).unwrap();
         let service =
             newsdigest::web::Service::new(site.config(), Arc::new(FixedClock(now()))).unwrap();
@@ -603,4 +608,16 @@ fn the_readme_sample_with_base_url_links_to_a_working_service() {
     let ledger = Ledger::open(&dir.path().join("digests/newsdigest.sqlite")).unwrap();
     assert!(ledger.is_suppressed("ana@example.org").unwrap());
     served.abort();
+}
+
+#[test]
+fn closed_sign_ups_say_so() {
+    let web = Web::start_with(&[], SmtpServer::start(), "", "signups = false");
+    let (status, _, page) = web.get(&format!("{}/subscribe", web.base));
+    assert_eq!(status, 404);
+    assert!(page.contains("Sign-ups are closed"));
+    let (status, _) = web.post(&format!("{}/subscribe", web.base), "email=a%40example.org");
+    assert_eq!(status, 404);
+    assert!(!web.get(&format!("{}/archive/", web.base)).2.contains("/subscribe\""));
+    assert_eq!(web.smtp.count(), 0);
 }

@@ -573,14 +573,19 @@ async fn save_preferences(
     )
 }
 
+/// `/subscribe` when `web.signups = false`.
+fn signups_closed(service: &Service) -> Response {
+    service.message(
+        StatusCode::NOT_FOUND,
+        "Sign-ups are closed",
+        &["This list takes no new subscribers here."],
+        None,
+    )
+}
+
 async fn subscribe_page(State(service): Shared) -> Response {
     if !service.config.web.signups {
-        return service.message(
-            StatusCode::NOT_FOUND,
-            "Sign-ups are closed",
-            &["This list takes no new subscribers here."],
-            None,
-        );
+        return signups_closed(&service);
     }
     let page = pages::Subscribe {
         frame: service.frame("Subscribe", true),
@@ -610,12 +615,7 @@ async fn subscribe(
     body: Bytes,
 ) -> Response {
     if !service.config.web.signups {
-        return service.message(
-            StatusCode::NOT_FOUND,
-            "Sign-ups are closed",
-            &["This list takes no new subscribers here."],
-            None,
-        );
+        return signups_closed(&service);
     }
     let now = service.now();
     let client = client(peer, &headers);
