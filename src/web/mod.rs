@@ -825,8 +825,13 @@ fn allow<K: std::hash::Hash + Eq>(
     window: i64,
     max: u32,
 ) -> bool {
-    if map.len() >= PRUNE_AT {
+    if map.len() >= PRUNE_AT && !map.contains_key(&key) {
         map.retain(|_, (start, _)| *start + window > now);
+        // A flood from more clients than that within one window: new ones wait, so memory
+        // stays bounded.
+        if map.len() >= PRUNE_AT {
+            return false;
+        }
     }
     let entry = map.entry(key).or_insert((now, 0));
     if entry.0 + window <= now {
@@ -857,6 +862,17 @@ mod tests {
             assert!(limits.allow_address("Ana@example.org", 0));
         }
         assert!(!limits.allow_address("ana@example.org", 100));
+        // Memory stays bounded under a flood of distinct clients.
+        let mut flood = Limits::default();
+        for i in 0..PRUNE_AT as u32 + 50 {
+            let _ = flood.allow_client(IpAddr::from(i.to_be_bytes()), 5000);
+        }
+        assert_eq!(flood.clients.len(), PRUNE_AT);
+        assert!(flood.allow_client(IpAddr::from(7u32.to_be_bytes()), 5000), "a known client");
+        assert!(
+            flood.allow_client("198.51.100.200".parse().unwrap(), 5000 + 3600),
+            "after the window"
+        );
     }
 
     #[test]
