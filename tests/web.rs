@@ -621,3 +621,49 @@ fn closed_sign_ups_say_so() {
     assert!(!web.get(&format!("{}/archive/", web.base)).2.contains("/subscribe\""));
     assert_eq!(web.smtp.count(), 0);
 }
+
+/// `serve` answers `/healthz`, and on SIGTERM (systemd's stop) finishes and exits 0.
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let site = Site::new(1, &[], "unsubscribe_secret_file = \"secret.txt\"", "");
+    std::fs::write(site.path().join("secret.txt"), SECRET).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut text = std::fs::read_to_string(site.config_path()).unwrap();
+    text.push_str(&format!("\n[web]\nbase_url = \"http://127.0.0.1:{port}\"\n"));
+    std::fs::write(site.config_path(), text).unwrap();
+    let mut child = site
+        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")], &[])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let healthy = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut stream| {
+            use std::io::{Read, Write};
+            let _ =
+                stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok\n")
+        })
+    });
+    assert!(healthy, "serve answers /healthz");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let stopped = (0..200).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        child.try_wait().unwrap()
+    });
+    let Some(status) = stopped else {
+        let _ = child.kill();
+        panic!("serve did not stop on SIGTERM");
+    };
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains(&format!("serving on http://127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.ends_with("stopped\n"), "{stderr}");
+}
