@@ -114,6 +114,12 @@ pub enum Command {
         #[command(subcommand)]
         command: SubscribersCommand,
     },
+    /// Read bounces, complaints and automatic replies
+    Bounces {
+        /// What to do
+        #[command(subcommand)]
+        command: BouncesCommand,
+    },
     /// Manage sources
     Sources {
         /// What to do
@@ -163,6 +169,19 @@ pub enum SubscribersCommand {
         /// Write to this file instead of stdout
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+}
+
+/// `bounces` commands.
+#[derive(Debug, Subcommand)]
+pub enum BouncesCommand {
+    /// Print what one message says: class, recipient, DSN status, reason, the server's reply
+    Classify {
+        /// The message (`-` for stdin)
+        file: PathBuf,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod bounce;
 pub mod clock;
 pub mod config;
 pub mod deliver;

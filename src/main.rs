@@ -57,6 +57,40 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// `bounces classify FILE`: reads at most `bounce::MAX_BYTES` of it.
+fn classify_bounce(file: &Path, json: bool) -> anyhow::Result<Exit> {
+    use std::io::Read as _;
+    let limit = newsdigest::bounce::MAX_BYTES as u64;
+    let mut raw = Vec::new();
+    if file == Path::new("-") {
+        std::io::stdin().lock().take(limit).read_to_end(&mut raw)?;
+    } else {
+        std::fs::File::open(file)
+            .and_then(|f| f.take(limit).read_to_end(&mut raw))
+            .map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", file.display()))?;
+    }
+    let bounce = newsdigest::bounce::classify(&raw);
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &bounce)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "class: {}", bounce.class.as_str())?;
+        for (name, value) in [
+            ("recipient", &bounce.recipient),
+            ("status", &bounce.status),
+            ("reason", &bounce.reason),
+            ("reply", &bounce.reply),
+            ("message-id", &bounce.message_id),
+        ] {
+            if !value.is_empty() {
+                writeln!(out, "{name}: {value}")?;
+            }
+        }
+    }
+    Ok(Exit::Ok)
+}
+
 /// `subscribers …`.
 fn subscribers(
     config: &Config,
@@ -258,6 +292,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Sources { command: cli::SourcesCommand::Import { file, write } } => {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
             import_opml(&path, &file, write)
+        }
+        Command::Bounces { command: cli::BouncesCommand::Classify { file, json } } => {
+            classify_bounce(&file, json)
         }
         Command::Subscribers { command } => {
             let config = load_config(cli.config.as_deref(), false)?;
