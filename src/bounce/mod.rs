@@ -155,7 +155,8 @@ pub fn classify(raw: &[u8]) -> Bounce {
             let action = r.action.to_lowercase();
             !(action.starts_with("delivered")
                 || action.starts_with("relayed")
-                || action.starts_with("expanded"))
+                || action.starts_with("expanded")
+                || r.status.starts_with('2'))
         })
         .collect();
     if !recipients.is_empty() && failed.is_empty() {

@@ -110,6 +110,22 @@ impl Reason {
 
 /// The phrases of each reason, in the order they are tried (the more specific first).
 const PHRASES: &[(Reason, &[&str])] = &[
+    // The sender refused, before anything about the recipient is read.
+    (
+        Reason::Rejected,
+        &[
+            "sender address rejected",
+            "domain of sender address",
+            "sender verify failed",
+            "sender rejected",
+            "sender domain must exist",
+            "sender unknown",
+            "invalid sender",
+            "sender address is not",
+            "not permitted to send from",
+            "sender address invalid",
+        ],
+    ),
     (
         Reason::NotAccept,
         &[
@@ -135,6 +151,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::MailboxFull,
         &[
+            "exceeds allowed size",
+            "mailbox exceeds",
             "mailbox full",
             "mailbox is full",
             "mailbox is over",
@@ -269,6 +287,10 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::UserUnknown,
         &[
+            "address not found",
+            "address couldn't be found",
+            "address could not be found",
+            "unable to deliver message to",
             "user unknown",
             "unknown user",
             "user not found",
@@ -483,6 +505,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::Expired,
         &[
+            "did not accept our requests to connect",
+            "aborted after",
             "retry timeout exceeded",
             "could not be delivered for",
             "message expired",
@@ -529,6 +553,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::SystemError,
         &[
+            "service currently unavailable",
             "system error",
             "internal error",
             "server error",
@@ -603,10 +628,8 @@ pub fn reason(words: &str, subject: &str, status: &str, action: &str) -> Option<
     }) {
         // … unless the words name a soft reason the code also covers (`5.1.1 … blocked`).
         let soft_words = PHRASES.iter().find(|(reason, phrases)| {
-            matches!(
-                reason,
-                Reason::Blocked | Reason::SpamDetected | Reason::Suspend | Reason::MailboxFull
-            ) && phrases.iter().any(|phrase| text.contains(phrase))
+            matches!(reason, Reason::Blocked | Reason::SpamDetected)
+                && phrases.iter().any(|phrase| text.contains(phrase))
         });
         return Some(match (strong, soft_words) {
             (Reason::UserUnknown, Some((soft, _))) => *soft,
@@ -615,6 +638,15 @@ pub fn reason(words: &str, subject: &str, status: &str, action: &str) -> Option<
     }
     for (reason, phrases) in PHRASES {
         if phrases.iter().any(|phrase| text.contains(phrase)) {
+            // "User unknown" answered after the message was sent (a 5.2 or 5.7 status, or
+            // no address in the reply) is the recipient's filter speaking.
+            if *reason == Reason::UserUnknown
+                && (status.starts_with("5.2.")
+                    || status.starts_with("5.7.")
+                    || ADDRESSLESS.is_match(&text))
+            {
+                return Some(Reason::Filtered);
+            }
             return Some(*reason);
         }
     }
@@ -630,6 +662,11 @@ pub fn reason(words: &str, subject: &str, status: &str, action: &str) -> Option<
 fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
+
+/// `550 : User unknown`: a refusal that names no address.
+static ADDRESSLESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[45]\d\d:? : user unknown").unwrap_or_else(|_| unreachable_regex())
+});
 
 static STATUS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b").unwrap_or_else(|_| unreachable_regex())
