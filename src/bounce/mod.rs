@@ -77,6 +77,8 @@ pub struct Bounce {
 struct Recipient {
     address: String,
     action: String,
+    /// The Diagnostic-Code's type (`smtp`, `x-unix`).
+    kind: String,
     status: String,
     diagnostic: String,
 }
@@ -144,6 +146,25 @@ pub fn classify(raw: &[u8]) -> Bounce {
     if let Some(bounce) = amazon_ses(&body, &message_id) {
         return bounce;
     }
+    // Complaints sent as mail: Outlook.com's forwarded report, and Apple Mail's unsubscribe
+    // request (an explicit wish to hear no more, treated as a complaint).
+    let hotmail = subject.to_lowercase().starts_with("complaint about message from");
+    let apple = header("X-Apple-Unsubscribe").eq_ignore_ascii_case("true");
+    if hotmail || apple {
+        let recipient = if apple {
+            sender_address(&message)
+        } else {
+            original_recipient(&message).unwrap_or(returned_to)
+        };
+        return Bounce {
+            class: Class::Complaint,
+            recipient,
+            status: String::new(),
+            reason: "feedback".to_owned(),
+            reply: subject,
+            message_id,
+        };
+    }
 
     // The recipients of a DSN written into the text, when no part carries one.
     if recipients.is_empty() && body.contains("Final-Recipient:") {
@@ -209,13 +230,30 @@ pub fn classify(raw: &[u8]) -> Bounce {
     if recipient.is_empty() {
         recipient = reason::recipient_in_text(&quoted).unwrap_or_else(|| returned_to.clone());
     }
-    let diagnostic =
-        if dsn.diagnostic.is_empty() { quoted.clone() } else { dsn.diagnostic.clone() };
-    let words = format!("{diagnostic}\n{quoted}");
-    let status = reason::pick_status(&dsn.status, &words);
-    let reply = one_line(if dsn.diagnostic.is_empty() { &quoted } else { &dsn.diagnostic });
+    // The words about this recipient: its DSN's diagnostic, else the text from where the
+    // bounce names it to the next blank line (a bounce may list several recipients).
+    let near = reason::text_near(&quoted, &recipient);
+    let diagnostic = if dsn.diagnostic.is_empty() { near.clone() } else { dsn.diagnostic.clone() };
+    let mut words = format!("{diagnostic}\n{near}");
+    let mut status = reason::pick_status(&dsn.status, &dsn.diagnostic, &words);
+    if status.is_empty() {
+        status = reason::pick_status("", "", &quoted);
+    }
+    let reply = one_line(&diagnostic);
     let reply: String = reply.chars().take(500).collect();
-    let found = reason::reason(&words, &subject, &status, &dsn.action);
+    let mut found = reason::reason(&words, &subject, &status, &dsn.action);
+    if found.is_none() && near != quoted {
+        words = format!("{diagnostic}\n{quoted}");
+        found = reason::reason(&words, &subject, &status, &dsn.action);
+    }
+    // A local delivery program's failure (`Diagnostic-Code: x-unix; …`).
+    if dsn.kind == "x-unix" {
+        found = Some(Reason::MailerError);
+    }
+    // Google Groups refuses posts from non-members with a bounce in the reader's language.
+    if found.is_none() && recipient.ends_with("@googlegroups.com") {
+        found = Some(Reason::Rejected);
+    }
     let class = match found {
         None => Class::Unknown,
         Some(found) if found.is_hard(&status, &words) => Class::Hard,
@@ -271,6 +309,12 @@ fn delivery_status(text: &str) -> Vec<Recipient> {
             action: field(block, "Action").unwrap_or_default().trim().to_owned(),
             status: field(block, "Status")
                 .and_then(|value| reason::status_in(&value))
+                .unwrap_or_default(),
+            kind: field(block, "Diagnostic-Code")
+                .and_then(|value| {
+                    let (kind, _) = value.split_once(';')?;
+                    (kind.len() < 16).then(|| kind.trim().to_ascii_lowercase())
+                })
                 .unwrap_or_default(),
             diagnostic: field(block, "Diagnostic-Code")
                 .map(|value| {
@@ -361,6 +405,14 @@ fn returned_message_id(message: &Message<'_>) -> String {
     String::new()
 }
 
+/// The original recipient a forwarded complaint names (`X-HmXmrOriginalRecipient`).
+fn original_recipient(message: &Message<'_>) -> Option<String> {
+    message.parts.iter().find_map(|part| {
+        let inner = part.message()?;
+        inner.header_raw("X-HmXmrOriginalRecipient").map(address_in).filter(|a| !a.is_empty())
+    })
+}
+
 /// The address an automatic reply came from.
 fn sender_address(message: &Message<'_>) -> String {
     message.header_raw("From").map(address_in).unwrap_or_default()
@@ -426,6 +478,7 @@ pub(crate) fn ses_notification(value: &serde_json::Value, message_id: &str) -> O
                 .unwrap_or_default();
             let status = reason::pick_status(
                 first.get("status").and_then(|v| v.as_str()).unwrap_or(""),
+                &diagnostic,
                 &diagnostic,
             );
             let permanent =

@@ -114,6 +114,10 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::Rejected,
         &[
+            "after mail from",
+            "provide a valid from",
+            "from: domain",
+            "mail from address",
             "sender address rejected",
             "domain of sender address",
             "sender verify failed",
@@ -290,7 +294,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             "address not found",
             "address couldn't be found",
             "address could not be found",
-            "unable to deliver message to",
             "user unknown",
             "unknown user",
             "user not found",
@@ -690,17 +693,23 @@ fn reply_code(text: &str) -> Option<String> {
     REPLY.captures(text).map(|caps| caps[1].to_owned())
 }
 
-/// The status to report: the DSN's when specific; a more specific code in the server's words
-/// over a generic `x.0.0`; else whichever exists.
-pub fn pick_status(dsn: &str, words: &str) -> String {
+/// The status to report: a specific code in the server's own reply first (it is what the
+/// remote side said; a DSN's `Status` is often the reporting MTA's summary), then the DSN's,
+/// then one in the bounce's other words.
+pub fn pick_status(dsn: &str, reply: &str, words: &str) -> String {
+    let specific = |text: &str| {
+        STATUS
+            .captures_iter(text)
+            .map(|caps| format!("{}.{}.{}", &caps[1], &caps[2], &caps[3]))
+            .find(|code| !code.ends_with(".0.0") && (dsn.is_empty() || code[..1] == dsn[..1]))
+    };
+    if let Some(code) = specific(reply) {
+        return code;
+    }
     if !dsn.is_empty() && !dsn.ends_with(".0.0") {
         return dsn.to_owned();
     }
-    let specific = STATUS
-        .captures_iter(words)
-        .map(|caps| format!("{}.{}.{}", &caps[1], &caps[2], &caps[3]))
-        .find(|code| !code.ends_with(".0.0") && (dsn.is_empty() || code[..1] == dsn[..1]));
-    match specific {
+    match specific(words) {
         Some(code) => code,
         None if !dsn.is_empty() => dsn.to_owned(),
         None => status_in(words).unwrap_or_default(),
@@ -793,6 +802,26 @@ pub fn is_vacation_subject(subject: &str) -> bool {
     ]
     .iter()
     .any(|w| subject.contains(w))
+}
+
+/// The part of `text` about `recipient`: from its first mention to the next other address
+/// (at most 800 bytes); all of `text` when it is not named.
+pub fn text_near(text: &str, recipient: &str) -> String {
+    if recipient.is_empty() {
+        return text.to_owned();
+    }
+    let lower = text.to_lowercase();
+    let Some(start) = lower.find(recipient) else { return text.to_owned() };
+    let start = floor_boundary(text, start);
+    let after = start + recipient.len();
+    // Up to the next other recipient (a bounce may list several, each with its reason), at
+    // most 800 bytes.
+    let next_other = ADDRESS
+        .find_iter(&text[floor_boundary(text, after)..])
+        .find(|found| !found.as_str().eq_ignore_ascii_case(recipient))
+        .map_or(text.len(), |found| after + found.start());
+    let end = floor_boundary(text, next_other.min(start + 800));
+    text[start..end].to_owned()
 }
 
 /// The bounce's own words: the text before the returned message begins.
