@@ -125,7 +125,13 @@ pub fn classify(raw: &[u8]) -> Bounce {
             _ => {}
         }
     }
-    let body = texts.join("\n");
+    let mut body = texts.join("\n");
+    // A multipart whose boundary never comes: its body is the text.
+    if body.trim().is_empty() {
+        let raw_text = String::from_utf8_lossy(raw);
+        let start = raw_text.replace("\r\n", "\n").find("\n\n").map_or(0, |at| at + 2);
+        body = raw_text.replace("\r\n", "\n")[start..].to_owned();
+    }
 
     // Complaints: ARF, and the notices providers send instead.
     if let Some(report) = feedback {
@@ -228,7 +234,9 @@ pub fn classify(raw: &[u8]) -> Bounce {
     }
     let quoted = reason::failure_text(&body);
     if recipient.is_empty() {
-        recipient = reason::recipient_in_text(&quoted).unwrap_or_else(|| returned_to.clone());
+        // The bounce goes back to the sender: its own To and From are never the failed one.
+        let own = [header("To"), header("From")].map(|value| address_in(&value));
+        recipient = reason::recipient_in_text(&quoted, &own).unwrap_or_else(|| returned_to.clone());
     }
     // The words about this recipient: its DSN's diagnostic, else the text from where the
     // bounce names it to the next blank line (a bounce may list several recipients).

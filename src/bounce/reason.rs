@@ -377,7 +377,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             "mx record",
             "nxdomain",
             "domain is not",
-            "recipient domain",
             "could not be resolved",
             "unable to resolve",
         ],
@@ -631,7 +630,7 @@ pub fn reason(words: &str, subject: &str, status: &str, action: &str) -> Option<
     }) {
         // … unless the words name a soft reason the code also covers (`5.1.1 … blocked`).
         let soft_words = PHRASES.iter().find(|(reason, phrases)| {
-            matches!(reason, Reason::Blocked | Reason::SpamDetected)
+            matches!(reason, Reason::Blocked | Reason::SpamDetected | Reason::MailboxFull)
                 && phrases.iter().any(|phrase| text.contains(phrase))
         });
         return Some(match (strong, soft_words) {
@@ -645,6 +644,7 @@ pub fn reason(words: &str, subject: &str, status: &str, action: &str) -> Option<
             // no address in the reply) is the recipient's filter speaking.
             if *reason == Reason::UserUnknown
                 && (status.starts_with("5.2.")
+                    || status.starts_with("5.3.")
                     || status.starts_with("5.7.")
                     || ADDRESSLESS.is_match(&text))
             {
@@ -861,7 +861,7 @@ fn floor_boundary(text: &str, at: usize) -> usize {
 }
 
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+    Regex::new(r#"(?:"[^"\r\n@]{1,64}"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"#)
         .unwrap_or_else(|_| unreachable_regex())
 });
 
@@ -869,15 +869,24 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 pub fn addresses_in(text: &str) -> Vec<String> {
     ADDRESS
         .find_iter(text)
-        .map(|found| found.as_str().trim_matches(['.', '\'', '`']).to_lowercase())
+        .map(|found| {
+            found
+                .as_str()
+                .trim_start_matches(['.', '\'', '`'])
+                .trim_end_matches(['.', '\'', '`'])
+                .to_lowercase()
+        })
         .filter(|address| address.contains('@'))
         .collect()
 }
 
 /// The failed recipient named in a free-text bounce: the first address that is not a mailer
-/// daemon's or the postmaster's.
-pub fn recipient_in_text(text: &str) -> Option<String> {
+/// daemon's or the postmaster's, nor one of `not` (the bounce's own sender and addressee).
+pub fn recipient_in_text(text: &str, not: &[String]) -> Option<String> {
     addresses_in(text).into_iter().find(|address| {
+        if not.contains(address) {
+            return false;
+        }
         let local = address.split('@').next().unwrap_or("");
         !matches!(
             local,
