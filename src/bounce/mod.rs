@@ -94,7 +94,7 @@ pub fn classify(raw: &[u8]) -> Bounce {
     let subject = header("Subject");
     let from = header("From").to_lowercase();
     let auto_submitted = header("Auto-Submitted").to_lowercase();
-    let message_id = returned_message_id(&message);
+    let mut message_id = returned_message_id(&message);
 
     // Collect the decoded parts: delivery-status blocks, feedback reports, and text.
     let mut recipients: Vec<Recipient> = Vec::new();
@@ -133,6 +133,13 @@ pub fn classify(raw: &[u8]) -> Bounce {
         body = raw_text.replace("\r\n", "\n")[start..].to_owned();
     }
 
+    // A returned copy inlined in the text (Exim, qmail): its Message-ID.
+    if message_id.is_empty() {
+        let own = reason::failure_text(&body).len();
+        if let Some(id) = field(&unfold(&body[own..]), "Message-ID") {
+            message_id = id.trim().trim_matches(['<', '>']).to_owned();
+        }
+    }
     // Complaints: ARF, and the notices providers send instead.
     if let Some(report) = feedback {
         let recipient = field(&report, "Original-Rcpt-To")

@@ -281,6 +281,11 @@ fn subscribers_csv(bytes: &[u8], dir: &Path) {
     );
 }
 
+fn bounce(bytes: &[u8]) {
+    let bounce = newsdigest::bounce::classify(bytes);
+    let _ = serde_json::to_string(&bounce);
+}
+
 fn opml(bytes: &[u8]) {
     if let Ok(feeds) = newsdigest::opml::parse(&text(bytes)) {
         let _ = newsdigest::opml::to_toml(&feeds, &Default::default());
@@ -317,6 +322,7 @@ pub fn targets(root: &Path) -> Vec<Target> {
     let mut configs = files_in(&fixtures.join("configs"), &["toml"]);
     configs.extend(std::fs::read(root.join("config.toml")));
     let outlines = files_in(&fixtures.join("feeds"), &["opml"]);
+    let bounces = files_in(&fixtures.join("bounces"), &["eml"]);
     let csv = vec![
         b"email,name,topics\nana@example.org,Ana,climate;technology\nben@example.org,,\n".to_vec(),
         b"email\n\"q\"\"x\"@example.org\nx@[127.0.0.1]\n".to_vec(),
@@ -329,6 +335,7 @@ pub fn targets(root: &Path) -> Vec<Target> {
         Target { name: "html", seeds: pages, run: |bytes, _| article("fuzz.html", bytes) },
         Target { name: "feed", seeds: feeds, run: |bytes, _| feed(bytes) },
         Target { name: "opml", seeds: outlines, run: |bytes, _| opml(bytes) },
+        Target { name: "bounce", seeds: bounces, run: |bytes, _| bounce(bytes) },
     ]
 }
 
