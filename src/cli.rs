@@ -114,6 +114,12 @@ pub enum Command {
         #[command(subcommand)]
         command: SubscribersCommand,
     },
+    /// Review and undo suppressions (unsubscribes, bounces, complaints)
+    Suppressions {
+        /// What to do
+        #[command(subcommand)]
+        command: SuppressionsCommand,
+    },
     /// Read bounces, complaints and automatic replies
     Bounces {
         /// What to do
@@ -182,6 +188,28 @@ pub enum BouncesCommand {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// Read bounces and complaints and apply [bounces]: files, `-` for one message on stdin
+    /// (for an MTA's pipe), or a Maildir's new messages
+    Read {
+        /// Message files, or `-` for stdin
+        files: Vec<PathBuf>,
+        /// Process the new messages of this Maildir, moving each to cur/ once read (never
+        /// deleting; those that need a person stay in new/)
+        #[arg(long, value_name = "DIR")]
+        maildir: Option<PathBuf>,
+    },
+}
+
+/// `suppressions` commands.
+#[derive(Debug, Subcommand)]
+pub enum SuppressionsCommand {
+    /// Every suppressed address with its reason, time and evidence
+    List,
+    /// Take an address off the list: it gets digests again
+    Remove {
+        /// The address
+        email: String,
     },
 }
 

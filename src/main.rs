@@ -91,6 +91,118 @@ fn classify_bounce(file: &Path, json: bool) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// `bounces read`: each message's class, address and what it did; exit 1 when some need a
+/// person (left in the Maildir's new/, or named here).
+fn read_bounces(
+    config: &Config,
+    clock: &dyn Clock,
+    files: &[PathBuf],
+    maildir: Option<&Path>,
+) -> anyhow::Result<Exit> {
+    use newsdigest::app::bounces::{Outcome, apply};
+    use std::io::Read as _;
+    let secret =
+        newsdigest::deliver::message::read_secret(&config.delivery).map_err(anyhow::Error::msg)?;
+    let signer = secret.map(|secret| newsdigest::token::Signer::new(secret.as_bytes()));
+    let mut ledger = newsdigest::ledger::Ledger::open(&config.state_file)?;
+    let limit = newsdigest::bounce::MAX_BYTES as u64;
+    let mut inputs: Vec<(String, Vec<u8>, Option<PathBuf>)> = Vec::new();
+    for file in files {
+        let mut raw = Vec::new();
+        if file == Path::new("-") {
+            std::io::stdin().lock().take(limit).read_to_end(&mut raw)?;
+            inputs.push(("stdin".to_owned(), raw, None));
+        } else {
+            std::fs::File::open(file)
+                .and_then(|f| f.take(limit).read_to_end(&mut raw))
+                .map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", file.display()))?;
+            inputs.push((file.display().to_string(), raw, None));
+        }
+    }
+    if let Some(dir) = maildir {
+        let new = dir.join("new");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&new)
+            .map_err(|err| anyhow::anyhow!("cannot read the Maildir `{}`: {err}", new.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.is_file())
+            .collect();
+        names.sort();
+        for path in names {
+            let mut raw = Vec::new();
+            std::fs::File::open(&path).and_then(|f| f.take(limit).read_to_end(&mut raw))?;
+            inputs.push((path.display().to_string(), raw, Some(path)));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let mut review = 0;
+    for (name, raw, maildir_file) in inputs {
+        let applied = apply(config, &mut ledger, signer.as_ref(), &raw, "mail", clock.now())?;
+        let who = applied.email.as_deref().unwrap_or(&applied.bounce.recipient);
+        let what = match &applied.outcome {
+            Outcome::Suppressed(reason) => format!("suppressed: {reason}"),
+            Outcome::Counted(n, limit) => format!("soft bounce {n} of {limit}"),
+            Outcome::AlreadySuppressed => "already suppressed".to_owned(),
+            Outcome::Duplicate => "read before; nothing changed".to_owned(),
+            Outcome::Ignored(why) => format!("ignored: {why}"),
+            Outcome::Review => "cannot tell the cause: left for review".to_owned(),
+        };
+        writeln!(
+            out,
+            "{name}: {} {who} {} {}: {what}",
+            applied.bounce.class.as_str(),
+            applied.bounce.status,
+            applied.bounce.reason
+        )?;
+        match (applied.outcome, maildir_file) {
+            (Outcome::Review, _) => review += 1,
+            (_, Some(path)) => {
+                // Read: to cur/ with the Seen flag, as a mail client would.
+                if let (Some(dir), Some(file)) =
+                    (path.parent().and_then(Path::parent), path.file_name())
+                {
+                    let target = dir.join("cur").join(format!("{}:2,S", file.to_string_lossy()));
+                    std::fs::create_dir_all(dir.join("cur"))?;
+                    std::fs::rename(&path, &target)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(if review > 0 { Exit::Partial } else { Exit::Ok })
+}
+
+/// `suppressions list | remove`.
+fn suppressions(config: &Config, command: cli::SuppressionsCommand) -> anyhow::Result<Exit> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        cli::SuppressionsCommand::List => {
+            let Some(ledger) = newsdigest::ledger::Ledger::open_read_only(&config.state_file)?
+            else {
+                writeln!(out, "no suppressions")?;
+                return Ok(Exit::Ok);
+            };
+            let list = ledger.suppressions_with_evidence()?;
+            for (email, reason, at, evidence) in &list {
+                let mut line = format!("{email}  {at}  {reason}");
+                if let Some(evidence) = evidence {
+                    line.push_str(&format!("  ({evidence})"));
+                }
+                writeln!(out, "{line}")?;
+            }
+            writeln!(out, "{}", count(list.len(), "suppression", "suppressions"))?;
+        }
+        cli::SuppressionsCommand::Remove { email } => {
+            if run::resubscribe(config, &email)? {
+                writeln!(out, "{email}: removed from the suppressions; it gets digests again")?;
+            } else {
+                writeln!(out, "{email}: was not suppressed")?;
+                return Ok(Exit::Partial);
+            }
+        }
+    }
+    Ok(Exit::Ok)
+}
+
 /// `subscribers …`.
 fn subscribers(
     config: &Config,
@@ -295,6 +407,14 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Bounces { command: cli::BouncesCommand::Classify { file, json } } => {
             classify_bounce(&file, json)
+        }
+        Command::Bounces { command: cli::BouncesCommand::Read { files, maildir } } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            read_bounces(&config, clock.as_ref(), &files, maildir.as_deref())
+        }
+        Command::Suppressions { command } => {
+            let config = load_config(cli.config.as_deref(), false)?;
+            suppressions(&config, command)
         }
         Command::Subscribers { command } => {
             let config = load_config(cli.config.as_deref(), false)?;

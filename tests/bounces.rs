@@ -75,3 +75,205 @@ fn classify_prints_json_with_class_recipient_status_and_reason() {
     assert_eq!(value["reason"], "mailboxfull");
     assert!(value["reply"].as_str().unwrap().contains("552 5.2.2"));
 }
+
+mod site_tests {
+    use std::time::Duration;
+
+    use super::common::site::{Reader, Site};
+    use super::common::smtp::SmtpServer;
+    use newsdigest::ledger::Ledger;
+
+    const SECRET: &str = "bounce test secret, long enough";
+
+    fn site(server: &SmtpServer, readers: &[Reader], bounces: &str) -> Site {
+        let site = Site::new(
+            server.port,
+            readers,
+            "unsubscribe_secret_file = \"secret.txt\"\nbounce_address = \"bounces@news.example.org\"",
+            "",
+        );
+        std::fs::write(site.path().join("secret.txt"), SECRET).unwrap();
+        let mut text = std::fs::read_to_string(site.config_path()).unwrap();
+        text.push_str(&format!("\n[bounces]\n{bounces}\n"));
+        std::fs::write(site.config_path(), text).unwrap();
+        site
+    }
+
+    /// A DSN to `return_path` saying `recipient` failed with `status` and `text`.
+    fn dsn(id: &str, return_path: &str, recipient: &str, status: &str, text: &str) -> String {
+        format!(
+            "From: MAILER-DAEMON@mx.example.net\nTo: {return_path}\nSubject: Undelivered Mail Returned to Sender\n\
+             Message-Id: <{id}@mx.example.net>\nMIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+             --B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
+             --B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n\
+             Final-Recipient: rfc822; {recipient}\nAction: failed\nStatus: {status}\nDiagnostic-Code: smtp; {text}\n\n--B--\n"
+        )
+    }
+
+    fn read(site: &Site, name: &str, text: &str) -> (i32, String) {
+        std::fs::write(site.path().join(name), text).unwrap();
+        let out = site.binary(&["bounces", "read", name], &[]);
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// VERP round trip through the test SMTP server: the envelope sender names the
+    /// subscriber, so a bounce whose text names another address (a forward) still maps back;
+    /// reading it twice changes nothing.
+    #[test]
+    fn verp_round_trip_hard_bounce_and_idempotence() {
+        let server = SmtpServer::start();
+        let site = site(
+            &server,
+            &[
+                Reader::new("ana@example.org", "Ana", &[]),
+                Reader::new("ben@example.org", "Ben", &[]),
+            ],
+            "",
+        );
+        site.run().unwrap();
+        assert!(server.wait_for(2, Duration::from_secs(5)));
+        let received = server.received();
+        let to_ana = received.iter().find(|m| m.rcpt_to == ["ana@example.org"]).unwrap();
+        let return_path = to_ana.mail_from.clone();
+        assert!(
+            return_path.starts_with("bounces+") && return_path.ends_with("@news.example.org"),
+            "{return_path}"
+        );
+        assert_eq!(return_path.len(), "bounces+".len() + 24 + "@news.example.org".len());
+        let to_ben = received.iter().find(|m| m.rcpt_to == ["ben@example.org"]).unwrap();
+        assert_ne!(to_ben.mail_from, return_path, "each subscriber has their own return path");
+
+        let bounce = dsn(
+            "b1",
+            &return_path,
+            "ana.forward@elsewhere.example",
+            "5.1.1",
+            "550 5.1.1 User unknown",
+        );
+        let (code, out) = read(&site, "b1.eml", &bounce);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(
+                "hard ana@example.org 5.1.1 userunknown: suppressed: bounced (hard: userunknown)"
+            ),
+            "{out}"
+        );
+        let (_, again) = read(&site, "b1-again.eml", &bounce);
+        assert!(again.contains("read before; nothing changed"), "{again}");
+        let ledger = Ledger::open(&site.state_file()).unwrap();
+        assert!(ledger.is_suppressed("ana@example.org").unwrap());
+        assert!(!ledger.is_suppressed("ben@example.org").unwrap());
+        let list = ledger.suppressions_with_evidence().unwrap();
+        let evidence = list[0].3.clone().unwrap();
+        assert!(
+            evidence.contains("status 5.1.1")
+                && evidence.contains("550 5.1.1 User unknown")
+                && evidence.contains("b1@mx.example.net"),
+            "{evidence}"
+        );
+
+        // A forged token and an address we never sent to are ignored.
+        // The token's last character changed: its signature no longer holds.
+        let at = return_path.find('@').unwrap();
+        let last = &return_path[at - 1..at];
+        let forged = format!(
+            "{}{}{}",
+            &return_path[..at - 1],
+            if last == "a" { "b" } else { "a" },
+            &return_path[at..]
+        );
+        let (_, out) = read(
+            &site,
+            "b2.eml",
+            &dsn("b2", &forged, "ben@example.org", "5.1.1", "550 User unknown"),
+        );
+        assert!(out.contains("ignored: a forged return path"), "{out}");
+        let (_, out) = read(
+            &site,
+            "b3.eml",
+            &dsn("b3", "bounces@news.example.org", "zed@example.org", "5.1.1", "550 User unknown"),
+        );
+        assert!(out.contains("ignored: zed@example.org: not an address we sent to"), "{out}");
+        assert!(
+            !Ledger::open(&site.state_file()).unwrap().is_suppressed("ben@example.org").unwrap()
+        );
+
+        // The operator reviews and undoes.
+        let out = site.binary(&["suppressions", "list"], &[]);
+        let listed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            listed.contains("ana@example.org") && listed.contains("bounced (hard: userunknown)"),
+            "{listed}"
+        );
+        let out = site.binary(&["suppressions", "remove", "ana@example.org"], &[]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(
+            !Ledger::open(&site.state_file()).unwrap().is_suppressed("ana@example.org").unwrap()
+        );
+    }
+
+    /// Soft bounces suppress after `soft_limit` within `soft_window`; complaints at once;
+    /// a Maildir's read messages move to cur/, and one that needs a person stays in new/.
+    #[test]
+    fn soft_bounces_complaints_and_the_maildir() {
+        let server = SmtpServer::start();
+        let site = site(
+            &server,
+            &[
+                Reader::new("cal@example.org", "Cal", &[]),
+                Reader::new("dee@example.org", "Dee", &[]),
+            ],
+            "soft_limit = 2\nsoft_window = \"10d\"",
+        );
+        site.run().unwrap();
+        assert!(server.wait_for(2, Duration::from_secs(5)));
+        let received = server.received();
+        let path_of =
+            |email: &str| received.iter().find(|m| m.rcpt_to == [email]).unwrap().mail_from.clone();
+        let full = |id: &str| {
+            dsn(
+                id,
+                &path_of("cal@example.org"),
+                "cal@example.org",
+                "4.2.2",
+                "452 4.2.2 Mailbox full",
+            )
+        };
+        let (_, out) = read(&site, "s1.eml", &full("s1"));
+        assert!(
+            out.contains("soft cal@example.org 4.2.2 mailboxfull: soft bounce 1 of 2"),
+            "{out}"
+        );
+        let (_, out) = read(&site, "s2.eml", &full("s2"));
+        assert!(out.contains("suppressed: bounced (soft: 2 in 10 days)"), "{out}");
+
+        let arf = format!(
+            "From: feedback@isp.example.net\nSubject: report\nMIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=feedback-report; boundary=\"A\"\n\n\
+             --A\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nOriginal-Mail-From: <{}>\nOriginal-Rcpt-To: <dee@example.org>\n\n--A--\n",
+            path_of("dee@example.org")
+        );
+        let maildir = site.path().join("Maildir");
+        for folder in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(maildir.join(folder)).unwrap();
+        }
+        std::fs::write(maildir.join("new/1.complaint"), arf).unwrap();
+        std::fs::write(
+            maildir.join("new/2.unclear"),
+            "From: MAILER-DAEMON@mx.example.net\nSubject: Undeliverable\n\nSomething went wrong.\n",
+        )
+        .unwrap();
+        let out = site.binary(&["bounces", "read", "--maildir", "Maildir"], &[]);
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "one needs review: {printed}");
+        assert!(
+            printed.contains("complaint dee@example.org  feedback: suppressed: complaint (abuse)"),
+            "{printed}"
+        );
+        assert!(printed.contains("2.unclear: unknown"), "{printed}");
+        assert!(maildir.join("cur/1.complaint:2,S").exists());
+        assert!(maildir.join("new/2.unclear").exists(), "never deleted, left for review");
+        assert!(!maildir.join("new/1.complaint").exists());
+    }
+}

@@ -107,7 +107,8 @@ fn the_outbox_works_without_a_mail_server_and_a_second_run_writes_nothing() {
     let status = site.binary(&["status"], &[]);
     assert_eq!(
         text(&status.stdout),
-        "2026-11-26 all (6 stories): 1 sent\n\
+        "subscribers: 3 active (config)\n\
+         2026-11-26 all (6 stories): 1 sent\n\
          2026-11-26 climate (2 stories): 1 sent\n\
          2026-11-26 health+technology (3 stories): 1 sent\n"
     );
@@ -137,7 +138,8 @@ fn failures_show_in_status_and_the_exit_code() {
     assert_eq!(status.status.code(), Some(1));
     assert_eq!(
         text(&status.stdout),
-        "2026-11-26 climate (2 stories): 1 failed-permanent\n  reader000@example.org \
+        "subscribers: 2 active (config)\n\
+         2026-11-26 climate (2 stories): 1 failed-permanent\n  reader000@example.org \
          failed-permanent after 1 attempt(s): permanent error (550): 5.1.1 no such user\n\
          2026-11-26 health+technology (3 stories): 1 sent\n"
     );

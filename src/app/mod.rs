@@ -6,6 +6,7 @@
 //! sending commands (`run`, `retry`, `status`, `unsubscribe`, `check --smtp`).
 
 pub mod audience;
+pub mod bounces;
 pub mod edition;
 pub mod gather;
 pub mod run;

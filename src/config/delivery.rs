@@ -129,6 +129,34 @@ pub(super) fn validate(
             .unsubscribe_secret_file
             .as_ref()
             .map(|path| base_dir.join(path.get_ref().trim())),
+        bounce_address: delivery.bounce_address.as_ref().and_then(|value| {
+            let text = value.get_ref().trim();
+            match text.parse::<Address>() {
+                Ok(address) if !address.user().contains('+') => Some(address),
+                Ok(_) => {
+                    problems.push(
+                        ConfigProblem::new(
+                            "delivery.bounce_address",
+                            format!(
+                                "`{text}` already holds a `+`; newsdigest adds `+TOKEN` itself"
+                            ),
+                        )
+                        .at(value.span()),
+                    );
+                    None
+                }
+                Err(err) => {
+                    problems.push(
+                        ConfigProblem::new(
+                            "delivery.bounce_address",
+                            format!("`{text}` is not a valid email address ({err})"),
+                        )
+                        .at(value.span()),
+                    );
+                    None
+                }
+            }
+        }),
         postal_address: delivery
             .postal_address
             .as_ref()

@@ -44,6 +44,18 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// `[web]`.
     pub web: WebConfig,
+    /// `[bounces]`.
+    pub bounces: BouncesConfig,
+}
+
+/// `[bounces]`: the policy for bounces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BouncesConfig {
+    /// Soft bounces within `soft_window` that suppress an address (a hard bounce and a
+    /// complaint suppress at once).
+    pub soft_limit: usize,
+    /// The span soft bounces are counted over.
+    pub soft_window: chrono::TimeDelta,
 }
 
 /// `[web]`: the subscribers' web service.
@@ -200,6 +212,8 @@ pub struct DeliveryConfig {
     pub unsubscribe_secret_file: Option<PathBuf>,
     /// The postal address shown in every footer.
     pub postal_address: Option<String>,
+    /// The return path's mailbox, for VERP.
+    pub bounce_address: Option<Address>,
     /// Most bytes of HTML before the lowest-ranked stories are dropped.
     pub clip_budget: Option<usize>,
     /// Attempts per message within a run.

@@ -44,6 +44,19 @@ pub struct RawConfig {
     /// `[web]`: the subscribers' web service (`newsdigest serve`).
     #[serde(default)]
     pub web: RawWeb,
+    /// `[bounces]`: when bounces suppress an address.
+    #[serde(default)]
+    pub bounces: RawBounces,
+}
+
+/// `[bounces]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBounces {
+    /// Soft bounces that suppress an address…
+    pub soft_limit: Option<Spanned<i64>>,
+    /// … within this span (`15d`).
+    pub soft_window: Option<Spanned<String>>,
 }
 
 /// `[web]`.
@@ -236,6 +249,9 @@ pub struct RawDelivery {
     pub unsubscribe_secret_file: Option<Spanned<String>>,
     /// The sender's postal address, shown in every footer (CAN-SPAM asks for one).
     pub postal_address: Option<Spanned<String>>,
+    /// The return path's mailbox (`bounces@example.org`): each message's envelope sender is
+    /// `bounces+TOKEN@example.org`, naming the subscriber and the day (VERP).
+    pub bounce_address: Option<Spanned<String>>,
     /// Drop the lowest-ranked stories until a digest's HTML fits this many bytes.
     pub clip_budget: Option<Spanned<i64>>,
     /// Attempts per message within a run, for transient failures.
@@ -260,6 +276,7 @@ impl Default for RawDelivery {
             unsubscribe_secret_env: "NEWSDIGEST_UNSUBSCRIBE_SECRET".to_owned(),
             unsubscribe_secret_file: None,
             postal_address: None,
+            bounce_address: None,
             clip_budget: None,
             max_attempts: Spanned::new(0..0, 4),
             max_consecutive_failures: Spanned::new(0..0, 20),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::TimeDelta;
 
+use super::BouncesConfig;
 use super::raw::RawConfig;
 use super::{
     AllowedPrivate, Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig,
@@ -80,6 +81,7 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
     let delivery = delivery::validate(&raw, base_dir, &mut problems);
     let fetch = validate_fetch(&raw, &mut problems);
     let web = validate_web(&raw, &mut problems);
+    let bounces = validate_bounces(&raw, &mut problems);
     let state_file = match &raw.state_file {
         Some(path) if path.get_ref().trim().is_empty() => {
             problems.push(ConfigProblem::new("state_file", "must not be empty").at(path.span()));
@@ -107,7 +109,38 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
         state_file,
         fetch,
         web,
+        bounces,
     })
+}
+
+fn validate_bounces(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> BouncesConfig {
+    let soft_limit = raw
+        .bounces
+        .soft_limit
+        .as_ref()
+        .map_or(3, |value| positive(value, "bounces.soft_limit", problems));
+    let soft_window = match &raw.bounces.soft_window {
+        Some(value) => match parse_duration(value.get_ref()) {
+            Ok(span) if span > TimeDelta::zero() => span,
+            Ok(_) => {
+                problems.push(
+                    ConfigProblem::new("bounces.soft_window", "must be longer than zero")
+                        .at(value.span()),
+                );
+                TimeDelta::days(15)
+            }
+            Err(message) => {
+                problems.push(
+                    ConfigProblem::new("bounces.soft_window", message)
+                        .hint("write a number and a unit, such as `15d` or `2w`")
+                        .at(value.span()),
+                );
+                TimeDelta::days(15)
+            }
+        },
+        None => TimeDelta::days(15),
+    };
+    BouncesConfig { soft_limit, soft_window }
 }
 
 fn validate_web(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> WebConfig {

@@ -85,6 +85,8 @@ pub struct Composer {
     secret: Option<Vec<u8>>,
     /// `web.base_url`, with the signer of its personal links.
     web: Option<(String, crate::token::Signer)>,
+    /// `delivery.bounce_address`, with the signer of its VERP tokens.
+    bounce: Option<(lettre::Address, crate::token::Signer)>,
     dkim: Option<LettreDkim>,
 }
 
@@ -109,6 +111,8 @@ pub struct Composed {
     pub bytes: Vec<u8>,
     /// Bytes of the HTML part before transfer encoding (what Gmail's clipping counts).
     pub html_bytes: usize,
+    /// The SMTP envelope: the From address, or the VERP return path, to the recipient.
+    pub envelope: lettre::address::Envelope,
 }
 
 impl Composer {
@@ -123,9 +127,17 @@ impl Composer {
         secret: Option<String>,
     ) -> Result<Composer, ComposeError> {
         let secret = secret.filter(|secret| !secret.is_empty()).map(String::into_bytes);
-        if (config.unsubscribe_url.is_some() || base_url.is_some()) && secret.is_none() {
+        let needs_secret = config.unsubscribe_url.is_some()
+            || base_url.is_some()
+            || config.bounce_address.is_some();
+        if needs_secret && secret.is_none() {
             return Err(ComposeError::MissingSecret(config.unsubscribe_secret_env.clone()));
         }
+        let bounce = config
+            .bounce_address
+            .clone()
+            .zip(secret.as_deref())
+            .map(|(address, secret)| (address, crate::token::Signer::new(secret)));
         let web = base_url.zip(secret.as_deref()).map(|(base, secret)| {
             (base.trim_end_matches('/').to_owned(), crate::token::Signer::new(secret))
         });
@@ -177,6 +189,7 @@ impl Composer {
             unsubscribe_email: config.unsubscribe_email.to_string(),
             secret,
             web,
+            bounce,
             dkim,
         })
     }
@@ -197,6 +210,14 @@ impl Composer {
             format!("{base}/u/{}", signer.sign(Purpose::Unsubscribe, id, None)),
             format!("{base}/p/{}", signer.sign(Purpose::Preferences, id, None)),
         ))
+    }
+
+    /// The VERP return path `bounces+TOKEN@domain` naming the subscriber and the day, when
+    /// `delivery.bounce_address` is set and the ledger gave the subscriber an id.
+    pub fn return_path(&self, subscriber: Option<i64>, date: NaiveDate) -> Option<lettre::Address> {
+        let (address, signer) = self.bounce.as_ref()?;
+        let token = signer.sign_verp(subscriber?, date);
+        lettre::Address::new(format!("{}+{token}", address.user()), address.domain()).ok()
     }
 
     /// The https unsubscribe link of `delivery.unsubscribe_url` (an operator's own page), when
@@ -298,7 +319,12 @@ impl Composer {
             message.sign(dkim);
         }
         let bytes = message.formatted();
-        Ok(Composed { message, bytes, html_bytes })
+        let mut envelope = message.envelope().clone();
+        if let Some(return_path) = self.return_path(subscriber, edition.date) {
+            envelope = lettre::address::Envelope::new(Some(return_path), envelope.to().to_vec())
+                .map_err(|source| ComposeError::Build { to: to.to_string(), source })?;
+        }
+        Ok(Composed { message, bytes, html_bytes, envelope })
     }
 }
 

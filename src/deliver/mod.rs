@@ -314,7 +314,7 @@ pub async fn send_all<S: Sender>(
 
 /// Tries one message up to `max_attempts` times.
 async fn attempt<S: Sender>(sender: &S, job: &Job, composed: Composed, policy: &Policy) -> Outcome {
-    let envelope = composed.message.envelope().clone();
+    let envelope = composed.envelope.clone();
     let mut outcome = Outcome {
         email: job.email.clone(),
         digest: job.edition.digest.clone(),

@@ -28,10 +28,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{Connection, OpenFlags};
 
+mod bounces;
 mod editions;
 mod feeds;
 mod subscribers;
 
+pub use bounces::{BounceEvent, BounceRates, SuppressionRow};
 pub use editions::{
     ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition,
 };
@@ -39,7 +41,28 @@ pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 pub use subscribers::{LedgerSubscriber, Listed, SignUp, SubscriberSource};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
+
+/// Version 5: bounces and complaints as they arrive (one row per bounce message, so reading
+/// one twice changes nothing), and each suppression's evidence.
+const SCHEMA_5: &str = "
+CREATE TABLE bounces (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    received_at TEXT NOT NULL,
+    email TEXT NOT NULL,
+    class TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX bounces_by_email ON bounces (email, received_at);
+CREATE INDEX bounces_by_time ON bounces (received_at);
+ALTER TABLE suppressions ADD COLUMN evidence TEXT;
+CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
+";
 
 /// Version 4: the audience of record. Every address the ledger has heard of gets an id
 /// (personal links name it): listed ones (`config`, `csv`) with their saved preferences,
@@ -454,6 +477,9 @@ impl Ledger {
             if version < 4 {
                 tx.execute_batch(SCHEMA_4).map_err(|err| sqlite(&self.path, err))?;
             }
+            if version < 5 {
+                tx.execute_batch(SCHEMA_5).map_err(|err| sqlite(&self.path, err))?;
+            }
             self.created = version == 0;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(|err| sqlite(&self.path, err))?;
@@ -529,7 +555,7 @@ mod tests {
         let path = dir.path().join("new.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = Ledger::open(&path).unwrap_err().to_string();
-        assert!(err.contains("has schema version 99, newer than this build's 4"), "{err}");
+        assert!(err.contains("has schema version 99, newer than this build's 5"), "{err}");
     }
 
     #[test]
