@@ -277,3 +277,47 @@ mod site_tests {
         assert!(!maildir.join("new/1.complaint").exists());
     }
 }
+
+/// A relay's permanent refusal in our own SMTP session counts as a bounce by the same rules:
+/// an unknown user is suppressed at once, a block is a soft bounce, counted.
+#[test]
+fn permanent_refusals_in_our_own_session_are_bounces() {
+    use common::site::{Reader, Site};
+    use common::smtp::{Action, SmtpServer, Step};
+    use std::sync::Arc;
+    let server = SmtpServer::with_script(Arc::new(|_, step: &Step| match step {
+        Step::Rcpt(to) if to.contains("gone@") => {
+            Action::Reply("550 5.1.1 <gone@example.org>: User unknown".to_owned())
+        }
+        Step::Rcpt(to) if to.contains("blocked@") => {
+            Action::Reply("550 5.7.1 Message blocked by policy".to_owned())
+        }
+        _ => Action::Accept,
+    }));
+    let site = Site::new(
+        server.port,
+        &[
+            Reader::new("gone@example.org", "Gone", &[]),
+            Reader::new("blocked@example.org", "Blocked", &[]),
+            Reader::new("fine@example.org", "Fine", &[]),
+        ],
+        "",
+        "",
+    );
+    let report = site.run().unwrap();
+    assert_eq!(report.send.bounced, 1, "{report:?}");
+    let ledger = newsdigest::ledger::Ledger::open(&site.state_file()).unwrap();
+    assert!(ledger.is_suppressed("gone@example.org").unwrap());
+    assert!(
+        !ledger.is_suppressed("blocked@example.org").unwrap(),
+        "one soft bounce is counted only"
+    );
+    let rows = ledger.suppressions_with_evidence().unwrap();
+    assert_eq!(rows[0].1, "bounced (hard: userunknown)");
+    assert!(
+        rows[0].3.as_deref().unwrap().contains("(550): 5.1.1 <gone@example.org>: User unknown"),
+        "{rows:?}"
+    );
+    let since = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
+    assert_eq!(ledger.soft_bounces_since("blocked@example.org", since).unwrap(), 1);
+}

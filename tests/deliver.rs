@@ -166,9 +166,11 @@ fn a_permanent_refusal_fails_one_subscriber_and_not_the_others() {
     assert!(reply.contains("550") && reply.contains("mailbox unavailable"), "{reply}");
     assert_eq!(server.received().len(), 3);
 
-    // A later run leaves the permanent failure alone.
+    // 5.1.1 is a hard bounce: the address is suppressed (issue 11), and a later run leaves
+    // it alone.
+    assert_eq!(report.send.bounced, 1);
     let again = site.run().unwrap();
-    assert_eq!((again.send.planned, again.send.failed_before), (0, 1));
+    assert_eq!((again.send.planned, again.send.suppressed), (0, 1));
 }
 
 #[test]

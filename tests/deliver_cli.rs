@@ -138,7 +138,8 @@ fn failures_show_in_status_and_the_exit_code() {
     assert_eq!(status.status.code(), Some(1));
     assert_eq!(
         text(&status.stdout),
-        "subscribers: 2 active (config)\n\
+        "subscribers: 1 active (config)\n\
+         suppressed: 1 (1 bounced (hard: userunknown))\n\
          2026-11-26 climate (2 stories): 1 failed-permanent\n  reader000@example.org \
          failed-permanent after 1 attempt(s): permanent error (550): 5.1.1 no such user\n\
          2026-11-26 health+technology (3 stories): 1 sent\n"

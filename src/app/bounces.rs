@@ -188,6 +188,28 @@ pub fn apply_bounce(
     Ok(done(bounce, Some(email), outcome))
 }
 
+/// Records the permanent refusals of a run's own SMTP session as bounces, by the same rules
+/// (one report per address and day). Returns how many suppressed an address.
+///
+/// # Errors
+/// [`LedgerError`] when the ledger cannot be written.
+pub fn record_session_failures(
+    config: &Config,
+    ledger: &mut Ledger,
+    failures: &[crate::deliver::Outcome],
+    date: chrono::NaiveDate,
+    now: DateTime<FixedOffset>,
+) -> Result<usize, LedgerError> {
+    let mut suppressed = 0;
+    for failure in failures.iter().filter(|f| f.status == crate::ledger::Status::FailedPermanent) {
+        let bounce = bounce::from_reply(&failure.email, &failure.reply);
+        let key = format!("smtp:{date}:{}", failure.email.to_lowercase());
+        let applied = apply_bounce(config, ledger, None, bounce, &key, None, "smtp", now)?;
+        suppressed += usize::from(matches!(applied.outcome, Outcome::Suppressed(_)));
+    }
+    Ok(suppressed)
+}
+
 /// The bounce message's own Message-ID, from its top-level headers.
 fn own_message_id(raw: &[u8]) -> Option<String> {
     let head = &raw[..raw.len().min(64 * 1024)];

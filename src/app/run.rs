@@ -79,6 +79,8 @@ pub struct SendReport {
     pub failed_before: usize,
     /// Subscribers on the suppression list.
     pub suppressed: usize,
+    /// Addresses suppressed by this run's own permanent refusals (see `[bounces]`).
+    pub bounced: usize,
     /// The send loop's report.
     pub delivery: DeliveryReport,
     /// Where `.eml` files were written (outbox mode and dry runs).
@@ -630,6 +632,7 @@ async fn send(
     progress: &mut dyn Progress,
     report: &mut SendReport,
 ) -> anyhow::Result<()> {
+    let mut ledger = ledger;
     report.date = Some(date);
     report.planned = jobs.len();
     if jobs.is_empty() {
@@ -660,17 +663,45 @@ async fn send(
             policy.rate = smtp.rate;
             policy.max_per_hour = smtp.max_per_hour;
             let sender = Arc::new(SmtpSender::new(smtp)?);
-            deliver::send_all(jobs, &composer, sender, ledger, &policy, clock, progress).await?
+            deliver::send_all(
+                jobs,
+                &composer,
+                sender,
+                ledger.as_deref_mut(),
+                &policy,
+                clock,
+                progress,
+            )
+            .await?
         }
         None => {
             let dir = edition_dir.join(if dry_run { "dry-run" } else { "outbox" });
             report.outbox = Some(dir.clone());
             let sender = Arc::new(OutboxSender::new(dir));
-            deliver::send_all(jobs, &composer, sender, ledger, &policy, clock, progress).await?
+            deliver::send_all(
+                jobs,
+                &composer,
+                sender,
+                ledger.as_deref_mut(),
+                &policy,
+                clock,
+                progress,
+            )
+            .await?
         }
     };
     // Those who left during the run count with those who had left before it.
     report.suppressed += report.delivery.suppressed;
+    // A relay's permanent refusal is a bounce too, under the same policy.
+    if let Some(ledger) = ledger {
+        report.bounced = super::bounces::record_session_failures(
+            config,
+            ledger,
+            &report.delivery.failures,
+            date,
+            clock.now(),
+        )?;
+    }
     Ok(())
 }
 

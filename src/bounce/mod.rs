@@ -284,6 +284,25 @@ pub fn classify(raw: &[u8]) -> Bounce {
     }
 }
 
+/// What a relay's refusal during our own SMTP session says, by the same rules as a bounce
+/// (`550 5.1.1 <a@b>: User unknown` is a hard bounce of `email`).
+pub fn from_reply(email: &str, reply: &str) -> Bounce {
+    let status = reason::pick_status("", reply, reply);
+    let found = reason::reason(reply, "", &status, "failed");
+    let class = match found {
+        Some(found) if found.is_hard(&status, reply) => Class::Hard,
+        _ => Class::Soft,
+    };
+    Bounce {
+        class,
+        recipient: email.to_lowercase(),
+        status,
+        reason: found.map_or("onhold", Reason::as_str).to_owned(),
+        reply: one_line(reply),
+        message_id: String::new(),
+    }
+}
+
 /// A message mail-parser cannot read at all: a failure notice if its words say so.
 fn unknown_message(raw: &[u8]) -> Bounce {
     let text = String::from_utf8_lossy(raw);
