@@ -57,6 +57,9 @@ fn inputs_found_by_fuzzing_stay_fixed() {
         ("html-bogus-comment-title.html", "html"),
         ("feed-second-declaration.xml", "feed"),
         ("feed-broken-declaration.xml", "feed"),
+        ("bounce-lowercase-offset.eml", "bounce"),
+        ("bounce-json-braces.eml", "bounce"),
+        ("bounce-status-not-ascii.eml", "bounce"),
     ] {
         let input = std::fs::read(root.join("tests/fixtures/fuzz").join(file)).unwrap();
         let started = std::time::Instant::now();

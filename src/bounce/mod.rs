@@ -457,7 +457,7 @@ fn amazon_ses(body: &str, message_id: &str) -> Option<Bounce> {
     let start = body.find('{')?;
     let value: serde_json::Value =
         serde_json::from_str(body[start..].trim()).ok().or_else(|| {
-            let end = body.rfind('}')?;
+            let end = body.rfind('}').filter(|end| *end > start)?;
             serde_json::from_str(&body[start..=end]).ok()
         })?;
     // Wrapped by SNS: the notification is a JSON string in `Message`.
@@ -631,6 +631,19 @@ Auto-Submitted: auto-replied\r\n\r\nI am away until Monday.\r\n";
 
         let letter = "From: dee@example.net\r\nSubject: Thanks\r\n\r\nLoved today's digest.\r\n";
         assert_eq!(classify(letter.as_bytes()).class, Class::NotBounce);
+    }
+
+    /// Found by fuzzing: offsets in a lower-cased copy used on the text (`İ` lower-cases to
+    /// three bytes), a `}` before the first `{`, and a DSN status starting with a non-ASCII
+    /// character each panicked.
+    #[test]
+    fn fuzzing_finds_stay_fixed() {
+        let near =
+            reason::text_near("İİİ error for ANA@example.net: 550 5.1.1 gone", "ana@example.net");
+        assert_eq!(near, "ANA@example.net: 550 5.1.1 gone");
+        assert!(amazon_ses("} then {", "").is_none());
+        assert_eq!(reason::pick_status("é5.1.1", "550 5.1.2 x", ""), "5.1.2");
+        assert_eq!(reason::pick_status("é", "", ""), "");
     }
 
     #[test]

@@ -697,11 +697,17 @@ fn reply_code(text: &str) -> Option<String> {
 /// remote side said; a DSN's `Status` is often the reporting MTA's summary), then the DSN's,
 /// then one in the bounce's other words.
 pub fn pick_status(dsn: &str, reply: &str, words: &str) -> String {
+    // Only a well-formed code counts as the DSN's (a provider's field may hold anything).
+    let dsn = status_in(dsn).unwrap_or_default();
+    let dsn = dsn.as_str();
     let specific = |text: &str| {
         STATUS
             .captures_iter(text)
             .map(|caps| format!("{}.{}.{}", &caps[1], &caps[2], &caps[3]))
-            .find(|code| !code.ends_with(".0.0") && (dsn.is_empty() || code[..1] == dsn[..1]))
+            .find(|code| {
+                !code.ends_with(".0.0")
+                    && (dsn.is_empty() || code.chars().next() == dsn.chars().next())
+            })
     };
     if let Some(code) = specific(reply) {
         return code;
@@ -810,17 +816,20 @@ pub fn text_near(text: &str, recipient: &str) -> String {
     if recipient.is_empty() {
         return text.to_owned();
     }
-    let lower = text.to_lowercase();
-    let Some(start) = lower.find(recipient) else { return text.to_owned() };
-    let start = floor_boundary(text, start);
-    let after = start + recipient.len();
+    // Found case-insensitively in `text` itself: offsets into a lower-cased copy need not
+    // be offsets into the text (found by fuzzing).
+    let Ok(named) = Regex::new(&format!("(?i){}", regex::escape(recipient))) else {
+        return text.to_owned();
+    };
+    let Some(found) = named.find(text) else { return text.to_owned() };
+    let (start, after) = (found.start(), found.end());
     // Up to the next other recipient (a bounce may list several, each with its reason), at
     // most 800 bytes.
     let next_other = ADDRESS
-        .find_iter(&text[floor_boundary(text, after)..])
-        .find(|found| !found.as_str().eq_ignore_ascii_case(recipient))
-        .map_or(text.len(), |found| after + found.start());
-    let end = floor_boundary(text, next_other.min(start + 800));
+        .find_iter(&text[after..])
+        .find(|other| !other.as_str().eq_ignore_ascii_case(recipient))
+        .map_or(text.len(), |other| after + other.start());
+    let end = floor_boundary(text, next_other.min(start + 800)).max(after);
     text[start..end].to_owned()
 }
 
