@@ -389,7 +389,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Status { date } => {
             let config = load_config(cli.config.as_deref(), false)?;
-            send::status(&config, date)
+            send::status(&config, date, clock.now().date_naive())
         }
         Command::Unsubscribe { email, token } => {
             let config = load_config(cli.config.as_deref(), false)?;

@@ -97,8 +97,19 @@ pub fn run(
         eprintln!("error: {stop}");
     }
     let exit = run_exit(&report);
+    // Bounce and complaint rates, with their warnings (not for dry runs: nothing was sent).
+    let rates = match report.send.date.filter(|_| !options.dry_run) {
+        Some(day) => Some(run::rates(config, day)?),
+        None => None,
+    };
+    for warning in rates.iter().flat_map(|rates| &rates.warnings) {
+        eprintln!("warning: {warning}");
+    }
     if as_json {
-        let value = run_json(config, &report, options, exit);
+        let mut value = run_json(config, &report, options, exit);
+        if let (Some(object), Some(rates)) = (value.as_object_mut(), &rates) {
+            object.insert("rates".to_owned(), rates_json(rates));
+        }
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
@@ -173,9 +184,10 @@ pub fn retry(
 }
 
 /// `status`.
-pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> {
+pub fn status(config: &Config, date: Option<NaiveDate>, today: NaiveDate) -> anyhow::Result<Exit> {
     let (editions, feeds) = run::status(config, date)?;
     let audience = run::audience_status(config)?;
+    let rates = run::rates(config, today)?;
     let mut out = std::io::stdout().lock();
     if !audience.subscribers.is_empty() || !audience.suppressions.is_empty() {
         let parts: Vec<String> = audience
@@ -211,6 +223,13 @@ pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> 
             writeln!(out, "{line}")?;
         }
     }
+    if rates.month.sent > 0 || rates.month.hard + rates.month.soft + rates.month.complaints > 0 {
+        writeln!(out, "{}", rates_line(&format!("on {}", rates.day), &rates.today))?;
+        writeln!(out, "{}", rates_line("over 30 days", &rates.month))?;
+        for warning in &rates.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
     if editions.is_empty() {
         writeln!(
             out,
@@ -242,6 +261,42 @@ pub fn status(config: &Config, date: Option<NaiveDate>) -> anyhow::Result<Exit> 
         }
     }
     Ok(if any_failed { Exit::Partial } else { Exit::Ok })
+}
+
+/// `on 2026-11-30: 1234 sent, 3 hard bounces (0.24%), …`.
+fn rates_line(when: &str, rates: &newsdigest::ledger::BounceRates) -> String {
+    let share = |n: usize| {
+        if rates.sent == 0 {
+            String::new()
+        } else {
+            format!(" ({:.2}%)", n as f64 * 100.0 / rates.sent as f64)
+        }
+    };
+    format!(
+        "{when}: {} message(s), {} hard bounce(s){}, {} soft bounce(s){}, {} complaint(s){}",
+        rates.sent,
+        rates.hard,
+        share(rates.hard),
+        rates.soft,
+        share(rates.soft),
+        rates.complaints,
+        share(rates.complaints)
+    )
+}
+
+/// The rates as JSON, for `run --json`.
+fn rates_json(rates: &run::Rates) -> serde_json::Value {
+    let one = |r: &newsdigest::ledger::BounceRates| {
+        json!({
+            "messages": r.sent,
+            "hard": r.hard,
+            "soft": r.soft,
+            "complaints": r.complaints,
+            "bounce_rate": r.bounce_rate(),
+            "complaint_rate": r.complaint_rate(),
+        })
+    };
+    json!({"day": rates.day.to_string(), "today": one(&rates.today), "last_30_days": one(&rates.month), "warnings": rates.warnings})
 }
 
 fn print_failures(report: &SendReport) {

@@ -108,6 +108,8 @@ fn the_outbox_works_without_a_mail_server_and_a_second_run_writes_nothing() {
     assert_eq!(
         text(&status.stdout),
         "subscribers: 3 active (config)\n\
+         on 2026-11-26: 3 message(s), 0 hard bounce(s) (0.00%), 0 soft bounce(s) (0.00%), 0 complaint(s) (0.00%)\n\
+         over 30 days: 3 message(s), 0 hard bounce(s) (0.00%), 0 soft bounce(s) (0.00%), 0 complaint(s) (0.00%)\n\
          2026-11-26 all (6 stories): 1 sent\n\
          2026-11-26 climate (2 stories): 1 sent\n\
          2026-11-26 health+technology (3 stories): 1 sent\n"
@@ -134,12 +136,29 @@ fn failures_show_in_status_and_the_exit_code() {
     assert_eq!(report["exit_code"], 1);
     assert_eq!(report["delivery"]["sent"], 1);
     assert_eq!(report["delivery"]["failed_permanent"], 1);
+    // Issue 11: the refusal is a hard bounce; the rates and their warning come with the run.
+    assert_eq!(report["rates"]["today"]["messages"], 2);
+    assert_eq!(report["rates"]["today"]["hard"], 1);
+    assert_eq!(report["rates"]["last_30_days"]["bounce_rate"], 0.5);
+    assert!(
+        report["rates"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("the bounce rate over 30 days is 50.00%")
+    );
+    assert!(
+        stderr.contains("warning: the bounce rate over 30 days is 50.00%, above 2%"),
+        "{stderr}"
+    );
     let status = site.binary(&["status", "2026-11-26"], &[]);
     assert_eq!(status.status.code(), Some(1));
+    assert!(text(&status.stderr).contains("warning: the bounce rate over 30 days is 50.00%"));
     assert_eq!(
         text(&status.stdout),
         "subscribers: 1 active (config)\n\
          suppressed: 1 (1 bounced (hard: userunknown))\n\
+         on 2026-11-26: 2 message(s), 1 hard bounce(s) (50.00%), 0 soft bounce(s) (0.00%), 0 complaint(s) (0.00%)\n\
+         over 30 days: 2 message(s), 1 hard bounce(s) (50.00%), 0 soft bounce(s) (0.00%), 0 complaint(s) (0.00%)\n\
          2026-11-26 climate (2 stories): 1 failed-permanent\n  reader000@example.org \
          failed-permanent after 1 attempt(s): permanent error (550): 5.1.1 no such user\n\
          2026-11-26 health+technology (3 stories): 1 sent\n"

@@ -459,6 +459,56 @@ pub fn audience_status(config: &Config) -> anyhow::Result<AudienceStatus> {
     }
 }
 
+/// Messages sent and bounces on `day` and over the 30 days to it, with the warnings a
+/// sender should heed (complaints over 0.1%, bounces over 2%). Empty without a ledger.
+///
+/// # Errors
+/// When the ledger cannot be read.
+pub fn rates(config: &Config, day: NaiveDate) -> anyhow::Result<Rates> {
+    let Some(ledger) = Ledger::open_read_only(&config.state_file)? else {
+        return Ok(Rates::default());
+    };
+    let from = day - chrono::TimeDelta::days(29);
+    let days = ledger.bounce_rates(from, day)?;
+    let mut month = crate::ledger::BounceRates::default();
+    for (_, rates) in &days {
+        month.sent += rates.sent;
+        month.hard += rates.hard;
+        month.soft += rates.soft;
+        month.complaints += rates.complaints;
+    }
+    let today = days.iter().find(|(date, _)| *date == day).map(|(_, r)| *r).unwrap_or_default();
+    let mut warnings = Vec::new();
+    if month.complaint_rate() > 0.001 {
+        warnings.push(format!(
+            "the complaint rate over 30 days is {:.2}%, above 0.1% (Gmail and Yahoo ask bulk senders to stay under 0.3%): look at what readers are reporting",
+            month.complaint_rate() * 100.0
+        ));
+    }
+    if month.bounce_rate() > 0.02 {
+        warnings.push(format!(
+            "the bounce rate over 30 days is {:.2}%, above 2%: mailbox providers judge a sender by it; clean the list (`newsdigest suppressions list`)",
+            month.bounce_rate() * 100.0
+        ));
+    }
+    Ok(Rates { day, today, month, days, warnings })
+}
+
+/// See [`rates`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rates {
+    /// The day reported on.
+    pub day: NaiveDate,
+    /// That day's figures.
+    pub today: crate::ledger::BounceRates,
+    /// The 30 days to it.
+    pub month: crate::ledger::BounceRates,
+    /// Each day of the 30 with something sent or received.
+    pub days: Vec<(NaiveDate, crate::ledger::BounceRates)>,
+    /// What to heed.
+    pub warnings: Vec<String>,
+}
+
 /// See [`audience_status`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AudienceStatus {

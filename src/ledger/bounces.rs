@@ -37,7 +37,7 @@ pub struct BounceEvent {
 /// Messages sent and bounces received over a span, for `status`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BounceRates {
-    /// Messages accepted by the relay.
+    /// Messages handed to the relay: accepted, or refused for good during the session.
     pub sent: usize,
     /// Hard bounces.
     pub hard: usize,
@@ -203,9 +203,10 @@ impl Ledger {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT substr(sent_at, 1, 10) AS day, COUNT(*) FROM deliveries
-                 WHERE status = 'sent' AND sent_at IS NOT NULL
-                   AND substr(sent_at, 1, 10) BETWEEN ?1 AND ?2 GROUP BY day",
+                "SELECT substr(COALESCE(sent_at, updated_at), 1, 10) AS day, COUNT(*)
+                 FROM deliveries WHERE status IN ('sent', 'failed-permanent')
+                   AND substr(COALESCE(sent_at, updated_at), 1, 10) BETWEEN ?1 AND ?2
+                 GROUP BY day",
             )
             .map_err(|err| self.err(err))?;
         let rows = stmt
