@@ -18,6 +18,7 @@ use newsdigest::ledger::Ledger;
 use newsdigest::token::{Purpose, Signer};
 
 const SECRET: &str = "a long random secret for the tests";
+const MAILGUN_KEY: &str = "key-mailgun-webhook-signing-key";
 
 /// A site whose `serve` runs on 127.0.0.1, with its SMTP server.
 struct Web {
@@ -44,6 +45,7 @@ impl Web {
             smtp_extra,
         );
         std::fs::write(site.path().join("secret.txt"), format!("{SECRET}\n")).unwrap();
+        std::fs::write(site.path().join("mailgun.key"), MAILGUN_KEY).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -666,4 +668,65 @@ fn serve_stops_gracefully_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains(&format!("serving on http://127.0.0.1:{port}")), "{stderr}");
     assert!(stderr.ends_with("stopped\n"), "{stderr}");
+}
+
+/// Issue 11: Mailgun's signed webhooks suppress a hard bounce and a complaint; a retry
+/// changes nothing; a bad or stale signature is refused.
+#[test]
+fn mailgun_webhooks_are_verified_and_applied_once() {
+    use hmac::Mac as _;
+    let web = Web::start_with(
+        &[Reader::new("ana@example.org", "Ana", &[]), Reader::new("ben@example.org", "Ben", &[])],
+        SmtpServer::start(),
+        "",
+        "[bounces]\nmailgun_key_file = \"mailgun.key\"",
+    );
+    web.run_at(now());
+    let url = format!("{}/hooks/mailgun", web.base);
+    let event = |id: &str, event: &str, recipient: &str, timestamp: i64, key: &str| {
+        let token = format!("token-{id}");
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+        mac.update(format!("{timestamp}{token}").as_bytes());
+        let signature: String =
+            mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        serde_json::json!({
+            "signature": {"timestamp": timestamp.to_string(), "token": token, "signature": signature},
+            "event-data": {
+                "id": id, "event": event, "severity": "permanent", "recipient": recipient,
+                "delivery-status": {"code": 550, "message": "5.1.1 The email account does not exist", "description": ""},
+                "message": {"headers": {"message-id": "x@news.example.org"}}
+            }
+        })
+        .to_string()
+    };
+    let post = |body: String| {
+        web.runtime.block_on(async {
+            let response = web
+                .client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    };
+    let at = now().timestamp();
+    let (status, body) = post(event("e1", "failed", "ana@example.org", at, MAILGUN_KEY));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Suppressed(\"bounced (hard: userunknown)\")"), "{body}");
+    let (status, body) = post(event("e1", "failed", "ana@example.org", at, MAILGUN_KEY));
+    assert_eq!((status, body.as_str()), (200, "Duplicate\n"));
+    assert_eq!(post(event("e2", "failed", "ben@example.org", at, "wrong key")).0, 401);
+    assert_eq!(
+        post(event("e3", "failed", "ben@example.org", at - 3600, MAILGUN_KEY)).0,
+        401,
+        "stale"
+    );
+    assert!(!web.ledger().is_suppressed("ben@example.org").unwrap());
+    let (status, body) = post(event("e4", "complained", "ben@example.org", at, MAILGUN_KEY));
+    assert_eq!(status, 200, "{body}");
+    assert!(web.ledger().is_suppressed("ben@example.org").unwrap());
+    assert_eq!(post("not json".to_owned()).0, 406);
 }

@@ -56,6 +56,34 @@ pub struct BouncesConfig {
     pub soft_limit: usize,
     /// The span soft bounces are counted over.
     pub soft_window: chrono::TimeDelta,
+    /// Where Mailgun's webhook signing key is: an environment variable, or a file.
+    pub mailgun_key: Option<SecretSource>,
+}
+
+/// Where a secret is read from at run time (never the config itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable.
+    Env(String),
+    /// A file's first line.
+    File(PathBuf),
+}
+
+impl SecretSource {
+    /// The secret, when it is set.
+    ///
+    /// # Errors
+    /// When the file cannot be read; the message names it.
+    pub fn read(&self) -> Result<Option<String>, String> {
+        match self {
+            SecretSource::Env(name) => Ok(std::env::var(name).ok().filter(|s| !s.is_empty())),
+            SecretSource::File(path) => std::fs::read_to_string(path)
+                .map(|text| {
+                    text.lines().next().map(|l| l.trim().to_owned()).filter(|s| !s.is_empty())
+                })
+                .map_err(|err| format!("cannot read `{}`: {err}", path.display())),
+        }
+    }
 }
 
 /// `[web]`: the subscribers' web service.

@@ -57,6 +57,11 @@ pub struct RawBounces {
     pub soft_limit: Option<Spanned<i64>>,
     /// … within this span (`15d`).
     pub soft_window: Option<Spanned<String>>,
+    /// The environment variable holding Mailgun's webhook signing key (`serve` then takes
+    /// Mailgun's bounce and complaint webhooks at `/hooks/mailgun`).
+    pub mailgun_key_env: Option<Spanned<String>>,
+    /// A file holding that key (its first line), instead.
+    pub mailgun_key_file: Option<Spanned<String>>,
 }
 
 /// `[web]`.

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::TimeDelta;
 
-use super::BouncesConfig;
 use super::raw::RawConfig;
 use super::{
     AllowedPrivate, Config, ConfigProblem, DigestConfig, FeedLocation, FeedSource, FetchConfig,
     FetchFull, SelectConfig, SourceConfig, SummaryConfig, TopicConfig, WebConfig, delivery,
     subscribers,
 };
+use super::{BouncesConfig, SecretSource};
 
 /// Validates `raw`; relative paths are resolved against `base_dir`.
 ///
@@ -81,7 +81,7 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
     let delivery = delivery::validate(&raw, base_dir, &mut problems);
     let fetch = validate_fetch(&raw, &mut problems);
     let web = validate_web(&raw, &mut problems);
-    let bounces = validate_bounces(&raw, &mut problems);
+    let bounces = validate_bounces(&raw, base_dir, &mut problems);
     let state_file = match &raw.state_file {
         Some(path) if path.get_ref().trim().is_empty() => {
             problems.push(ConfigProblem::new("state_file", "must not be empty").at(path.span()));
@@ -113,7 +113,11 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
     })
 }
 
-fn validate_bounces(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> BouncesConfig {
+fn validate_bounces(
+    raw: &RawConfig,
+    base_dir: &Path,
+    problems: &mut Vec<ConfigProblem>,
+) -> BouncesConfig {
     let soft_limit = raw
         .bounces
         .soft_limit
@@ -140,7 +144,12 @@ fn validate_bounces(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> Bounc
         },
         None => TimeDelta::days(15),
     };
-    BouncesConfig { soft_limit, soft_window }
+    let mailgun_key = match (&raw.bounces.mailgun_key_file, &raw.bounces.mailgun_key_env) {
+        (Some(file), _) => Some(SecretSource::File(base_dir.join(file.get_ref().trim()))),
+        (None, Some(name)) => Some(SecretSource::Env(name.get_ref().trim().to_owned())),
+        (None, None) => None,
+    };
+    BouncesConfig { soft_limit, soft_window, mailgun_key }
 }
 
 fn validate_web(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> WebConfig {

@@ -39,6 +39,10 @@ use pages::{ArchiveRow, Frame, TopicChoice};
 
 /// The largest form body accepted, in bytes.
 const MAX_BODY: usize = 8 * 1024;
+/// The largest webhook body accepted (a provider's event carries the message's headers).
+const MAX_HOOK_BODY: usize = 256 * 1024;
+/// How old a webhook's signed timestamp may be (replays are refused).
+const HOOK_MAX_AGE_SECONDS: i64 = 15 * 60;
 /// Sign-ups one client address may make in an hour.
 const SIGNUPS_PER_CLIENT_HOUR: u32 = 10;
 /// Confirmation mails one address may be sent in a day.
@@ -54,6 +58,8 @@ pub struct Service {
     clock: Arc<dyn Clock + Send + Sync>,
     limits: Mutex<Limits>,
     mailer: Mailer,
+    /// Mailgun's webhook signing key, when configured.
+    mailgun_key: Option<Vec<u8>>,
 }
 
 /// Where confirmation mails go: the configured delivery.
@@ -91,7 +97,18 @@ impl Service {
             (DeliveryMode::Smtp, Some(smtp)) => Mailer::Smtp(SmtpSender::new(smtp)?),
             _ => Mailer::Outbox(OutboxSender::new(config.digest.output_dir.join("confirmations"))),
         };
+        let mailgun_key = match &config.bounces.mailgun_key {
+            Some(source) => Some(
+                source
+                    .read()
+                    .map_err(anyhow::Error::msg)?
+                    .ok_or_else(|| anyhow::anyhow!("`bounces.mailgun_key_env` or `mailgun_key_file` names no key: set it, or remove the key from [bounces]"))?
+                    .into_bytes(),
+            ),
+            None => None,
+        };
         Ok(Arc::new(Service {
+            mailgun_key,
             signer: Signer::new(secret.as_bytes()),
             config: Arc::new(config),
             ledger: Arc::new(Mutex::new(ledger)),
@@ -258,6 +275,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/p/{token}", get(preferences_page).post(save_preferences))
         .route("/subscribe", get(subscribe_page).post(subscribe))
         .route("/c/{token}", get(confirm_page).post(confirm))
+        .route(
+            "/hooks/mailgun",
+            axum::routing::post(mailgun_hook).layer(DefaultBodyLimit::max(MAX_HOOK_BODY)),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(service)
@@ -790,6 +811,104 @@ async fn confirm(State(service): Shared, Path(token): Path<String>) -> Response 
         &["Thank you. Your first digest comes with the next edition."],
         Some((preferences, "Choose your topics".to_owned())),
     )
+}
+
+/// `POST /hooks/mailgun`: Mailgun's `failed` and `complained` events, signed with the
+/// webhook signing key (HMAC-SHA256 of timestamp and token, checked in constant time, at
+/// most 15 minutes old). A bad signature is `401` (Mailgun stops), a body that is no event
+/// `406`, anything applied or ignored `200`; the event's id makes a retry change nothing.
+async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
+    let plain = |status: StatusCode, text: &str| {
+        with_headers(status, format!("{text}\n"), "text/plain; charset=utf-8", Kind::Personal)
+    };
+    let Some(key) = service.mailgun_key.as_deref() else {
+        return plain(StatusCode::NOT_FOUND, "no Mailgun webhook here");
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return plain(StatusCode::NOT_ACCEPTABLE, "not JSON");
+    };
+    let field = |path: &str| value.pointer(path).and_then(|v| v.as_str()).unwrap_or("");
+    let (timestamp, token, signature) =
+        (field("/signature/timestamp"), field("/signature/token"), field("/signature/signature"));
+    let now = service.now();
+    let fresh = timestamp
+        .parse::<i64>()
+        .is_ok_and(|at| (now.timestamp() - at).abs() <= HOOK_MAX_AGE_SECONDS);
+    if !fresh || !mailgun_signature_ok(key, timestamp, token, signature) {
+        return plain(StatusCode::UNAUTHORIZED, "bad signature");
+    }
+    let Some(bounce) = mailgun_event(&value) else {
+        return plain(StatusCode::OK, "not a bounce or complaint: ignored");
+    };
+    let key = format!("mailgun:{}", field("/event-data/id"));
+    let config = Arc::clone(&service.config);
+    let applied = service
+        .db(move |ledger| {
+            crate::app::bounces::apply_bounce(
+                &config, ledger, None, bounce, &key, None, "mailgun", now,
+            )
+        })
+        .await;
+    match applied {
+        Ok(applied) => plain(StatusCode::OK, &format!("{:?}", applied.outcome)),
+        Err(page) => page,
+    }
+}
+
+/// Whether `signature` is the hex HMAC-SHA256 of `timestamp` and `token` under `key`.
+fn mailgun_signature_ok(key: &[u8], timestamp: &str, token: &str, signature: &str) -> bool {
+    use hmac::Mac as _;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else { return false };
+    mac.update(timestamp.as_bytes());
+    mac.update(token.as_bytes());
+    let Some(expected) = hex_bytes(signature) else { return false };
+    mac.verify_slice(&expected).is_ok()
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || text.len() > 256 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+/// A Mailgun event as a bounce: `failed` (permanent or temporary) or `complained`.
+fn mailgun_event(value: &serde_json::Value) -> Option<crate::bounce::Bounce> {
+    use crate::bounce::{Bounce, Class};
+    let data = value.get("event-data")?;
+    let text = |path: &str| data.pointer(path).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let recipient = text("/recipient").to_lowercase();
+    let message_id = text("/message/headers/message-id");
+    match data.get("event")?.as_str()? {
+        "complained" => Some(Bounce {
+            class: Class::Complaint,
+            recipient,
+            status: String::new(),
+            reason: "feedback".to_owned(),
+            reply: "abuse".to_owned(),
+            message_id,
+        }),
+        "failed" => {
+            let code = data.pointer("/delivery-status/code").and_then(serde_json::Value::as_i64);
+            let words = format!(
+                "{} {} {}",
+                code.map(|c| c.to_string()).unwrap_or_default(),
+                text("/delivery-status/message"),
+                text("/delivery-status/description")
+            );
+            let mut bounce = crate::bounce::from_reply(&recipient, words.trim());
+            // A temporary failure is never hard, whatever its words.
+            if text("/severity") == "temporary" && bounce.class == Class::Hard {
+                bounce.class = Class::Soft;
+            }
+            bounce.message_id = message_id;
+            Some(bounce)
+        }
+        _ => None,
+    }
 }
 
 /// Fixed windows of sign-ups per client address (an hour) and of confirmation mails per
