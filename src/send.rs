@@ -272,7 +272,7 @@ fn rates_line(when: &str, rates: &newsdigest::ledger::BounceRates) -> String {
             format!(" ({:.2}%)", n as f64 * 100.0 / rates.sent as f64)
         }
     };
-    format!(
+    let mut line = format!(
         "{when}: {} message(s), {} hard bounce(s){}, {} soft bounce(s){}, {} complaint(s){}",
         rates.sent,
         rates.hard,
@@ -281,7 +281,11 @@ fn rates_line(when: &str, rates: &newsdigest::ledger::BounceRates) -> String {
         share(rates.soft),
         rates.complaints,
         share(rates.complaints)
-    )
+    );
+    if rates.ignored > 0 {
+        line.push_str(&format!(", {} report(s) ignored", rates.ignored));
+    }
+    line
 }
 
 /// The rates as JSON, for `run --json`.
@@ -292,6 +296,7 @@ fn rates_json(rates: &run::Rates) -> serde_json::Value {
             "hard": r.hard,
             "soft": r.soft,
             "complaints": r.complaints,
+            "ignored": r.ignored,
             "bounce_rate": r.bounce_rate(),
             "complaint_rate": r.complaint_rate(),
         })

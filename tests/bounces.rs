@@ -199,6 +199,14 @@ mod site_tests {
             !Ledger::open(&site.state_file()).unwrap().is_suppressed("ben@example.org").unwrap()
         );
 
+        // Both are counted, apart from the rates.
+        let out = site.binary(&["status"], &[]);
+        let status = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            status.contains("on 2026-11-26: 2 message(s), 1 hard bounce(s) (50.00%), 0 soft bounce(s) (0.00%), 0 complaint(s) (0.00%), 2 report(s) ignored"),
+            "{status}"
+        );
+
         // The operator reviews and undoes.
         let out = site.binary(&["suppressions", "list"], &[]);
         let listed = String::from_utf8_lossy(&out.stdout);

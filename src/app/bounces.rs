@@ -100,11 +100,9 @@ pub fn apply_bounce(
             Some(token) => match signer.verify_verp(&token) {
                 Ok((id, _date)) => ledger.subscriber(id)?.map(|s| s.email),
                 Err(_) => {
-                    return Ok(done(
-                        bounce,
-                        None,
-                        Outcome::Ignored("a forged return path".to_owned()),
-                    ));
+                    let why = "a forged return path".to_owned();
+                    record_ignored(ledger, &bounce, key, source, &why, now)?;
+                    return Ok(done(bounce, None, Outcome::Ignored(why)));
                 }
             },
             None => None,
@@ -129,11 +127,9 @@ pub fn apply_bounce(
             } else {
                 bounce.recipient.clone()
             };
-            return Ok(done(
-                bounce,
-                None,
-                Outcome::Ignored(format!("{who}: not an address we sent to")),
-            ));
+            let why = format!("{who}: not an address we sent to");
+            record_ignored(ledger, &bounce, key, source, &why, now)?;
+            return Ok(done(bounce, None, Outcome::Ignored(why)));
         }
     };
     let event = BounceEvent {
@@ -186,6 +182,30 @@ pub fn apply_bounce(
         Outcome::AlreadySuppressed
     };
     Ok(done(bounce, Some(email), outcome))
+}
+
+/// Keeps an ignored report (class `ignored`, with why) so `status` can count them; never
+/// part of the bounce rates.
+fn record_ignored(
+    ledger: &mut Ledger,
+    bounce: &Bounce,
+    key: &str,
+    source: &str,
+    why: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), LedgerError> {
+    ledger.record_bounce(&BounceEvent {
+        key: key.to_owned(),
+        received_at: now,
+        email: bounce.recipient.clone(),
+        class: "ignored".to_owned(),
+        status: bounce.status.clone(),
+        reason: why.to_owned(),
+        reply: bounce.reply.clone(),
+        message_id: bounce.message_id.clone(),
+        source: source.to_owned(),
+    })?;
+    Ok(())
 }
 
 /// Records the permanent refusals of a run's own SMTP session as bounces, by the same rules

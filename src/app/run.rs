@@ -476,6 +476,7 @@ pub fn rates(config: &Config, day: NaiveDate) -> anyhow::Result<Rates> {
         month.hard += rates.hard;
         month.soft += rates.soft;
         month.complaints += rates.complaints;
+        month.ignored += rates.ignored;
     }
     let today = days.iter().find(|(date, _)| *date == day).map(|(_, r)| *r).unwrap_or_default();
     let mut warnings = Vec::new();

@@ -45,6 +45,8 @@ pub struct BounceRates {
     pub soft: usize,
     /// Complaints.
     pub complaints: usize,
+    /// Reports ignored: forged return paths, addresses never sent to.
+    pub ignored: usize,
 }
 
 impl BounceRates {
@@ -241,6 +243,7 @@ impl Ledger {
                 "hard" => entry.hard += n,
                 "soft" => entry.soft += n,
                 "complaint" => entry.complaints += n,
+                "ignored" => entry.ignored += n,
                 _ => {}
             }
         }
