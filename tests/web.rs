@@ -28,6 +28,8 @@ struct Web {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The URLs `serve` fetched from "SNS".
+    sns_fetched: Arc<std::sync::Mutex<Vec<String>>>,
     served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
@@ -52,8 +54,22 @@ impl Web {
         let mut text = std::fs::read_to_string(site.config_path()).unwrap();
         text.push_str(&format!("\n[web]\nbase_url = \"{base}\"\n{web}\n"));
         std::fs::write(site.config_path(), text).unwrap();
+        // SNS is served from here: the test signing certificate, and a log of confirmations.
+        let sns_fetched: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let log = Arc::clone(&sns_fetched);
+        let fetch: newsdigest::web::SnsFetch = Arc::new(move |url: String| {
+            log.lock().unwrap().push(url.clone());
+            Box::pin(async move {
+                if url.ends_with(".pem") {
+                    Ok(std::fs::read(common::fixture("sns/test-cert.pem")).unwrap())
+                } else {
+                    Ok(b"<ConfirmSubscriptionResponse/>".to_vec())
+                }
+            })
+        });
         let service =
-            newsdigest::web::Service::new(site.config(), Arc::new(FixedClock(now()))).unwrap();
+            newsdigest::web::Service::with_sns(site.config(), Arc::new(FixedClock(now())), fetch)
+                .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = runtime.spawn(newsdigest::web::serve(service, listener, async {
             let _ = stopped.await;
@@ -62,7 +78,16 @@ impl Web {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Web { site, smtp, base, runtime, client, stop: Some(stop), served: Some(served) }
+        Web {
+            site,
+            smtp,
+            base,
+            runtime,
+            client,
+            stop: Some(stop),
+            served: Some(served),
+            sns_fetched,
+        }
     }
 
     fn get(&self, url: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -729,4 +754,59 @@ fn mailgun_webhooks_are_verified_and_applied_once() {
     assert_eq!(status, 200, "{body}");
     assert!(web.ledger().is_suppressed("ben@example.org").unwrap());
     assert_eq!(post("not json".to_owned()).0, 406);
+}
+
+/// Issue 11: SES notifications through SNS: the subscription is confirmed, a signed bounce is
+/// applied once, and a changed message, another topic or a certificate off SNS's host is
+/// refused.
+#[test]
+fn ses_notifications_through_sns_are_verified_and_applied_once() {
+    let web = Web::start_with(
+        &[Reader::new("ana@example.org", "Ana", &[])],
+        SmtpServer::start(),
+        "",
+        "[bounces]\nses_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:ses-bounces\"",
+    );
+    web.run_at(now());
+    let url = format!("{}/hooks/ses", web.base);
+    let post = |body: String| {
+        web.runtime.block_on(async {
+            let response = web.client.post(&url).body(body).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    };
+    let read =
+        |name: &str| std::fs::read_to_string(common::fixture(&format!("sns/{name}"))).unwrap();
+
+    let (status, body) = post(read("subscription-confirmation.json"));
+    assert_eq!((status, body.as_str()), (200, "subscribed\n"));
+    let fetched = web.sns_fetched.lock().unwrap().clone();
+    assert!(
+        fetched
+            .iter()
+            .any(|u| u.contains("Action=ConfirmSubscription") && u.contains("Token=tok-123")),
+        "{fetched:?}"
+    );
+
+    let notification = read("bounce-notification.json");
+    let (status, body) = post(notification.clone());
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Suppressed(\"bounced (hard: userunknown)\")"), "{body}");
+    assert!(web.ledger().is_suppressed("ana@example.org").unwrap());
+    let (status, body) = post(notification.clone());
+    assert_eq!((status, body.as_str()), (200, "Duplicate\n"));
+
+    let changed = notification.replace("5.1.1 user unknown", "5.1.1 user unknown!");
+    assert_eq!(post(changed).0, 403, "a changed message fails its signature");
+    let other_topic = notification.replace("ses-bounces", "other-topic");
+    assert_eq!(post(other_topic).0, 403);
+    let off_host = notification.replace(
+        "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem",
+        "https://evil.example/cert.pem",
+    );
+    assert_eq!(post(off_host).0, 403);
+    assert_eq!(post("not json".to_owned()).0, 400);
+    // The certificate was fetched once, then reused.
+    let certs = web.sns_fetched.lock().unwrap().iter().filter(|u| u.ends_with(".pem")).count();
+    assert_eq!(certs, 1);
 }

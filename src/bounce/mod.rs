@@ -469,7 +469,7 @@ fn amazon_ses(body: &str, message_id: &str) -> Option<Bounce> {
 }
 
 /// A parsed SES notification (`notificationType` or `eventType`).
-pub(crate) fn ses_notification(value: &serde_json::Value, message_id: &str) -> Option<Bounce> {
+pub fn ses_notification(value: &serde_json::Value, message_id: &str) -> Option<Bounce> {
     let kind = value
         .get("notificationType")
         .or_else(|| value.get("eventType"))

@@ -58,6 +58,8 @@ pub struct BouncesConfig {
     pub soft_window: chrono::TimeDelta,
     /// Where Mailgun's webhook signing key is: an environment variable, or a file.
     pub mailgun_key: Option<SecretSource>,
+    /// The SNS topic of SES notifications, for `/hooks/ses`.
+    pub ses_topic_arn: Option<String>,
 }
 
 /// Where a secret is read from at run time (never the config itself).

@@ -62,6 +62,9 @@ pub struct RawBounces {
     pub mailgun_key_env: Option<Spanned<String>>,
     /// A file holding that key (its first line), instead.
     pub mailgun_key_file: Option<Spanned<String>>,
+    /// The SNS topic SES publishes bounces and complaints to (`serve` then takes them at
+    /// `/hooks/ses`, verified by SNS's signature).
+    pub ses_topic_arn: Option<Spanned<String>>,
 }
 
 /// `[web]`.

@@ -149,7 +149,21 @@ fn validate_bounces(
         (None, Some(name)) => Some(SecretSource::Env(name.get_ref().trim().to_owned())),
         (None, None) => None,
     };
-    BouncesConfig { soft_limit, soft_window, mailgun_key }
+    let ses_topic_arn = raw.bounces.ses_topic_arn.as_ref().map(|value| {
+        let arn = value.get_ref().trim().to_owned();
+        if crate::web::sns::region_of(&arn).is_none() {
+            problems.push(
+                ConfigProblem::new(
+                    "bounces.ses_topic_arn",
+                    format!("`{arn}` is not an SNS topic ARN"),
+                )
+                .hint("write it as `arn:aws:sns:eu-west-1:123456789012:ses-bounces`")
+                .at(value.span()),
+            );
+        }
+        arn
+    });
+    BouncesConfig { soft_limit, soft_window, mailgun_key, ses_topic_arn }
 }
 
 fn validate_web(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> WebConfig {

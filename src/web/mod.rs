@@ -17,6 +17,7 @@
 
 pub mod form;
 pub mod pages;
+pub mod sns;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -60,6 +61,45 @@ pub struct Service {
     mailer: Mailer,
     /// Mailgun's webhook signing key, when configured.
     mailgun_key: Option<Vec<u8>>,
+    /// Fetches from SNS (signing certificates, subscription confirmations).
+    sns_fetch: SnsFetch,
+    /// Signing certificates fetched, by URL.
+    sns_certs: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+/// Fetches a URL on SNS's own hosts (checked before) and returns the body.
+pub type SnsFetch = Arc<
+    dyn Fn(
+            String,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The real fetcher: https only, 10 s, at most 64 KiB.
+fn sns_https() -> SnsFetch {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(true)
+        .build();
+    Arc::new(move |url: String| {
+        let client = client.as_ref().map_err(|err| err.to_string()).cloned();
+        Box::pin(async move {
+            let client = client?;
+            let response = client.get(&url).send().await.map_err(|err| err.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("{url}: {}", response.status()));
+            }
+            let body = response.bytes().await.map_err(|err| err.to_string())?;
+            if body.len() > 64 * 1024 {
+                return Err(format!("{url}: too large"));
+            }
+            Ok(body.to_vec())
+        })
+    })
 }
 
 /// Where confirmation mails go: the configured delivery.
@@ -77,6 +117,19 @@ impl Service {
     pub fn new(
         config: Config,
         clock: Arc<dyn Clock + Send + Sync>,
+    ) -> anyhow::Result<Arc<Service>> {
+        Service::with_sns(config, clock, sns_https())
+    }
+
+    /// [`Service::new`] with another way of fetching from SNS (the tests serve a test
+    /// certificate).
+    ///
+    /// # Errors
+    /// As [`Service::new`].
+    pub fn with_sns(
+        config: Config,
+        clock: Arc<dyn Clock + Send + Sync>,
+        sns_fetch: SnsFetch,
     ) -> anyhow::Result<Arc<Service>> {
         if config.web.base_url.is_none() {
             anyhow::bail!(
@@ -109,6 +162,8 @@ impl Service {
         };
         Ok(Arc::new(Service {
             mailgun_key,
+            sns_fetch,
+            sns_certs: Mutex::new(HashMap::new()),
             signer: Signer::new(secret.as_bytes()),
             config: Arc::new(config),
             ledger: Arc::new(Mutex::new(ledger)),
@@ -275,6 +330,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/p/{token}", get(preferences_page).post(save_preferences))
         .route("/subscribe", get(subscribe_page).post(subscribe))
         .route("/c/{token}", get(confirm_page).post(confirm))
+        .route(
+            "/hooks/ses",
+            axum::routing::post(ses_hook).layer(DefaultBodyLimit::max(MAX_HOOK_BODY)),
+        )
         .route(
             "/hooks/mailgun",
             axum::routing::post(mailgun_hook).layer(DefaultBodyLimit::max(MAX_HOOK_BODY)),
@@ -852,6 +911,89 @@ async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
     match applied {
         Ok(applied) => plain(StatusCode::OK, &format!("{:?}", applied.outcome)),
         Err(page) => page,
+    }
+}
+
+/// `POST /hooks/ses`: SES's bounce and complaint notifications through SNS. Each message must
+/// come from the configured topic, name a signing certificate on SNS's own host for that
+/// region, and carry a valid signature by it (`403` otherwise). A subscription
+/// confirmation is confirmed by fetching its SubscribeURL (on the same host); a notification
+/// is applied by the same policy, once per SNS message id.
+async fn ses_hook(State(service): Shared, body: Bytes) -> Response {
+    let plain = |status: StatusCode, text: &str| {
+        with_headers(status, format!("{text}\n"), "text/plain; charset=utf-8", Kind::Personal)
+    };
+    let Some(topic) = service.config.bounces.ses_topic_arn.clone() else {
+        return plain(StatusCode::NOT_FOUND, "no SES webhook here");
+    };
+    let Ok(message) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return plain(StatusCode::BAD_REQUEST, "not JSON");
+    };
+    let field = |name: &str| message.get(name).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let region = sns::region_of(&topic).unwrap_or("").to_owned();
+    let cert_url = field("SigningCertURL");
+    if field("TopicArn") != topic || !sns::sns_url_ok(&cert_url, &region) {
+        return plain(StatusCode::FORBIDDEN, "not from the configured SNS topic");
+    }
+    let cached = service.sns_certs.lock().ok().and_then(|certs| certs.get(&cert_url).cloned());
+    let cert = match cached {
+        Some(cert) => cert,
+        None => match (service.sns_fetch)(cert_url.clone()).await {
+            Ok(cert) => {
+                if let Ok(mut certs) = service.sns_certs.lock() {
+                    certs.insert(cert_url.clone(), cert.clone());
+                }
+                cert
+            }
+            Err(err) => {
+                tracing::warn!("SNS signing certificate {cert_url}: {err}");
+                return plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "cannot fetch the signing certificate",
+                );
+            }
+        },
+    };
+    if !sns::signature_ok(&message, &cert) {
+        return plain(StatusCode::FORBIDDEN, "bad signature");
+    }
+    match field("Type").as_str() {
+        "SubscriptionConfirmation" => {
+            let url = field("SubscribeURL");
+            if !sns::sns_url_ok(&url, &region) {
+                return plain(StatusCode::FORBIDDEN, "the SubscribeURL is not on SNS");
+            }
+            match (service.sns_fetch)(url).await {
+                Ok(_) => plain(StatusCode::OK, "subscribed"),
+                Err(err) => {
+                    tracing::warn!("SNS subscription confirmation: {err}");
+                    plain(StatusCode::SERVICE_UNAVAILABLE, "cannot confirm the subscription")
+                }
+            }
+        }
+        "Notification" => {
+            let Ok(inner) = serde_json::from_str::<serde_json::Value>(&field("Message")) else {
+                return plain(StatusCode::OK, "not a notification: ignored");
+            };
+            let Some(bounce) = crate::bounce::ses_notification(&inner, "") else {
+                return plain(StatusCode::OK, "not a bounce or complaint: ignored");
+            };
+            let key = format!("ses:{}", field("MessageId"));
+            let config = Arc::clone(&service.config);
+            let now = service.now();
+            let applied = service
+                .db(move |ledger| {
+                    crate::app::bounces::apply_bounce(
+                        &config, ledger, None, bounce, &key, None, "ses", now,
+                    )
+                })
+                .await;
+            match applied {
+                Ok(applied) => plain(StatusCode::OK, &format!("{:?}", applied.outcome)),
+                Err(page) => page,
+            }
+        }
+        _ => plain(StatusCode::OK, "ignored"),
     }
 }
 
