@@ -224,7 +224,10 @@ pub fn status(config: &Config, date: Option<NaiveDate>, today: NaiveDate) -> any
         }
     }
     if rates.month.sent > 0 || rates.month.hard + rates.month.soft + rates.month.complaints > 0 {
-        writeln!(out, "{}", rates_line(&format!("on {}", rates.day), &rates.today))?;
+        // Each day of the 30 with mail sent or reports received, then the 30 days together.
+        for (day, figures) in &rates.days {
+            writeln!(out, "{}", rates_line(&format!("on {day}"), figures))?;
+        }
         writeln!(out, "{}", rates_line("over 30 days", &rates.month))?;
         for warning in &rates.warnings {
             eprintln!("warning: {warning}");

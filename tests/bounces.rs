@@ -99,6 +99,17 @@ mod site_tests {
         site
     }
 
+    /// Marks cal's delivery as sent again at `at` (a later successful delivery), returning
+    /// the rows changed.
+    fn rusqlite_touch(path: &std::path::Path, at: &str) -> usize {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute(
+            "UPDATE deliveries SET sent_at = ?1 WHERE email = 'cal@example.org' AND status = 'sent'",
+            [at],
+        )
+        .unwrap()
+    }
+
     /// A DSN to `return_path` saying `recipient` failed with `status` and `text`.
     fn dsn(id: &str, return_path: &str, recipient: &str, status: &str, text: &str) -> String {
         format!(
@@ -253,8 +264,51 @@ mod site_tests {
             out.contains("soft cal@example.org 4.2.2 mailboxfull: soft bounce 1 of 2"),
             "{out}"
         );
-        let (_, out) = read(&site, "s2.eml", &full("s2"));
-        assert!(out.contains("suppressed: bounced (soft: 2 in 10 days)"), "{out}");
+        // A successful delivery after the first soft bounce starts the count again.
+        assert_eq!(rusqlite_touch(&site.state_file(), "2026-11-26T08:00:00+01:00"), 1);
+        // The MTA pipes the next one in on stdin (`bounces read -`), an hour after that delivery.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+            .args([
+                "--config",
+                "config.toml",
+                "--now",
+                "2026-11-26T09:00:00+01:00",
+                "bounces",
+                "read",
+                "-",
+            ])
+            .current_dir(site.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), full("s2").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            printed
+                .starts_with("stdin: soft cal@example.org 4.2.2 mailboxfull: soft bounce 1 of 2"),
+            "{printed}"
+        );
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+            .args([
+                "--config",
+                "config.toml",
+                "--now",
+                "2026-11-26T09:30:00+01:00",
+                "bounces",
+                "read",
+                "-",
+            ])
+            .current_dir(site.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), full("s3").as_bytes()).unwrap();
+        let printed =
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+        assert!(printed.contains("suppressed: bounced (soft: 2 in 10 days)"), "{printed}");
 
         let arf = format!(
             "From: feedback@isp.example.net\nSubject: report\nMIME-Version: 1.0\n\
