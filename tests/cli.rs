@@ -143,7 +143,7 @@ fn preview_writes_one_digest_per_topic_set_and_an_index() {
     let day = dir.path().join("out/2026-11-25");
     let both = fs::read_to_string(day.join("climate+transport.txt")).unwrap();
     assert!(both.contains("== Transport ==") && both.contains("== Climate =="), "{both}");
-    assert!(both.contains("COUNCIL BACKS NEW TRAM LINE"));
+    assert!(both.contains("Council backs new tram line\n"), "{both}");
     assert!(!both.contains("Bus lane"), "outside the window");
     let transport = fs::read_to_string(day.join("transport.html")).unwrap();
     assert!(transport.contains("Council backs new tram line"));

@@ -128,14 +128,26 @@ fn html_is_email_ready() {
     assert!(html.contains(r#"<td class="masthead" style="#), "{}", &html[..400]);
 }
 
+/// Issue 12: each story's link right under it (not listed at the end), headlines as
+/// written (not in capitals), and the signature separator `-- ` with its space.
 #[test]
-fn text_is_wrapped_at_72_columns_and_lists_links() {
+fn text_is_wrapped_at_72_columns_with_each_link_under_its_story() {
     let text = rendered().text;
     for line in text.lines() {
         assert!(line.chars().count() <= 72, "too long: {line:?}");
     }
-    assert!(text.contains("[1] https://example.com/wind?id=1&ref=rss"));
-    assert!(text.contains("[2] https://example.com/rates"));
+    assert!(text.contains(
+        "Offshore wind farm wins approval after four-year review\nSample Herald · 25 Nov 2026 · 3 min read\n\nRegulators approved"
+    ), "{text}");
+    assert!(
+        text.contains(
+            "Construction could begin in the spring.\nhttps://example.com/wind?id=1&ref=rss\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("rate at 4.25 percent.\nhttps://example.com/rates\n"), "{text}");
+    assert!(!text.contains("Links:") && !text.contains("[1]"));
+    assert!(text.contains("\n-- \nYou are receiving"), "{text}");
 }
 
 /// See issue 9: a story with no text of its own (a headline and a link) is shown without an
@@ -155,7 +167,9 @@ fn r9_a_story_without_text_has_no_empty_summary() {
     assert!(!rendered.html.contains("min read"));
     assert!(!rendered.html.contains("class=\"summary\""));
     assert!(
-        rendered.text.contains("SHOW HN: A TINY EDITOR\nHacker News · 25 Nov 2026 · [1]\n\nLinks:"),
+        rendered.text.contains(
+            "Show HN: a tiny editor\nHacker News · 25 Nov 2026\nhttps://example.org/hn\n"
+        ),
         "{}",
         rendered.text
     );
@@ -207,4 +221,14 @@ fn personal_links_and_the_web_page_without_personal_parts() {
     assert!(!page.html.contains("#unsubscribe"));
     assert!(page.html.contains(r#"<a href="https://news.example.org/subscribe""#));
     assert!(page.text.ends_with("Subscribe: https://news.example.org/subscribe\n1 Quay Street\n"));
+}
+
+/// Issue 12: the charset is declared in the first 1024 bytes, whatever the CSS (the inliner
+/// had pushed it past byte 750).
+#[test]
+fn the_charset_comes_first() {
+    let html = rendered().html;
+    let at = html.find("<meta charset=\"utf-8\">").unwrap();
+    assert!(at < 200, "at byte {at}");
+    assert_eq!(html.matches("<meta charset").count(), 1);
 }

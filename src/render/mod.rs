@@ -69,14 +69,13 @@ pub fn render(
 ) -> Result<Rendered, RenderError> {
     let date_long = long_date(digest.date);
     let unsubscribe_href = audience.unsubscribe_url.unwrap_or(UNSUBSCRIBE_PLACEHOLDER);
-    let mut links = Vec::new();
     let sections: Vec<SectionView<'_>> = digest
         .sections
         .iter()
         .map(|section| SectionView {
             anchor: &section.id,
             name: &section.name,
-            items: section.items.iter().map(|item| item_view(item, &mut links)).collect(),
+            items: section.items.iter().map(item_view).collect(),
         })
         .collect();
     let item_count = digest.item_count();
@@ -107,13 +106,13 @@ pub fn render(
     .render()?;
     let inliner = css_inline::CSSInliner::options().keep_at_rules(true).build();
     let html = inliner.inline(&html_page).map_err(|err| RenderError::Inline(err.to_string()))?;
+    let html = charset_first(&html);
 
     let text = DigestText {
         title: &digest.title,
         date_long: &date_long,
         item_count,
         sections: &sections,
-        links: &links,
         reason_wrapped: &textwrap::fill(&audience.reason, TEXT_WIDTH),
         unsubscribe_href,
         preferences_href: audience.preferences_url,
@@ -125,6 +124,20 @@ pub fn render(
     .render()?;
 
     Ok(Rendered { subject: subject(DEFAULT_SUBJECT, digest), html, text })
+}
+
+/// The `<meta charset>` as the head's first element: the CSS inliner puts the kept `<style>`
+/// (media queries) before it, and a browser looks for the charset in the first 1024 bytes.
+fn charset_first(html: &str) -> String {
+    const META: &str = "<meta charset=\"utf-8\">";
+    match (html.find(META), html.find("<head>")) {
+        (Some(meta), Some(head)) if meta > head => {
+            let without = format!("{}{}", &html[..meta], &html[meta + META.len()..]);
+            let at = head + "<head>".len();
+            format!("{}{META}{}", &without[..at], &without[at..])
+        }
+        _ => html.to_owned(),
+    }
 }
 
 /// The default subject template.
@@ -244,7 +257,7 @@ pub fn short_date(date: NaiveDate) -> String {
     date.format("%-d %b %Y").to_string()
 }
 
-fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a> {
+fn item_view(item: &DigestItem) -> ItemView<'_> {
     let article = &item.article;
     let date = article.published.map(|published| short_date(published.date_naive()));
     // A story with no text of its own (a headline and a link) has no reading time.
@@ -261,13 +274,10 @@ fn item_view<'a>(item: &'a DigestItem, links: &mut Vec<&'a str>) -> ItemView<'a>
     if minutes > 0 {
         meta.push_str(&format!(" · {minutes} min read"));
     }
-    if let Some(url) = &article.url {
-        links.push(url);
-        meta.push_str(&format!(" · [{}]", links.len()));
-    }
     ItemView {
         title: &article.title,
-        title_wrapped: textwrap::fill(&article.title.to_uppercase(), TEXT_WIDTH),
+        // As written: capitals only shout in a plain-text mail.
+        title_wrapped: textwrap::fill(&article.title, TEXT_WIDTH),
         url: article.url.as_deref(),
         source: &article.source,
         date,
@@ -326,7 +336,6 @@ struct DigestText<'a> {
     date_long: &'a str,
     item_count: usize,
     sections: &'a [SectionView<'a>],
-    links: &'a [&'a str],
     reason_wrapped: &'a str,
     unsubscribe_href: &'a str,
     preferences_href: Option<&'a str>,
