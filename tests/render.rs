@@ -232,3 +232,29 @@ fn the_charset_comes_first() {
     assert!(at < 200, "at byte {at}");
     assert_eq!(html.matches("<meta charset").count(), 1);
 }
+
+/// Issue 12: the headline is the link (in the link colour, underlined), the follow-on names
+/// the source, a reading time under 3 minutes and a date equal to the edition's are left out.
+#[test]
+fn headlines_are_links_and_the_meta_line_says_only_what_helps() {
+    let mut digest = digest();
+    let mut today = item("Today's story", Some("https://example.org/t"), "Wire", "Short.", 600);
+    today.article.published =
+        Some(DateTime::parse_from_rfc3339("2026-11-26T06:00:00+01:00").unwrap());
+    let short = item("A short one", None, "Ledger", "Brief.", 50);
+    digest.sections.truncate(1);
+    digest.sections[0].items = vec![today, short];
+    let audience = Audience { reason: "Because.".to_owned(), ..Audience::default() };
+    let rendered = render::render(&digest, "en", &audience).unwrap();
+    let html = &rendered.html;
+    assert!(
+        html.contains(
+            r#"<a href="https://example.org/t" style="color: #0b57a4;text-decoration: underline;"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(">Read at Wire →</a>"));
+    assert!(html.contains(">Wire · 3 min read</p>"), "today's date is left out: {html}");
+    assert!(html.contains(">Ledger · 25 Nov 2026</p>"), "under 3 minutes: no reading time");
+    assert!(rendered.text.contains("Today's story\nWire · 3 min read\n"), "{}", rendered.text);
+}

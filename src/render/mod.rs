@@ -75,7 +75,7 @@ pub fn render(
         .map(|section| SectionView {
             anchor: &section.id,
             name: &section.name,
-            items: section.items.iter().map(item_view).collect(),
+            items: section.items.iter().map(|item| item_view(item, digest.date)).collect(),
         })
         .collect();
     let item_count = digest.item_count();
@@ -257,14 +257,19 @@ pub fn short_date(date: NaiveDate) -> String {
     date.format("%-d %b %Y").to_string()
 }
 
-fn item_view(item: &DigestItem) -> ItemView<'_> {
+fn item_view(item: &DigestItem, edition: NaiveDate) -> ItemView<'_> {
     let article = &item.article;
-    let date = article.published.map(|published| short_date(published.date_naive()));
+    // The edition's own date goes without saying.
+    let date = article
+        .published
+        .map(|published| published.date_naive())
+        .filter(|day| *day != edition)
+        .map(short_date);
     // A story with no text of its own (a headline and a link) has no reading time.
-    let minutes = if article.paragraphs.is_empty() {
-        0
-    } else {
-        crate::text::reading_minutes(&article.paragraphs)
+    // Shown from 3 minutes: a shorter read goes without saying.
+    let minutes = match crate::text::reading_minutes(&article.paragraphs) {
+        minutes if minutes >= 3 && !article.paragraphs.is_empty() => minutes,
+        _ => 0,
     };
     let mut meta = article.source.clone();
     if let Some(date) = &date {
