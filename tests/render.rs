@@ -95,11 +95,55 @@ fn text_snapshot() {
     insta::assert_snapshot!("digest_text", rendered().text);
 }
 
+/// Issue 12: the subject leads with the top story: `{headline} + N more — {title}`.
 #[test]
-fn subject_names_title_date_and_top_headline() {
+fn subject_leads_with_the_top_story() {
     assert_eq!(
         rendered().subject,
-        "The Morning Digest — 26 Nov 2026: Offshore wind farm wins approval after four-year review"
+        "Offshore wind farm wins approval after four-year review + 2 more — The Morning Digest"
+    );
+}
+
+/// Issue 12: "Today in brief" opens a digest of four stories or more with the most important
+/// ones across topics: topic score × (1 + other sources) × recency (halving each day).
+#[test]
+fn today_in_brief_ranks_by_score_sources_and_recency() {
+    let mut big = digest();
+    let mut strong = item("Carried everywhere", Some("https://example.org/a"), "Wire", "A.", 100);
+    strong.article.copies = vec![newsdigest::model::StoryCopy {
+        id: ArticleId::from_url("https://other.example/a"),
+        url: None,
+        source: "Other Paper".to_owned(),
+    }];
+    let mut old = item("Old news", None, "Wire", "B.", 100);
+    old.matched.score = 5.0;
+    old.article.published =
+        Some(DateTime::parse_from_rfc3339("2026-11-22T18:30:00+01:00").unwrap());
+    big.sections[1].items.push(strong);
+    big.sections[1].items.push(old);
+    let ranked: Vec<&str> =
+        render::ranked(&big).iter().map(|item| item.article.title.as_str()).collect();
+    assert_eq!(ranked[0], "Carried everywhere", "{ranked:?}");
+    assert_eq!(ranked.last(), Some(&"Old news"), "three days older: an eighth of the weight");
+    let rendered = render::render(&big, "en", &Audience::default()).unwrap();
+    assert!(
+        rendered.html.contains("<h2>Today in brief</h2>")
+            || rendered.html.contains(">Today in brief</h2>")
+    );
+    assert!(rendered.html.contains(r#"<a href="https://example.org/a""#));
+    assert!(
+        rendered.text.contains("Today in brief:\n- Carried everywhere (Wire)\n"),
+        "{}",
+        rendered.text
+    );
+    assert!(rendered.subject.starts_with("Carried everywhere + 4 more — "), "{}", rendered.subject);
+    // Three stories or fewer need no brief.
+    let small = digest();
+    assert!(
+        !render::render(&small, "en", &Audience::default())
+            .unwrap()
+            .text
+            .contains("Today in brief")
     );
 }
 

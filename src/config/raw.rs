@@ -277,7 +277,7 @@ impl Default for RawDelivery {
             from: Spanned::new(0..0, "newsdigest <newsdigest@localhost>".to_owned()),
             reply_to: None,
             list_id: None,
-            subject: Spanned::new(0..0, "{title} — {date}: {headline}".to_owned()),
+            subject: Spanned::new(0..0, "{headline} {more} — {title}".to_owned()),
             min_items: Spanned::new(0..0, 1),
             unsubscribe_url: None,
             unsubscribe_email: None,

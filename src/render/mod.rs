@@ -79,10 +79,25 @@ pub fn render(
         })
         .collect();
     let item_count = digest.item_count();
-    let preheader = digest
-        .sections
+    let ranked = ranked(digest);
+    // "Today in brief": the most important stories across topics, when there are enough.
+    let brief_len = match item_count {
+        0..=3 => 0,
+        4..=6 => 3,
+        7..=9 => 4,
+        _ => 5,
+    };
+    let brief: Vec<BriefView<'_>> = ranked
         .iter()
-        .flat_map(|section| section.items.iter())
+        .take(brief_len)
+        .map(|item| BriefView {
+            title: &item.article.title,
+            url: item.article.url.as_deref(),
+            source: &item.article.source,
+        })
+        .collect();
+    let preheader = ranked
+        .iter()
         .take(3)
         .map(|item| item.article.title.as_str())
         .collect::<Vec<_>>()
@@ -94,6 +109,7 @@ pub fn render(
         date_long: &date_long,
         item_count,
         preheader: &preheader,
+        brief: &brief,
         sections: &sections,
         reason: &audience.reason,
         unsubscribe_href,
@@ -112,6 +128,7 @@ pub fn render(
         title: &digest.title,
         date_long: &date_long,
         item_count,
+        brief: &brief,
         sections: &sections,
         reason_wrapped: &textwrap::fill(&audience.reason, TEXT_WIDTH),
         unsubscribe_href,
@@ -124,6 +141,40 @@ pub fn render(
     .render()?;
 
     Ok(Rendered { subject: subject(DEFAULT_SUBJECT, digest), html, text })
+}
+
+/// A story of "Today in brief".
+struct BriefView<'a> {
+    title: &'a str,
+    url: Option<&'a str>,
+    source: &'a str,
+}
+
+/// The digest's stories, each once, most important first: its topic score, times one plus
+/// the number of other sources that carried it ("Also in"), times its recency (1 for the
+/// newest story of the digest, halving over each day older; 0.5 without a date). Ties keep
+/// the digest's order.
+pub fn ranked(digest: &Digest) -> Vec<&DigestItem> {
+    let items: Vec<&DigestItem> = digest.sections.iter().flat_map(|s| s.items.iter()).collect();
+    let newest = items.iter().filter_map(|item| item.article.published).max();
+    let weight = |item: &DigestItem| {
+        let recency = match (item.article.published, newest) {
+            (Some(at), Some(newest)) => {
+                let days = (newest - at).num_minutes().max(0) as f64 / (24.0 * 60.0);
+                0.5_f64.powf(days)
+            }
+            _ => 0.5,
+        };
+        item.matched.score * (1.0 + item.article.also_in().len() as f64) * recency
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut unique: Vec<(usize, &DigestItem)> = items
+        .into_iter()
+        .filter(|item| seen.insert(item.article.id.as_str().to_owned()))
+        .enumerate()
+        .collect();
+    unique.sort_by(|(ia, a), (ib, b)| weight(b).total_cmp(&weight(a)).then(ia.cmp(ib)));
+    unique.into_iter().map(|(_, item)| item).collect()
 }
 
 /// The `<meta charset>` as the head's first element: the CSS inliner puts the kept `<style>`
@@ -141,18 +192,19 @@ fn charset_first(html: &str) -> String {
 }
 
 /// The default subject template.
-pub const DEFAULT_SUBJECT: &str = "{title} — {date}: {headline}";
+pub const DEFAULT_SUBJECT: &str = "{headline} {more} — {title}";
 
 /// Fills a subject template: `{title}`, `{date}` (`26 Nov 2026`), `{headline}` (the first
 /// story's title), `{count}` (number of stories) and `{topics}` (the topic names, or `All
 /// topics`). With no story, separators left dangling by an empty `{headline}` are trimmed.
 /// Control characters are replaced by spaces, so the result is safe as a header.
 pub fn subject(template: &str, digest: &Digest) -> String {
-    let headline = digest
-        .sections
-        .first()
-        .and_then(|section| section.items.first())
-        .map_or("", |item| item.article.title.as_str());
+    // The top story by the ranking of "Today in brief".
+    let headline = ranked(digest).first().map_or("", |item| item.article.title.as_str());
+    let more = match digest.item_count() {
+        0 | 1 => String::new(),
+        n => format!("+ {} more", n - 1),
+    };
     let topics = if digest.topic_names.is_empty() {
         "All topics".to_owned()
     } else {
@@ -165,6 +217,7 @@ pub fn subject(template: &str, digest: &Digest) -> String {
             TemplatePart::Placeholder("title") => out.push_str(&digest.title),
             TemplatePart::Placeholder("date") => out.push_str(&short_date(digest.date)),
             TemplatePart::Placeholder("headline") => out.push_str(headline),
+            TemplatePart::Placeholder("more") => out.push_str(&more),
             TemplatePart::Placeholder("count") => out.push_str(&digest.item_count().to_string()),
             TemplatePart::Placeholder("topics") => out.push_str(&topics),
             TemplatePart::Placeholder(other) => {
@@ -179,7 +232,8 @@ pub fn subject(template: &str, digest: &Digest) -> String {
 }
 
 /// The placeholders a subject template may use (the config checks against this list).
-pub const SUBJECT_PLACEHOLDERS: [&str; 5] = ["title", "date", "headline", "count", "topics"];
+pub const SUBJECT_PLACEHOLDERS: [&str; 6] =
+    ["title", "date", "headline", "count", "topics", "more"];
 
 /// A piece of a subject template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +378,7 @@ struct DigestHtml<'a> {
     date_long: &'a str,
     item_count: usize,
     preheader: &'a str,
+    brief: &'a [BriefView<'a>],
     sections: &'a [SectionView<'a>],
     reason: &'a str,
     unsubscribe_href: &'a str,
@@ -340,6 +395,7 @@ struct DigestText<'a> {
     title: &'a str,
     date_long: &'a str,
     item_count: usize,
+    brief: &'a [BriefView<'a>],
     sections: &'a [SectionView<'a>],
     reason_wrapped: &'a str,
     unsubscribe_href: &'a str,
