@@ -566,7 +566,7 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let config = Config::defaults();
-        assert_eq!(config.summary, SummaryConfig { max_sentences: 3, max_words: Some(60) });
+        assert_eq!(config.summary, SummaryConfig { max_sentences: 3, max_words: Some(40) });
         assert_eq!(config.select.window, TimeDelta::hours(24));
         assert_eq!(config.select.max_per_topic, 5);
     }

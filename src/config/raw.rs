@@ -169,7 +169,7 @@ pub struct RawSummary {
 
 impl Default for RawSummary {
     fn default() -> Self {
-        RawSummary { max_sentences: Spanned::new(0..0, 3), max_words: Spanned::new(0..0, 60) }
+        RawSummary { max_sentences: Spanned::new(0..0, 3), max_words: Spanned::new(0..0, 40) }
     }
 }
 
