@@ -59,7 +59,38 @@ pub fn extract(text: &str) -> Extracted {
         .map(|idx| lines[idx].text.clone())
         .collect();
     let paragraphs = drop_promos(paragraphs);
+    let paragraphs = join_drop_caps(paragraphs, text);
     Extracted { title: find_title(&lines, start), paragraphs }
+}
+
+/// A drop cap split from its word by the dump (`T he Davis Cup`, `H ong Kong`) is joined
+/// again when the text itself says so: the joined word occurs elsewhere in it. A one-letter
+/// word (`E chi siamo`, `O seu`, `I need`) is left alone.
+fn join_drop_caps(paragraphs: Vec<String>, text: &str) -> Vec<String> {
+    let vocabulary: std::collections::HashSet<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    paragraphs
+        .into_iter()
+        .map(|paragraph| {
+            let mut chars = paragraph.chars();
+            let (Some(cap), Some(' ')) = (chars.next(), chars.next()) else { return paragraph };
+            let rest: String = chars.clone().take_while(|c| c.is_alphabetic()).collect();
+            let starts_lower = rest.chars().next().is_some_and(char::is_lowercase);
+            if !cap.is_uppercase() || !starts_lower {
+                return paragraph;
+            }
+            let joined = format!("{cap}{rest}").to_lowercase();
+            if vocabulary.contains(&joined) {
+                let tail: String = chars.collect();
+                format!("{cap}{tail}")
+            } else {
+                paragraph
+            }
+        })
+        .collect()
 }
 
 /// Drops promotions among an article's first paragraphs, with the short heading kept for
@@ -355,6 +386,29 @@ fn find_title(lines: &[Line], body_start: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 12: drop caps split by the dump (`T he`, `H ong Kong`) are joined when the text
+    /// uses the word elsewhere; a one-letter word of another language stays.
+    #[test]
+    fn drop_caps_split_by_the_dump_are_joined() {
+        let text = "T he cup began in Madrid. The format is new.\nH ong Kong shares rose. Hong Kong traders cheered.\nE chi siamo noi?\nI need the ball.";
+        let paragraphs = vec![
+            "T he cup began in Madrid. The format is new.".to_owned(),
+            "H ong Kong shares rose. Hong Kong traders cheered.".to_owned(),
+            "E chi siamo noi?".to_owned(),
+            "I need the ball.".to_owned(),
+        ];
+        assert_eq!(
+            join_drop_caps(paragraphs, text),
+            [
+                "The cup began in Madrid. The format is new.",
+                "Hong Kong shares rose. Hong Kong traders cheered.",
+                "E chi siamo noi?",
+                "I need the ball.",
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]
