@@ -136,6 +136,7 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
             "date `{date}` is not RFC 3339 (2024-03-01T08:00:00Z) or YYYY-MM-DD"
         )));
     }
+    let paragraphs = drop_repeated_standfirst(paragraphs);
     let title = title.map(|title| normalize(&title)).filter(|title| !title.is_empty());
     // An untitled feed item is named by its first words, never by its link's file name
     // (which would turn `javascript:alert(document.cookie)` into a headline).
@@ -178,6 +179,20 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
         format,
         copies: Vec::new(),
     })
+}
+
+/// A standfirst that the next paragraph repeats at its start (a page's summary line over an
+/// article that opens with the same sentence) is dropped, so the lead is not said twice.
+fn drop_repeated_standfirst(mut paragraphs: Vec<String>) -> Vec<String> {
+    let words = |text: &str| crate::text::words(text);
+    if let [first, second, ..] = paragraphs.as_slice() {
+        let (a, b) = (words(first), words(second));
+        // The same words, or the same words and more.
+        if a.len() >= 5 && b.len() >= a.len() && b[..a.len()] == a[..] {
+            paragraphs.remove(0);
+        }
+    }
+    paragraphs
 }
 
 /// The most words of an untitled item's first sentence that stand as its title.
@@ -296,6 +311,28 @@ pub fn canonical_url(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 12: a standfirst that the first paragraph repeats is kept once.
+    #[test]
+    fn a_repeated_standfirst_is_kept_once() {
+        let lead = "Regulators approved a wind farm on Thursday.";
+        let twice =
+            vec![lead.to_owned(), format!("{lead} Work starts in spring."), "More.".to_owned()];
+        assert_eq!(
+            drop_repeated_standfirst(twice),
+            [format!("{lead} Work starts in spring."), "More.".to_owned()]
+        );
+        let same = vec![lead.to_owned(), lead.to_owned()];
+        assert_eq!(drop_repeated_standfirst(same), [lead.to_owned()]);
+        let different = vec![
+            "A different standfirst about the farm.".to_owned(),
+            format!("{lead} Work starts."),
+        ];
+        assert_eq!(drop_repeated_standfirst(different.clone()), different);
+        let short = vec!["Wind farm.".to_owned(), "Wind farm approved after review.".to_owned()];
+        assert_eq!(drop_repeated_standfirst(short.clone()), short, "too short to tell");
+    }
+
     use super::*;
 
     #[test]
