@@ -57,8 +57,8 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-/// `bounces classify FILE`: reads at most `bounce::MAX_BYTES` of it.
-fn classify_bounce(file: &Path, json: bool) -> anyhow::Result<Exit> {
+/// At most `bounce::MAX_BYTES` of one message: a file, or stdin for `-`.
+fn read_message(file: &Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
     let limit = newsdigest::bounce::MAX_BYTES as u64;
     let mut raw = Vec::new();
@@ -69,6 +69,12 @@ fn classify_bounce(file: &Path, json: bool) -> anyhow::Result<Exit> {
             .and_then(|f| f.take(limit).read_to_end(&mut raw))
             .map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", file.display()))?;
     }
+    Ok(raw)
+}
+
+/// `bounces classify FILE`.
+fn classify_bounce(file: &Path, json: bool) -> anyhow::Result<Exit> {
+    let raw = read_message(file)?;
     let bounce = newsdigest::bounce::classify(&raw);
     let mut out = std::io::stdout().lock();
     if json {
@@ -100,24 +106,15 @@ fn read_bounces(
     maildir: Option<&Path>,
 ) -> anyhow::Result<Exit> {
     use newsdigest::app::bounces::{Outcome, apply};
-    use std::io::Read as _;
     let secret =
         newsdigest::deliver::message::read_secret(&config.delivery).map_err(anyhow::Error::msg)?;
     let signer = secret.map(|secret| newsdigest::token::Signer::new(secret.as_bytes()));
     let mut ledger = newsdigest::ledger::Ledger::open(&config.state_file)?;
-    let limit = newsdigest::bounce::MAX_BYTES as u64;
     let mut inputs: Vec<(String, Vec<u8>, Option<PathBuf>)> = Vec::new();
     for file in files {
-        let mut raw = Vec::new();
-        if file == Path::new("-") {
-            std::io::stdin().lock().take(limit).read_to_end(&mut raw)?;
-            inputs.push(("stdin".to_owned(), raw, None));
-        } else {
-            std::fs::File::open(file)
-                .and_then(|f| f.take(limit).read_to_end(&mut raw))
-                .map_err(|err| anyhow::anyhow!("cannot read `{}`: {err}", file.display()))?;
-            inputs.push((file.display().to_string(), raw, None));
-        }
+        let name =
+            if file == Path::new("-") { "stdin".to_owned() } else { file.display().to_string() };
+        inputs.push((name, read_message(file)?, None));
     }
     if let Some(dir) = maildir {
         let new = dir.join("new");
@@ -128,9 +125,7 @@ fn read_bounces(
             .collect();
         names.sort();
         for path in names {
-            let mut raw = Vec::new();
-            std::fs::File::open(&path).and_then(|f| f.take(limit).read_to_end(&mut raw))?;
-            inputs.push((path.display().to_string(), raw, Some(path)));
+            inputs.push((path.display().to_string(), read_message(&path)?, Some(path)));
         }
     }
     let mut out = std::io::stdout().lock();

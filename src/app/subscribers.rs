@@ -60,7 +60,7 @@ pub fn list(config: &Config) -> anyhow::Result<Vec<Row>> {
         None => Vec::new(),
     };
     let suppressions = match &ledger {
-        Some(ledger) => ledger.suppressions()?,
+        Some(ledger) => ledger.suppressions_with_evidence()?,
         None => Vec::new(),
     };
     for subscriber in known {
@@ -101,7 +101,7 @@ pub fn list(config: &Config) -> anyhow::Result<Vec<Row>> {
         rows.insert(subscriber.email, row);
     }
     // Listed addresses the ledger has no row for yet (suppressed before any run).
-    for (email, reason, at) in suppressions {
+    for (email, reason, at, _evidence) in suppressions {
         if let Some(row) = rows.get_mut(&email)
             && row.suppressed.is_empty()
         {

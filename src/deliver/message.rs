@@ -38,15 +38,11 @@ pub const PREFERENCES_MARKER: &str = "newsdigest-preferences-link-marker";
 /// # Errors
 /// When the file is set but cannot be read; the message names it.
 pub fn read_secret(config: &DeliveryConfig) -> Result<Option<String>, String> {
-    match &config.unsubscribe_secret_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|err| {
-                format!("cannot read the token secret file `{}`: {err}", path.display())
-            })?;
-            Ok(text.lines().next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
-        }
-        None => Ok(std::env::var(&config.unsubscribe_secret_env).ok().filter(|s| !s.is_empty())),
-    }
+    let source = match &config.unsubscribe_secret_file {
+        Some(path) => crate::config::SecretSource::File(path.clone()),
+        None => crate::config::SecretSource::Env(config.unsubscribe_secret_env.clone()),
+    };
+    source.read().map_err(|reason| format!("the token secret file: {reason}"))
 }
 
 /// Why a message could not be composed or the composer set up.

@@ -10,6 +10,8 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use super::dialects::escape;
+
 /// The document as RSS 2.0 when its root element is a CDF `<CHANNEL>`; `None` for any
 /// other document, or one that breaks before its first item (the caller then reports the
 /// parser's own error on the original).
@@ -153,10 +155,6 @@ fn resolve(base: Option<&str>, href: &str) -> String {
     base.and_then(|base| reqwest::Url::parse(base).ok())
         .and_then(|base| base.join(href).ok())
         .map_or_else(|| href.to_owned(), String::from)
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -454,7 +454,8 @@ fn strip_attributes(attributes: &str, names: &[&str]) -> String {
         .into_owned()
 }
 
-fn escape(text: &str) -> String {
+/// `&`, `<` and `>` as XML character entities (for text written into a rewritten feed).
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 

@@ -330,21 +330,6 @@ impl Ledger {
             .map_err(|err| self.err(err))
     }
 
-    /// Every suppression: address, reason and time, by address.
-    ///
-    /// # Errors
-    /// [`LedgerError`] on a database failure.
-    pub fn suppressions(&self) -> Result<Vec<(String, String, String)>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT email, reason, created_at FROM suppressions ORDER BY email")
-            .map_err(|err| self.err(err))?;
-        let rows = stmt
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .map_err(|err| self.err(err))?;
-        rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
-    }
-
     /// Suppressions counted by reason.
     ///
     /// # Errors
