@@ -80,7 +80,7 @@ mod site_tests {
     use std::time::Duration;
 
     use super::common::site::{Reader, Site};
-    use super::common::smtp::SmtpServer;
+    use super::common::smtp::{Received, SmtpServer};
     use newsdigest::ledger::Ledger;
 
     const SECRET: &str = "bounce test secret, long enough";
@@ -110,6 +110,22 @@ mod site_tests {
         .unwrap()
     }
 
+    /// A site for `readers` with `[bounces]` lines, after a run delivered to each of them
+    /// (through the test SMTP server, which is returned to keep it running).
+    fn sent(readers: &[Reader], bounces: &str) -> (SmtpServer, Site, Vec<Received>) {
+        let server = SmtpServer::start();
+        let site = site(&server, readers, bounces);
+        site.run().unwrap();
+        assert!(server.wait_for(readers.len(), Duration::from_secs(5)));
+        let received = server.received();
+        (server, site, received)
+    }
+
+    /// The envelope sender (the VERP return path) of the message to `email`.
+    fn return_path_of(received: &[Received], email: &str) -> String {
+        received.iter().find(|m| m.rcpt_to == [email]).unwrap().mail_from.clone()
+    }
+
     /// A DSN to `return_path` saying `recipient` failed with `status` and `text`.
     fn dsn(id: &str, return_path: &str, recipient: &str, status: &str, text: &str) -> String {
         format!(
@@ -133,27 +149,24 @@ mod site_tests {
     /// reading it twice changes nothing.
     #[test]
     fn verp_round_trip_hard_bounce_and_idempotence() {
-        let server = SmtpServer::start();
-        let site = site(
-            &server,
+        let (_server, site, received) = sent(
             &[
                 Reader::new("ana@example.org", "Ana", &[]),
                 Reader::new("ben@example.org", "Ben", &[]),
             ],
             "",
         );
-        site.run().unwrap();
-        assert!(server.wait_for(2, Duration::from_secs(5)));
-        let received = server.received();
-        let to_ana = received.iter().find(|m| m.rcpt_to == ["ana@example.org"]).unwrap();
-        let return_path = to_ana.mail_from.clone();
+        let return_path = return_path_of(&received, "ana@example.org");
         assert!(
             return_path.starts_with("bounces+") && return_path.ends_with("@news.example.org"),
             "{return_path}"
         );
         assert_eq!(return_path.len(), "bounces+".len() + 24 + "@news.example.org".len());
-        let to_ben = received.iter().find(|m| m.rcpt_to == ["ben@example.org"]).unwrap();
-        assert_ne!(to_ben.mail_from, return_path, "each subscriber has their own return path");
+        assert_ne!(
+            return_path_of(&received, "ben@example.org"),
+            return_path,
+            "each subscriber has their own return path"
+        );
 
         let bounce = dsn(
             "b1",
@@ -236,20 +249,14 @@ mod site_tests {
     /// a Maildir's read messages move to cur/, and one that needs a person stays in new/.
     #[test]
     fn soft_bounces_complaints_and_the_maildir() {
-        let server = SmtpServer::start();
-        let site = site(
-            &server,
+        let (_server, site, received) = sent(
             &[
                 Reader::new("cal@example.org", "Cal", &[]),
                 Reader::new("dee@example.org", "Dee", &[]),
             ],
             "soft_limit = 2\nsoft_window = \"10d\"",
         );
-        site.run().unwrap();
-        assert!(server.wait_for(2, Duration::from_secs(5)));
-        let received = server.received();
-        let path_of =
-            |email: &str| received.iter().find(|m| m.rcpt_to == [email]).unwrap().mail_from.clone();
+        let path_of = |email: &str| return_path_of(&received, email);
         let full = |id: &str| {
             dsn(
                 id,
