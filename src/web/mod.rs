@@ -877,9 +877,6 @@ async fn confirm(State(service): Shared, Path(token): Path<String>) -> Response 
 /// most 15 minutes old). A bad signature is `401` (Mailgun stops), a body that is no event
 /// `406`, anything applied or ignored `200`; the event's id makes a retry change nothing.
 async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
-    let plain = |status: StatusCode, text: &str| {
-        with_headers(status, format!("{text}\n"), "text/plain; charset=utf-8", Kind::Personal)
-    };
     let Some(key) = service.mailgun_key.as_deref() else {
         return plain(StatusCode::NOT_FOUND, "no Mailgun webhook here");
     };
@@ -914,15 +911,17 @@ async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
     }
 }
 
+/// A webhook's short plain-text answer (providers read only the status).
+fn plain(status: StatusCode, text: &str) -> Response {
+    with_headers(status, format!("{text}\n"), "text/plain; charset=utf-8", Kind::Personal)
+}
+
 /// `POST /hooks/ses`: SES's bounce and complaint notifications through SNS. Each message must
 /// come from the configured topic, name a signing certificate on SNS's own host for that
 /// region, and carry a valid signature by it (`403` otherwise). A subscription
 /// confirmation is confirmed by fetching its SubscribeURL (on the same host); a notification
 /// is applied by the same policy, once per SNS message id.
 async fn ses_hook(State(service): Shared, body: Bytes) -> Response {
-    let plain = |status: StatusCode, text: &str| {
-        with_headers(status, format!("{text}\n"), "text/plain; charset=utf-8", Kind::Personal)
-    };
     let Some(topic) = service.config.bounces.ses_topic_arn.clone() else {
         return plain(StatusCode::NOT_FOUND, "no SES webhook here");
     };
