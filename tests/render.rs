@@ -302,3 +302,41 @@ fn headlines_are_links_and_the_meta_line_says_only_what_helps() {
     assert!(html.contains(">Ledger · 25 Nov 2026</p>"), "under 3 minutes: no reading time");
     assert!(rendered.text.contains("Today's story\nWire · 3 min read\n"), "{}", rendered.text);
 }
+
+/// Issue 12: every story leads somewhere. A story with no URL links to its place on the
+/// edition's archive page when the web archive is configured ("Read the whole story"), and
+/// that page shows its whole text; a preview without an archive has nothing to link to.
+#[test]
+fn a_story_without_a_url_links_to_its_archive_page() {
+    let digest = digest();
+    let hostile = &digest.sections[0].items[1].article;
+    let anchor = render::story_anchor(&hostile.id);
+    assert!(anchor.starts_with("story-") && anchor.len() == 14, "{anchor}");
+    let view = "https://news.example.org/archive/2026-11-26/climate+economy";
+    let email =
+        Audience { reason: "Because.".to_owned(), view_url: Some(view), ..Audience::default() };
+    let rendered = render::render(&digest, "en", &email).unwrap();
+    let href = format!("{view}#{anchor}");
+    assert_eq!(
+        rendered.html.matches(&format!("href=\"{href}\"")).count(),
+        2,
+        "headline and follow-on"
+    );
+    assert!(rendered.html.contains("Read the whole story →"));
+    assert!(rendered.text.contains(&format!("\n{href}\n")), "{}", rendered.text);
+    // Stories with a URL keep it.
+    assert!(rendered.html.contains("Read at Sample Herald →"));
+
+    // The archive page: the anchor is there, with the story's whole text and no link.
+    let web = Audience { web: true, view_url: Some(view), ..Audience::default() };
+    let page = render::render(&digest, "en", &web).unwrap();
+    assert!(page.html.contains(&format!("id=\"{anchor}\"")));
+    assert!(!page.html.contains(&format!("#{anchor}\"")));
+    assert!(page.html.contains(&hostile.paragraphs[0]), "the whole text is on the page");
+    assert!(!page.html.contains("Read the whole story"));
+
+    // A preview with no archive: the headline is text, and there is no follow-on link.
+    let preview = render::render(&digest, "en", &Audience::default()).unwrap();
+    assert!(!preview.html.contains("Read the whole story"));
+    assert!(!preview.html.contains(&format!("#{anchor}")));
+}

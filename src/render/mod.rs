@@ -75,7 +75,11 @@ pub fn render(
         .map(|section| SectionView {
             anchor: &section.id,
             name: &section.name,
-            items: section.items.iter().map(|item| item_view(item, digest.date)).collect(),
+            items: section
+                .items
+                .iter()
+                .map(|item| item_view(item, digest.date, audience))
+                .collect(),
         })
         .collect();
     let item_count = digest.item_count();
@@ -92,7 +96,7 @@ pub fn render(
         .take(brief_len)
         .map(|item| BriefView {
             title: &item.article.title,
-            url: item.article.url.as_deref(),
+            link: story_link(&item.article, audience).map(|(href, _)| href),
             source: &item.article.source,
         })
         .collect();
@@ -146,8 +150,32 @@ pub fn render(
 /// A story of "Today in brief".
 struct BriefView<'a> {
     title: &'a str,
-    url: Option<&'a str>,
+    link: Option<String>,
     source: &'a str,
+}
+
+/// Where a story leads, and how its follow-on link says so: its own URL ("Read at
+/// <source>"), else its place in the edition's page of the web archive, which shows the
+/// whole text of such stories ("Read the whole story"). `None` when neither exists: a
+/// preview of a story with no URL, or the archive page itself, where the text is shown.
+fn story_link(
+    article: &crate::model::Article,
+    audience: &Audience<'_>,
+) -> Option<(String, String)> {
+    if let Some(url) = &article.url {
+        return Some((url.clone(), format!("Read at {} →", article.source)));
+    }
+    let page = audience.view_url.filter(|_| !audience.web)?;
+    Some((format!("{page}#{}", story_anchor(&article.id)), "Read the whole story →".to_owned()))
+}
+
+/// A story's anchor in a rendered digest: `story-` and eight hex digits of a hash of its id,
+/// the same in the email and on the archive page, whatever else the edition holds.
+pub fn story_anchor(id: &crate::model::ArticleId) -> String {
+    use sha2::{Digest as _, Sha256};
+    let hash = Sha256::digest(id.as_str().as_bytes());
+    let hex: String = hash.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
+    format!("story-{hex}")
 }
 
 /// The digest's stories, each once, most important first: its topic score, times one plus
@@ -311,8 +339,16 @@ pub fn short_date(date: NaiveDate) -> String {
     date.format("%-d %b %Y").to_string()
 }
 
-fn item_view(item: &DigestItem, edition: NaiveDate) -> ItemView<'_> {
+fn item_view<'a>(
+    item: &'a DigestItem,
+    edition: NaiveDate,
+    audience: &Audience<'_>,
+) -> ItemView<'a> {
     let article = &item.article;
+    let link = story_link(article, audience);
+    // The archive's page is where a story with no URL of its own can be read in full.
+    let full_text: &[String] =
+        if audience.web && article.url.is_none() { &article.paragraphs } else { &[] };
     // The edition's own date goes without saying.
     let date = article
         .published
@@ -337,7 +373,10 @@ fn item_view(item: &DigestItem, edition: NaiveDate) -> ItemView<'_> {
         title: &article.title,
         // As written: capitals only shout in a plain-text mail.
         title_wrapped: textwrap::fill(&article.title, TEXT_WIDTH),
-        url: article.url.as_deref(),
+        anchor: story_anchor(&article.id),
+        href: link.as_ref().map(|(href, _)| href.clone()),
+        link_label: link.map(|(_, label)| label).unwrap_or_default(),
+        full_text,
         source: &article.source,
         date,
         minutes,
@@ -360,7 +399,14 @@ struct SectionView<'a> {
 struct ItemView<'a> {
     title: &'a str,
     title_wrapped: String,
-    url: Option<&'a str>,
+    /// The story's anchor in the page.
+    anchor: String,
+    /// Where the headline and the follow-on link lead.
+    href: Option<String>,
+    /// The follow-on link's words (`Read at <source> →`).
+    link_label: String,
+    /// The whole text, on the archive's page, for a story with no URL (else empty).
+    full_text: &'a [String],
     source: &'a str,
     date: Option<String>,
     minutes: usize,
