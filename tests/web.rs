@@ -305,6 +305,10 @@ fn forged_expired_and_misused_tokens_get_clear_pages_and_prefetches_change_nothi
         assert!(page.contains("<button type=\"submit\">Unsubscribe</button>"));
         let csp = headers["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script"), "{csp}");
+        // Issue 12: the page carries its stylesheet, allowed by its hash; it loads nothing.
+        let style = &page[page.find("<style>").unwrap() + 7..page.find("</style>").unwrap()];
+        assert!(csp.contains(&style_source(style)), "{csp}");
+        assert!(!page.contains("<link rel=\"stylesheet\""));
         assert_eq!(headers["referrer-policy"], "no-referrer");
         assert_eq!(headers["cache-control"], "no-store");
     }
@@ -809,4 +813,12 @@ fn ses_notifications_through_sns_are_verified_and_applied_once() {
     // The certificate was fetched once, then reused.
     let certs = web.sns_fetched.lock().unwrap().iter().filter(|u| u.ends_with(".pem")).count();
     assert_eq!(certs, 1);
+}
+
+/// The CSP source that allows one inline stylesheet: `'sha256-<base64 of its SHA-256>'`.
+fn style_source(style: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(style.as_bytes());
+    format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
 }

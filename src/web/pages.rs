@@ -19,6 +19,8 @@ pub struct Frame<'a> {
     pub indexable: bool,
     /// The sender's postal address.
     pub postal_address: Option<&'a str>,
+    /// The pages' stylesheet, put in the page ([`STYLE`]).
+    pub style: &'static str,
 }
 
 /// A topic as a checkbox.
@@ -141,5 +143,16 @@ pub struct Feed<'a> {
     pub entries: Vec<ArchiveRow>,
 }
 
-/// The pages' stylesheet.
+/// The pages' stylesheet, in every page's `<style>` element.
 pub const STYLE: &str = include_str!("../../templates/web/style.css");
+
+/// The Content-Security-Policy source that allows exactly [`STYLE`]: `'sha256-…'`.
+pub fn style_hash() -> &'static str {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+    static HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let digest = Sha256::digest(STYLE.as_bytes());
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+    });
+    &HASH
+}
