@@ -181,6 +181,45 @@ fn dumps_of_other_shapes() {
             last: "descend in the storm.",
             noise: &["Trending", "Ski resort", "Ferry services", "Avalanche risk", "Updated on"],
         },
+        // Issue 12: reader comments after a short article are never the article.
+        Case {
+            file: "dumps/comment_thread.txt",
+            title: "Autumn open thread for readers",
+            paragraphs: 1,
+            first: "Our quarterly open threads",
+            last: "rather talk privately.",
+            noise: &["said:", "Hi Tom", "sea wall maintenance", "ferry programme", "Comments"],
+        },
+        // Issue 12: a ticker of teasers, each a headline glued to its standfirst, above a
+        // short article; the headline is the line with the byline's date under it.
+        Case {
+            file: "dumps/glued_teasers.txt",
+            title: "County Health Officials Report Sixth Case Of Mosquito-Borne Virus",
+            paragraphs: 4,
+            first: "PORT TOWN (AP) — County health officials",
+            last: "keep taking precautions.",
+            noise: &["Restaurant", "ballot papers", "Some sunshine", "Filed Under", "log in"],
+        },
+        // Issue 12: a numbered list the article introduces is part of it; the numbered list
+        // of other stories after `Most read` is not.
+        Case {
+            file: "dumps/numbered_list.txt",
+            title: "Championship standings",
+            paragraphs: 8,
+            first: "This page always carries",
+            last: "6 Ryan Blaine 2339 1 1",
+            noise: &["pit lane", "Click the link", "Most read", "Calendar"],
+        },
+        // Issue 12: a related-story box ("Read more") and ad slots between paragraphs do not
+        // end the article.
+        Case {
+            file: "dumps/ad_between_paragraphs.txt",
+            title: "Man developed a rare lung condition after changing his duvet",
+            paragraphs: 6,
+            first: "A man's decision",
+            last: "breathe freely again.",
+            noise: &["E-Cigarettes", "acutely sick", "Advertisement", "Read more", "Tags"],
+        },
     ];
     check(cases, ArticleFormat::TextDump);
 }

@@ -4,12 +4,17 @@
 //! strings: prose lines (long, ending like sentences) form the article, and the densest run of
 //! them wins (a maximum-sum run, so menus and teaser lists around it fall away). Inside it,
 //! photo captions (a line repeated on the next lines, as caption and alt text; a line whose
-//! block ends in a credit), credits, labels and page furniture are dropped, and a
-//! related-content heading (`More from …`, `Related`, `Recommended`) ends the article.
+//! block ends in a credit), credits, labels and page furniture (teasers whose headline and
+//! standfirst were glued together among them) are dropped, and a related-content heading
+//! (`More from …`, `Related`, `Recommended`) ends the article unless three paragraphs of
+//! prose follow it (a box inside the article). A comment thread (`Comments`, `Leave a
+//! Reply`, `Jane on May 2 at 4:47 pm said:`) ends it for good. A numbered list the article
+//! introduces (`…after 36 races:` then `1 …`, `2 …`, `3 …`) is part of it. The headline is
+//! the line above the article that reads most like one (see `find_title`).
 
 use super::noise::{
-    is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
-    is_leading_promo,
+    is_boilerplate, is_byline_or_timestamp, is_caption_label, is_comment_marker, is_credit,
+    is_end_marker, is_glued_teaser, is_leading_promo,
 };
 use crate::text::{ends_like_sentence, normalize, word_count};
 
@@ -34,6 +39,10 @@ enum Kind {
     Caption,
     /// A related-content heading.
     End,
+    /// The start of a comment thread, or a comment's header: readers' text follows.
+    Thread,
+    /// An item of a numbered list that the article introduces (`1) …`, `2) …`).
+    Item,
 }
 
 #[derive(Debug)]
@@ -49,6 +58,7 @@ pub fn extract(text: &str) -> Extracted {
     let mut lines = split_lines(text);
     classify(&mut lines);
     mark_captions(&mut lines);
+    mark_lists(&mut lines);
     let Some((start, end, widgets)) = body_range(&lines) else {
         let title = lines.iter().find(|line| is_headline(line)).map(|line| line.text.clone());
         return Extracted { title, paragraphs: Vec::new() };
@@ -188,11 +198,13 @@ fn classify(lines: &mut [Line]) {
         let text = line.text.as_str();
         line.kind = if text.is_empty() {
             Kind::Noise
+        } else if is_comment_marker(text) {
+            Kind::Thread
         } else if is_end_marker(text) && !line.bulleted {
             Kind::End
         } else if is_caption_label(text) {
             Kind::Caption
-        } else if is_credit(text) || is_boilerplate(text) {
+        } else if is_credit(text) || is_boilerplate(text) || is_glued_teaser(text) {
             Kind::Noise
         } else if is_prose(text) && (!line.bulleted || word_count(text) >= 10) {
             Kind::Prose
@@ -239,6 +251,81 @@ fn mark_captions(lines: &mut [Line]) {
     }
 }
 
+/// Marks numbered lists that the article introduces: items numbered from 1 in sequence
+/// (`1) Lego Star Wars …`, `2 Martin Truex Jr. 5035 …`, `3. …`), at least three, each
+/// followed by at most two lines of its own (a link, a price), right after a paragraph or a
+/// line that ends with a colon. Short lines on their own weigh against an article; these
+/// belong to it (tour dates, standings, product picks).
+fn mark_lists(lines: &mut [Line]) {
+    let mut idx = 0;
+    while idx < lines.len() {
+        if list_number(&lines[idx].text) != Some(1) || !introduces_list(lines, idx) {
+            idx += 1;
+            continue;
+        }
+        let mut items = vec![idx];
+        let mut at = idx;
+        'next: loop {
+            let want = items.len() + 1;
+            for gap in 1..=3 {
+                let Some(line) = lines.get(at + gap) else { break 'next };
+                if list_number(&line.text) == Some(want) {
+                    at += gap;
+                    items.push(at);
+                    continue 'next;
+                }
+                if !matches!(line.kind, Kind::Short | Kind::Noise) || word_count(&line.text) > 12 {
+                    break 'next;
+                }
+            }
+            break;
+        }
+        if items.len() < 3 {
+            idx += 1;
+            continue;
+        }
+        // The lines between items (and after the last, as far as the gaps went) are theirs.
+        let last = *items.last().unwrap_or(&idx);
+        let mut end = last;
+        while end + 1 < lines.len()
+            && end < last + 2
+            && matches!(lines[end + 1].kind, Kind::Short | Kind::Noise)
+            && lines[end + 1].block == lines[last].block
+        {
+            end += 1;
+        }
+        for line in &mut lines[idx..=end] {
+            if !matches!(line.kind, Kind::End | Kind::Thread) && !line.text.is_empty() {
+                line.kind = Kind::Item;
+            }
+        }
+        idx = end + 1;
+    }
+}
+
+/// The number a list item starts with (`1)`, `2.`, `3 `), when it has text after it.
+fn list_number(text: &str) -> Option<usize> {
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || digits.len() > 3 {
+        return None;
+    }
+    let rest = &text[digits.len()..];
+    let rest = rest.strip_prefix([')', '.']).unwrap_or(rest);
+    let rest = rest.strip_prefix(' ')?;
+    (word_count(rest) >= 1 && rest.chars().any(char::is_alphabetic))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// Whether the line before `idx` (across at most one other line, such as a table's header)
+/// introduces a list: a paragraph, or a line ending with a colon.
+fn introduces_list(lines: &[Line], idx: usize) -> bool {
+    (1..=2).filter_map(|back| idx.checked_sub(back)).any(|before| {
+        let line = &lines[before];
+        line.kind == Kind::Prose || line.text.trim_end().ends_with(':')
+    })
+}
+
 /// The line range of the article: the maximum-sum run of line weights, where prose weighs
 /// its word count and other lines weigh against it.
 ///
@@ -253,16 +340,24 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize, Vec<std::ops::Range<usize
     let mut segments = Vec::new();
     let mut seg_start = 0;
     for (idx, line) in lines.iter().enumerate() {
-        if line.kind == Kind::End {
+        if matches!(line.kind, Kind::End | Kind::Thread) {
             segments.push(seg_start..idx);
             seg_start = idx + 1;
         }
     }
     segments.push(seg_start..lines.len());
+    // Whether the heading before a segment opens a comment thread (or is a comment's header).
+    let after_thread = |segment: &std::ops::Range<usize>| {
+        segment.start > 0 && lines[segment.start - 1].kind == Kind::Thread
+    };
 
     let mut best: Option<(f64, usize, usize, usize)> = None;
     let mut discount = 1.0f64;
     for (seg_idx, segment) in segments.iter().enumerate() {
+        // Readers' comments outweigh a short article, but are never it.
+        if after_thread(segment) {
+            discount *= 0.1;
+        }
         if let Some((sum, start, end)) = max_run(lines, segment.clone()) {
             #[allow(clippy::cast_precision_loss, reason = "word counts are far below 2^52")]
             let score = sum as f64 * discount;
@@ -274,7 +369,7 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize, Vec<std::ops::Range<usize
     }
     let (_, mut seg_idx, start, mut end) = best?;
     let mut widgets = Vec::new();
-    while let Some(next) = segments.get(seg_idx + 1) {
+    while let Some(next) = segments.get(seg_idx + 1).filter(|next| !after_thread(next)) {
         let ends_segment =
             !(end + 1..segments[seg_idx].end).any(|idx| lines[idx].kind == Kind::Prose);
         let Some(resume) = article_resumes(lines, next.clone()).filter(|_| ends_segment) else {
@@ -304,9 +399,10 @@ fn max_run(lines: &[Line], range: std::ops::Range<usize>) -> Option<(i64, usize,
         let words = i64::try_from(word_count(&line.text)).unwrap_or(i64::MAX / 4);
         let weight = match line.kind {
             Kind::Prose => words,
+            Kind::Item => words.max(2),
             Kind::Short => -(3 + words),
             Kind::Caption => -(2 + words / 2),
-            Kind::Noise | Kind::End => -3,
+            Kind::Noise | Kind::End | Kind::Thread => -3,
         };
         if run_sum <= 0 {
             run_sum = 0;
@@ -330,12 +426,15 @@ fn article_resumes(lines: &[Line], segment: std::ops::Range<usize>) -> Option<us
         |line: &Line| line.kind == Kind::Short && !line.bulleted && word_count(&line.text) <= 8;
     let first_prose = segment.clone().find(|&idx| is_paragraph(&lines[idx]))?;
     let widget = first_prose - segment.start;
-    let paragraphs = lines[first_prose..segment.end]
+    // Furniture (`Advertisement`) between the paragraphs does not break them up; a form's
+    // few short sentences (`Try again later.`) are no article.
+    let paragraphs: Vec<&Line> = lines[first_prose..segment.end]
         .iter()
-        .take_while(|line| is_paragraph(line) || is_subheading(line))
+        .take_while(|line| is_paragraph(line) || is_subheading(line) || line.kind == Kind::Noise)
         .filter(|line| is_paragraph(line))
-        .count();
-    (widget <= 16 && paragraphs >= 3).then_some(first_prose)
+        .collect();
+    let words: usize = paragraphs.iter().map(|line| word_count(&line.text)).sum();
+    (widget <= 16 && paragraphs.len() >= 3 && words >= 40).then_some(first_prose)
 }
 
 /// Inside the article, keep prose and short section headings that lead into prose.
@@ -352,7 +451,8 @@ fn keep_in_body(lines: &[Line], idx: usize) -> bool {
                 && !is_byline_or_timestamp(&line.text)
                 && line.text.chars().any(char::is_lowercase)
         }
-        Kind::Noise | Kind::Caption | Kind::End => false,
+        Kind::Item => true,
+        Kind::Noise | Kind::Caption | Kind::End | Kind::Thread => false,
     }
 }
 
@@ -368,20 +468,124 @@ fn is_headline(line: &Line) -> bool {
         && line.text.chars().any(char::is_alphabetic)
 }
 
-/// The headline: the first line of the dump when it reads as one and stands shortly before
-/// the article (a dump that starts with its headline), else the nearest headline-like line
-/// above the article.
+/// The headline: of the lines above the article, the one that reads most like a headline.
+///
+/// Above an article sit its headline and also kickers, bylines, share buttons, section
+/// names, banners and teasers. A headline has the words of one (five or more weigh most; a
+/// name alone, `Zac Hall`, or a section, `Business News`, has two or three), is no label
+/// (`Filed to: …`, `Tags: …`), breadcrumb or credit, and usually has its byline or date
+/// within a few lines. Nearer lines win among equals, and a dump's first line counts a
+/// little more when the article follows soon (a dump that starts with its headline).
 fn find_title(lines: &[Line], body_start: usize) -> Option<String> {
-    let first = lines.first()?;
-    if is_headline(first) && word_count(&first.text) >= 3 && body_start <= 15 {
-        return Some(first.text.clone());
-    }
-    let lookback = body_start.saturating_sub(20);
-    (lookback..body_start)
-        .rev()
-        .find(|&idx| is_headline(&lines[idx]))
-        .or_else(|| (0..body_start).find(|&idx| is_headline(&lines[idx])))
+    let lookback = body_start.saturating_sub(40);
+    let score = |idx: usize| -> f64 {
+        let line = &lines[idx];
+        let size = match word_count(&line.text) {
+            0..=1 => 0.0,
+            2..=3 => 0.2,
+            4 => 0.6,
+            _ => 1.0,
+        };
+        let near = idx.saturating_sub(1)..lines.len().min(idx + 4);
+        let bylined = near
+            .filter(|&other| other != idx)
+            .any(|other| is_byline_or_timestamp(&lines[other].text));
+        #[allow(clippy::cast_precision_loss, reason = "line distances are small")]
+        let distance = (body_start - idx) as f64;
+        let opens_dump = if idx == 0 && body_start <= 15 { 0.3 } else { 0.0 };
+        size * if bylined { 1.6 } else { 1.0 } - 0.02 * distance + opens_dump
+    };
+    let candidates = |range: std::ops::Range<usize>| {
+        range.filter(|&idx| {
+            let line = &lines[idx];
+            (is_headline(line) || is_headline_with_stop(line))
+                && !is_label(&line.text)
+                && !is_crumb_or_credit(&line.text)
+                // A name under a lone `By`.
+                && !(idx > 0 && lines[idx - 1].text.eq_ignore_ascii_case("by"))
+        })
+    };
+    let first = (lookback > 0).then_some(0).into_iter();
+    candidates(lookback..body_start)
+        .chain(first.filter(|_| body_start > 0).flat_map(|_| candidates(0..1)))
+        .map(|idx| (score(idx), idx))
+        .max_by(|(a, ia), (b, ib)| a.total_cmp(b).then(ia.cmp(ib)))
+        .map(|(_, idx)| idx)
+        .or_else(|| candidates(0..body_start).next())
         .map(|idx| lines[idx].text.clone())
+}
+
+/// A headline in title case that ends with a full stop, as some publishers write them
+/// (`Home Depot Stock Is Falling After Its Earnings Release. Why You Shouldn’t Worry.`).
+fn is_headline_with_stop(line: &Line) -> bool {
+    let text = line.text.trim_end();
+    let long: Vec<&str> = text
+        .split_whitespace()
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|word| word.chars().count() >= 4)
+        .collect();
+    let capitalised =
+        long.iter().filter(|word| word.chars().next().is_some_and(char::is_uppercase)).count();
+    !line.bulleted
+        && text.ends_with('.')
+        && (4..=25).contains(&word_count(text))
+        && long.len() >= 3
+        && capitalised * 10 >= long.len() * 8
+        && !is_byline_or_timestamp(text)
+}
+
+/// A breadcrumb (`Home » Column »`, `Software ›`, `NATIONAL /`), a numbered entry of a
+/// list (`3. Politics`) or a credit line (`Analysis by Jane Roe, Editor-at-large`, `Jane Roe
+/// and John Doe USA TODAY`).
+fn is_crumb_or_credit(text: &str) -> bool {
+    let text = text.trim();
+    let crumb = text.ends_with(['»', '›', '/', '>', '|']) || text.contains(" » ");
+    let numbered = text.split_once(". ").is_some_and(|(number, _)| {
+        !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())
+    });
+    let credited = text.split_whitespace().take(3).any(|word| word.eq_ignore_ascii_case("by"))
+        && word_count(text) <= 12;
+    // Several authors: `Kevin Johnson and Kevin McCoy USA TODAY`.
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let authors = words.len() <= 10
+        && words.contains(&"and")
+        && words.iter().all(|word| {
+            *word == "and" || word.chars().next().is_some_and(|c| c.is_uppercase() || c == ',')
+        });
+    crumb || numbered || credited || authors
+}
+
+/// A labelled line of page furniture: `Filed to: Weird medicine`, `Tags: …`, `Author: …`,
+/// `Tested by: …`, `Share All sharing options for: …`.
+fn is_label(text: &str) -> bool {
+    const LABELS: &[&str] = &[
+        "filed",
+        "filed to",
+        "filed under",
+        "posted in",
+        "tags",
+        "tagged",
+        "topics",
+        "author",
+        "authors",
+        "tested by",
+        "reviewed by",
+        "category",
+        "categories",
+        "section",
+        "source",
+        "sources",
+        "share",
+        "related",
+        "see also",
+        "more info",
+        "price",
+        "rrp",
+    ];
+    let Some((label, _)) = text.split_once(':') else { return false };
+    let label = label.trim().to_lowercase();
+    word_count(&label) <= 6
+        && LABELS.iter().any(|known| label == *known || label.starts_with(&format!("{known} ")))
 }
 
 #[cfg(test)]
@@ -445,6 +649,31 @@ operators returned to the table with an improved offer for its members.
         let extracted = extract(dump);
         assert_eq!(extracted.paragraphs.len(), 2);
         assert!(extracted.paragraphs[0].ends_with("late on Wednesday evening."));
+    }
+
+    /// Issue 12: the title is the line that reads as the headline, not the furniture nearest
+    /// the article (`Share Tweet Submit`, a byline's name, a label, a section, a banner).
+    #[test]
+    fn the_title_is_the_headline_not_the_furniture_above_the_article() {
+        let body = "\n\nThe harbour authority approved a new sea wall on Wednesday to protect the old town from storm surges.\n\nWork will start in the spring and take four years, the authority said in a statement on Wednesday.\n";
+        for (top, want) in [
+            (
+                "Welcome to our new European edition today\nLearn More\nHarbour wall approved after a long debate\nJane Roe and John Doe HARBOUR NEWS\nPublished 7:07 PM EST Nov 19, 2026\nShare Tweet Submit",
+                "Harbour wall approved after a long debate",
+            ),
+            (
+                "* News\n* Sport\nBusiness News\nNovember 19, 2026 / 12:21 AM / Updated 14 hours ago\nHarbour wall approved after a long debate\nJane Roe\n5 Min Read",
+                "Harbour wall approved after a long debate",
+            ),
+            (
+                "Home » Local »\nHarbour Wall Is Approved After Long Debate. Why It Matters.\n*\nBy\nJane Roe\nUpdated Nov. 19, 2026 8:21 am ET\nFiled to: Harbours and ports",
+                "Harbour Wall Is Approved After Long Debate. Why It Matters.",
+            ),
+        ] {
+            let extracted = extract(&format!("{top}{body}"));
+            assert_eq!(extracted.title.as_deref(), Some(want), "{top}");
+            assert_eq!(extracted.paragraphs.len(), 2);
+        }
     }
 
     #[test]

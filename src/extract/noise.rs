@@ -302,6 +302,7 @@ pub fn is_boilerplate(line: &str) -> bool {
     if folded.starts_with('©')
         || line.trim_start().starts_with('©')
         || folded.starts_with("copyright")
+        || (folded.contains("all rights reserved") && folded.contains('©'))
     {
         return word_count(line) <= 20;
     }
@@ -319,6 +320,121 @@ pub fn is_end_marker(line: &str) -> bool {
         folded == *marker
             || folded.strip_prefix(marker).is_some_and(|rest| rest.starts_with([' ', ':', '-']))
     })
+}
+
+/// The start of a comment thread, or one comment's header: `Comments`, `[ 167 comments ]`,
+/// `Top Rated Comments`, `Leave a Reply`, `3 thoughts on “…”`, `Comments are closed.`, and
+/// `Jane Roe on September 12, 2018 at 4:47 pm said:`. What follows is readers' text, never
+/// the article's.
+pub fn is_comment_marker(line: &str) -> bool {
+    let words = word_count(line);
+    if words == 0 || words > 16 {
+        return false;
+    }
+    let folded = fold(line);
+    // A comment's header: a name and a time of day, then `said:` / `says:` / `wrote:` (a
+    // sentence that introduces a quote names no clock time).
+    let lower = line.trim().to_lowercase();
+    let clock = lower.as_bytes().windows(4).any(|w| {
+        w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+    });
+    if ["said:", "says:", "wrote:", "said...", "says..."].iter().any(|end| lower.ends_with(end))
+        && clock
+    {
+        return true;
+    }
+    if words > 7 {
+        return false;
+    }
+    const OPENINGS: &[&str] = &[
+        "leave a reply",
+        "leave a comment",
+        "post a comment",
+        "add a comment",
+        "add comment",
+        "write a comment",
+        "join the discussion",
+        "comments are closed",
+        "show comments",
+        "view comments",
+        "view all comments",
+        "read comments",
+        "reader comments",
+        "top rated comments",
+        "most liked comments",
+        "comment policy",
+        "discussion",
+    ];
+    if OPENINGS.iter().any(|opening| folded.starts_with(opening)) {
+        return true;
+    }
+    // `Comments`, `167 comments`, `2 Responses to …`, `12 thoughts on …`, `Comments (4)`.
+    let rest = folded.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+    let counted = rest.len() < folded.len();
+    let first = rest.split([' ', '(', ':']).next().unwrap_or("");
+    match first {
+        "comments" => counted || rest.len() <= "comments (9999)".len(),
+        "comment" => counted,
+        "responses" | "replies" | "reactions" | "thoughts" => counted,
+        _ => false,
+    }
+}
+
+/// A teaser whose headline and standfirst a page dump ran together with no space between
+/// them: `Customers Leave Without Paying $690 Bill At Troy SteakhouseA party of six left…`.
+/// The headline part is at least four words in title case, ending in a lower-case letter, a
+/// digit or a closing bracket glued to the capital that starts the standfirst's sentence.
+pub fn is_glued_teaser(line: &str) -> bool {
+    // A headline and a one-sentence standfirst; a longer line is a paragraph, whatever was
+    // glued into it (a name's hover card).
+    if word_count(line) > 45 {
+        return false;
+    }
+    let chars: Vec<char> = line.chars().collect();
+    for at in 1..chars.len() {
+        let (before, here) = (chars[at - 1], chars[at]);
+        let glued = here.is_uppercase()
+            && (before.is_lowercase()
+                || before.is_ascii_digit()
+                || matches!(before, ')' | '’' | '\''));
+        if !glued {
+            continue;
+        }
+        // The standfirst: a capital that starts a word (`A party`, `Some sunshine`), not the
+        // inner capital of a name (`McDonald`, `MacBook`, `iPhone`).
+        // After a digit or a bracket, the capital starts a longer word (`250,000The`), where
+        // `4K at Launch` and `(5G) Phones` are names.
+        let next = chars.get(at + 1).copied();
+        let word_starts =
+            next.is_some_and(char::is_lowercase) || (next == Some(' ') && before.is_alphabetic());
+        if !word_starts {
+            continue;
+        }
+        let head: String = chars[..at].iter().collect();
+        let head_words: Vec<&str> = head.split_whitespace().collect();
+        // The headline's last word is a whole word (`Steakhouse`), not a name's first part
+        // (`Mc|Donald`, `Mac|Book`, `You|Tube`).
+        let glued_part = head_words
+            .last()
+            .map_or(0, |word| word.chars().rev().take_while(|c| c.is_alphabetic()).count());
+        if head_words.len() < 4 || (before.is_alphabetic() && glued_part < 4) {
+            continue;
+        }
+        let long: Vec<&str> = head_words
+            .iter()
+            .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|word| word.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+            .collect();
+        let title_case = long.len() >= 3
+            && long.iter().all(|word| {
+                word.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            });
+        let tail: String = chars[at..].iter().collect();
+        if title_case && word_count(&tail) >= 4 {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -369,6 +485,57 @@ mod tests {
         }
     }
 
+    /// Issue 12: comment threads end the article (reader comments were kept as its body).
+    #[test]
+    fn comment_markers() {
+        for marker in [
+            "Comments",
+            "[ 167 comments ]",
+            "Top Rated Comments",
+            "Leave a Reply",
+            "Comments are closed.",
+            "12 thoughts on “September open thread”",
+            "2 Responses",
+            "Comments (4)",
+            "Milan Griffes on September 12, 2018 at 4:47 pm said:",
+            "Catherine (GiveWell) on October 29, 2018 at 12:06 pm said:",
+        ] {
+            assert!(is_comment_marker(marker), "{marker}");
+        }
+        for line in [
+            "Comment",
+            "The minister said:",
+            "Responses to the survey were mixed across the regions.",
+            "Comments from the minister drew criticism on Monday evening.",
+            "Thoughts and prayers",
+            "In a statement on March 3, 2019, the minister said:",
+        ] {
+            assert!(!is_comment_marker(line), "{line}");
+        }
+    }
+
+    /// Issue 12: teasers whose headline and standfirst were glued together are furniture.
+    #[test]
+    fn glued_teasers() {
+        for teaser in [
+            "Customers Leave Without Paying $690 Bill At Troy SteakhouseA party of six left Ruth's Chris Steakhouse in Troy without paying their bill.",
+            "Police: 2 In Custody After Death Of U of M-Dearborn Student-AthleteA 24-year-old woman and a 28-year-old man have been arrested.",
+            "First Forecast Weather November 20, 2019 (This Morning)Some sunshine by the end of the day.",
+        ] {
+            assert!(is_glued_teaser(teaser), "{teaser}");
+        }
+        for line in [
+            "The New MacBook Pro arrives with a scissor keyboard and a larger display.",
+            "Apple Watch Series Five owners on iOS can now update to watchOS six.",
+            "McDonald's said on Tuesday that sales rose in the third quarter.",
+            "The agency said the iPhone maker would appeal the ruling.",
+            "Former President Ronald McDonald said on Tuesday that he would run again.",
+            "Stadia Falls Short of 4K at Launch, Destiny 2 Runs at a Native 1080p and Medium Settings",
+        ] {
+            assert!(!is_glued_teaser(line), "{line}");
+        }
+    }
+
     #[test]
     fn caption_labels() {
         assert!(is_caption_label("FILE PHOTO: Delegates arrive in Geneva."));
@@ -383,6 +550,9 @@ mod tests {
         assert!(is_boilerplate("Advertisement"));
         assert!(is_boilerplate("- YouTube"));
         assert!(is_boilerplate("© 2024 Example News. All rights reserved."));
+        assert!(is_boilerplate(
+            "All rights reserved © 2019 The Real Deal is a registered Trademark of Example Inc."
+        ));
         assert!(!is_boilerplate("Share prices fell sharply on Tuesday."));
     }
 
