@@ -1,8 +1,10 @@
 //! Summarize: a lead summary of whole sentences from the top of each article.
 //!
-//! Datelines and bylines at the start are skipped (`KYIV, Ukraine (AP) —`, `(CNN) —`,
-//! `By Jane Doe`, `Updated 10:32 AM EST`), sentences are split with sentencex, and whole
-//! sentences are taken up to `max_sentences` and `max_words`. A sentence is never cut, unless
+//! Bylines and timestamps at the start are skipped (`By Jane Doe`, `Updated 10:32 AM EST`);
+//! a wire lead keeps its dateline (`KYIV, Ukraine (AP) —`), as newspapers print it. Headings
+//! between paragraphs are left out, sentences are split with sentencex, and whole sentences
+//! are taken up to `max_sentences` and `max_words`, with a line break where the article
+//! starts a paragraph. A sentence is never cut, unless
 //! the first alone exceeds the word budget: then it is cut at a word boundary and ends in `…`.
 //! Pure: no I/O, no clock.
 
@@ -59,7 +61,8 @@ pub fn digest(sections: Vec<PickedSection>, meta: DigestMeta, config: &SummaryCo
 
 /// The lead summary of an article.
 pub fn lead(article: &Article, config: &SummaryConfig, language: &str) -> Summary {
-    let mut sentences = Vec::new();
+    // Each sentence, and whether it opens a paragraph.
+    let mut sentences: Vec<(String, bool)> = Vec::new();
     let mut started = false;
     for paragraph in &article.paragraphs {
         if !started {
@@ -69,11 +72,11 @@ pub fn lead(article: &Article, config: &SummaryConfig, language: &str) -> Summar
                 continue;
             }
             started = true;
-            let body = strip_dateline(paragraph);
-            sentences.extend(split_sentences(body, language));
-        } else {
-            sentences.extend(split_sentences(paragraph, language));
+        } else if is_heading(paragraph) {
+            continue;
         }
+        let split = split_sentences(paragraph, language);
+        sentences.extend(split.into_iter().enumerate().map(|(idx, s)| (s, idx == 0)));
         if sentences.len() >= config.max_sentences {
             break;
         }
@@ -81,11 +84,11 @@ pub fn lead(article: &Article, config: &SummaryConfig, language: &str) -> Summar
     take_sentences(&sentences, config)
 }
 
-fn take_sentences(sentences: &[String], config: &SummaryConfig) -> Summary {
+fn take_sentences(sentences: &[(String, bool)], config: &SummaryConfig) -> Summary {
     let budget = config.max_words.unwrap_or(usize::MAX);
-    let mut taken: Vec<&str> = Vec::new();
+    let mut taken: Vec<(&str, bool)> = Vec::new();
     let mut words = 0;
-    for sentence in sentences.iter().take(config.max_sentences) {
+    for (sentence, opens) in sentences.iter().take(config.max_sentences) {
         let count = word_count(sentence);
         if taken.is_empty() && count > budget {
             let text = crate::text::truncate_words(sentence, budget);
@@ -96,9 +99,35 @@ fn take_sentences(sentences: &[String], config: &SummaryConfig) -> Summary {
             break;
         }
         words += count;
-        taken.push(sentence);
+        taken.push((sentence, *opens));
     }
-    Summary { text: taken.join(" "), truncated: false }
+    Summary { text: join_sentences(&taken), truncated: false }
+}
+
+/// A paragraph that is a heading: a few words with no sentence ending. A heading is never
+/// part of a summary (it would run into the next sentence, since a summary is one string).
+fn is_heading(paragraph: &str) -> bool {
+    word_count(paragraph) < 12 && !ends_like_sentence(paragraph)
+}
+
+/// Joins sentences into one text: a space between the sentences of a paragraph, a line
+/// break where the article starts a new one (an HTML page shows it as a space; the text part
+/// keeps it). A paragraph the page left without its full stop (`…Kepa Arrizabalaga`) gets
+/// one, so that it does not run into the next sentence.
+fn join_sentences(sentences: &[(&str, bool)]) -> String {
+    let mut out = String::new();
+    for (idx, (sentence, opens)) in sentences.iter().enumerate() {
+        if idx > 0 {
+            let open = !out
+                .ends_with(['.', '!', '?', '…', '"', '”', '’', '\'', ')', ':', '。', '！', '？']);
+            if open && *opens {
+                out.push('.');
+            }
+            out.push(if *opens { '\n' } else { ' ' });
+        }
+        out.push_str(sentence);
+    }
+    out
 }
 
 /// Splits text into sentences with sentencex, trimmed, empty ones dropped.
@@ -107,8 +136,21 @@ fn take_sentences(sentences: &[String], config: &SummaryConfig) -> Summary {
 /// `… in May. Rates held.` is split again there.
 pub fn split_sentences(text: &str, language: &str) -> Vec<String> {
     let code = language.split('-').next().unwrap_or("en");
+    // sentencex can split inside a token (`R-W.|Va.`): such a piece joins the one before.
+    let mut pieces: Vec<String> = Vec::new();
+    for raw in sentencex::segment(code, text) {
+        match pieces.last_mut() {
+            Some(last)
+                if !raw.starts_with(char::is_whitespace)
+                    && !last.ends_with(char::is_whitespace) =>
+            {
+                last.push_str(raw);
+            }
+            _ => pieces.push(raw.to_owned()),
+        }
+    }
     let mut out = Vec::new();
-    for sentence in sentencex::segment(code, text) {
+    for sentence in &pieces {
         let mut rest = sentence.trim();
         while let Some(found) = FULL_MONTH_END.find(rest) {
             let dot = found.start() + found.as_str().find('.').unwrap_or(0);
@@ -129,39 +171,22 @@ static FULL_MONTH_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\b(?:May|June|July)\.\s+["“\p{Lu}]"#).expect("valid regex")
 });
 
-static WIRE_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used, reason = "a constant pattern, covered by tests")]
-    Regex::new(
-        r"^(?:[\p{Lu}][\p{L}.'’\- ]{1,40}?(?:,\s*[\p{Lu}][\p{L}.'’\- ]{1,30}?)?\s*)?\((?:AP|AFP|CNN|UPI|DPA|dpa|NPR|\p{Lu}[\p{L}.&]*(?: \p{Lu}[\p{L}.&]*){0,3})\)\s*(?:[—–-]+|:)\s*",
-    )
-    .expect("valid regex")
-});
-
-static CAPS_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used, reason = "a constant pattern, covered by tests")]
-    Regex::new(r"^\p{Lu}[\p{Lu} .'’\-]{2,30}(?:,\s*\p{Lu}[\p{L} .]{1,30}?)?\s*[—–]\s*")
-        .expect("valid regex")
-});
-
-/// Removes a dateline such as `KYIV, Ukraine (AP) — ` or `WASHINGTON — ` from the start.
-pub fn strip_dateline(paragraph: &str) -> &str {
-    for pattern in [&*WIRE_DATELINE, &*CAPS_DATELINE] {
-        if let Some(found) = pattern.find(paragraph) {
-            let rest = &paragraph[found.end()..];
-            if word_count(rest) >= 3 {
-                return rest;
-            }
-        }
-    }
-    paragraph
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<String> {
         split_sentences(text, "en")
+    }
+
+    /// Issue 12: a split that sentencex makes inside a token (`R-W.Va.`) is undone, so the
+    /// summary does not gain a space (and a sentence break) the article does not have.
+    #[test]
+    fn no_split_inside_a_token() {
+        let text = "In October, Rep. David McKinley, R-W.Va., visited the border near McAllen, Texas. He argued for more agents.";
+        let sentences = split(text);
+        assert_eq!(sentences.len(), 2, "{sentences:?}");
+        assert!(sentences[0].contains("R-W.Va., visited"), "{sentences:?}");
     }
 
     #[test]
@@ -187,38 +212,16 @@ mod tests {
         assert_eq!(split("“It is over.” She left.")[0], "“It is over.”");
     }
 
-    #[test]
-    fn datelines() {
-        assert_eq!(
-            strip_dateline("KYIV, Ukraine (AP) — Russian drones struck the city overnight."),
-            "Russian drones struck the city overnight."
-        );
-        assert_eq!(
-            strip_dateline("(CNN) — The storm made landfall on Sunday."),
-            "The storm made landfall on Sunday."
-        );
-        assert_eq!(
-            strip_dateline("WASHINGTON — Congress passed the bill late Friday."),
-            "Congress passed the bill late Friday."
-        );
-        assert_eq!(
-            strip_dateline("BEIRUT (Reuters) - Israeli strikes hit the south."),
-            "Israeli strikes hit the south."
-        );
-        assert_eq!(
-            strip_dateline("The U.S. — and Canada — agreed."),
-            "The U.S. — and Canada — agreed."
-        );
-    }
-
     fn config(max_sentences: usize, max_words: Option<usize>) -> SummaryConfig {
         SummaryConfig { max_sentences, max_words }
     }
 
     #[test]
     fn whole_sentences_within_budget() {
-        let sentences: Vec<String> =
-            ["One two three four.", "Five six seven.", "Eight nine."].map(String::from).to_vec();
+        let sentences: Vec<(String, bool)> =
+            ["One two three four.", "Five six seven.", "Eight nine."]
+                .map(|sentence| (sentence.to_owned(), false))
+                .to_vec();
         assert_eq!(
             take_sentences(&sentences, &config(3, Some(7))).text,
             "One two three four. Five six seven."
@@ -232,13 +235,58 @@ mod tests {
         );
     }
 
+    /// Issue 12: a heading between the lead's paragraphs is never part of the summary, and a
+    /// paragraph the page left without its full stop does not run into the next sentence.
+    #[test]
+    fn headings_stay_out_and_open_sentences_are_closed() {
+        let article = |paragraphs: &[&str]| crate::model::Article {
+            id: crate::model::ArticleId::from_url("https://example.org/a"),
+            title: "Harbour".to_owned(),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            url: None,
+            published: None,
+            date_origin: crate::model::DateOrigin::FileTime,
+            source: "Example".to_owned(),
+            author: None,
+            tags: Vec::new(),
+            origin: std::path::PathBuf::from("a.txt"),
+            format: crate::model::ArticleFormat::TextDump,
+            copies: Vec::new(),
+        };
+        let summary = lead(
+            &article(&[
+                "The harbour authority approved a new sea wall on Wednesday.",
+                "What happens next",
+                "Work starts in the spring and takes four years.",
+            ]),
+            &config(3, None),
+            "en",
+        );
+        assert_eq!(
+            summary.text,
+            "The harbour authority approved a new sea wall on Wednesday.\nWork starts in the spring and takes four years."
+        );
+        let summary = lead(
+            &article(&[
+                "Chelsea have this morning paid the fee to secure the world record signing of the keeper",
+                "This has freed the move of their own keeper to Madrid.",
+            ]),
+            &config(3, None),
+            "en",
+        );
+        assert_eq!(
+            summary.text,
+            "Chelsea have this morning paid the fee to secure the world record signing of the keeper.\nThis has freed the move of their own keeper to Madrid."
+        );
+    }
+
     #[test]
     fn an_over_long_chinese_first_sentence_is_cut_inside() {
         // Regression: the cut used to count white-space tokens, so a sentence of Chinese (one
         // token) was kept whole and only gained a `…`.
         let sentence =
             "中央银行周三宣布将基准利率维持不变，并表示今年冬季不太可能再次加息。".to_owned();
-        let summary = take_sentences(&[sentence], &config(3, Some(5)));
+        let summary = take_sentences(&[(sentence, true)], &config(3, Some(5)));
         assert_eq!(summary, Summary { text: "中央银行周三宣布将基…".to_owned(), truncated: true });
     }
 }
