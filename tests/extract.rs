@@ -349,6 +349,16 @@ fn html_pages() {
             last: "foot passengers.",
             noise: &["Advertisement"],
         },
+        // Issue 12: an affiliate disclosure and a reading-time label before the article, and
+        // teasers shouted in capitals between its paragraphs, are furniture.
+        Case {
+            file: "pages/celebrity-shouted-teasers.html",
+            title: "Actor leaves dance contest after family loss",
+            paragraphs: 3,
+            first: "The actor was voted off",
+            last: "closer together than ever before.",
+            noise: &["affiliate", "Reading time", "JUDGE", "ELIMINATED", "CLICK HERE", "Sharing"],
+        },
     ];
     check(cases, ArticleFormat::Html);
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::dump;
 use super::noise::{
     is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
-    is_leading_promo,
+    is_leading_promo, is_shouted_teaser,
 };
 use crate::text::{ends_like_sentence, normalize, word_count};
 
@@ -366,6 +366,7 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
             || is_boilerplate(&block)
             || is_end_marker(&block)
             || is_byline_or_timestamp(&block)
+            || is_shouted_teaser(&block)
             || (out.is_empty() && is_stray_label(&block))
         {
             continue;

@@ -137,6 +137,7 @@ const BOILERPLATE: &[&str] = &[
     "continue reading below",
     "youtube",
     "- youtube",
+    "sharing is caring",
 ];
 
 /// Line starts that mark the end of the article and the start of teasers for other stories.
@@ -265,6 +266,11 @@ pub fn is_leading_promo(text: &str) -> bool {
             "get breaking news",
             "download our app",
             "download the app",
+            "affiliate link",
+            "affiliate and/or referral",
+            "may contain affiliate",
+            "follow us on",
+            "follow us at",
         ]
         .iter()
         .any(|phrase| folded.contains(phrase))
@@ -306,7 +312,38 @@ pub fn is_boilerplate(line: &str) -> bool {
     {
         return word_count(line) <= 20;
     }
-    BOILERPLATE.contains(&folded.as_str())
+    BOILERPLATE.contains(&folded.as_str()) || is_reading_time(&folded)
+}
+
+/// A reading-time label: `5 min read`, `Reading time: 3 minutes`, `Tempo de leitura: 1
+/// minuto`, `Lesezeit: 4 Minuten`.
+fn is_reading_time(folded: &str) -> bool {
+    word_count(folded) <= 6
+        && folded.chars().any(|c| c.is_ascii_digit())
+        && [
+            "min read",
+            "minute read",
+            "reading time",
+            "read time",
+            "tempo de leitura",
+            "lesezeit",
+            "tiempo de lectura",
+            "temps de lecture",
+        ]
+        .iter()
+        .any(|label| folded.contains(label))
+}
+
+/// A teaser shouted in capitals (`CLICK HERE TO GET THE APP`, `SENATOR QUITS OVER ROW`):
+/// three words or more, every cased letter a capital, no sentence ending. Scripts without
+/// case never match.
+pub fn is_shouted_teaser(line: &str) -> bool {
+    let letters = line.chars().filter(|c| c.is_alphabetic()).count();
+    let upper = line.chars().filter(|c| c.is_uppercase()).count();
+    (3..=25).contains(&word_count(line))
+        && upper * 10 >= letters * 9
+        && !line.chars().any(char::is_lowercase)
+        && !ends_like_sentence(line)
 }
 
 /// A heading that starts a block of teasers for other stories (`More from GZERO Media`,
@@ -536,6 +573,16 @@ mod tests {
         }
     }
 
+    /// Issue 12: teasers in capitals between paragraphs are furniture; prose is not.
+    #[test]
+    fn shouted_teasers() {
+        assert!(is_shouted_teaser("SEAN SPICER ELIMINATED FROM 'DANCING WITH THE STARS'"));
+        assert!(is_shouted_teaser("CLICK HERE TO GET THE FOX NEWS APP"));
+        assert!(!is_shouted_teaser("NASA"));
+        assert!(!is_shouted_teaser("The NASA probe reached orbit on Monday."));
+        assert!(!is_shouted_teaser("서울 시장은 월요일에 새 계획을 발표했다"));
+    }
+
     #[test]
     fn caption_labels() {
         assert!(is_caption_label("FILE PHOTO: Delegates arrive in Geneva."));
@@ -554,6 +601,16 @@ mod tests {
             "All rights reserved © 2019 The Real Deal is a registered Trademark of Example Inc."
         ));
         assert!(!is_boilerplate("Share prices fell sharply on Tuesday."));
+        // Issue 12: reading-time labels, in several languages, and sharing pleas.
+        for label in [
+            "5 min read",
+            "Tempo de leitura: 1 minuto",
+            "Reading time: 3 minutes",
+            "Sharing is caring!",
+        ] {
+            assert!(is_boilerplate(label), "{label}");
+        }
+        assert!(!is_boilerplate("The 5 min read of the report left them unconvinced."));
     }
 
     #[test]
