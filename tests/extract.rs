@@ -210,6 +210,16 @@ fn dumps_of_other_shapes() {
             last: "6 Ryan Blaine 2339 1 1",
             noise: &["pit lane", "Click the link", "Most read", "Calendar"],
         },
+        // Issue 12: the article's first paragraph stands before a related box, the rest after
+        // it; the lead is not lost.
+        Case {
+            file: "dumps/lead_before_related_box.txt",
+            title: "Third case of the fever confirmed as the region steps up checks",
+            paragraphs: 6,
+            first: "Health authorities in the northern province",
+            last: "seek help at once.",
+            noise: &["what we know", "busy winter", "Most read", "Comet", "By Sam Reed"],
+        },
         // Issue 12: a related-story box ("Read more") and ad slots between paragraphs do not
         // end the article.
         Case {

@@ -7,7 +7,8 @@
 //! block ends in a credit), credits, labels and page furniture (teasers whose headline and
 //! standfirst were glued together among them) are dropped, and a related-content heading
 //! (`More from …`, `Related`, `Recommended`) ends the article unless three paragraphs of
-//! prose follow it (a box inside the article). A comment thread (`Comments`, `Leave a
+//! prose follow it (a box inside the article), and an article whose first paragraphs stand
+//! before such a box keeps them. A comment thread (`Comments`, `Leave a
 //! Reply`, `Jane on May 2 at 4:47 pm said:`) ends it for good. A numbered list the article
 //! introduces (`…after 36 races:` then `1 …`, `2 …`, `3 …`) is part of it. The headline is
 //! the line above the article that reads most like one (see `find_title`).
@@ -368,6 +369,7 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize, Vec<std::ops::Range<usize
         discount *= 0.5;
     }
     let (_, mut seg_idx, start, mut end) = best?;
+    let mut best_seg = seg_idx;
     let mut widgets = Vec::new();
     while let Some(next) = segments.get(seg_idx + 1).filter(|next| !after_thread(next)) {
         let ends_segment =
@@ -383,6 +385,40 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize, Vec<std::ops::Range<usize
             None => break,
         }
         seg_idx += 1;
+    }
+    // The article may also have begun before a box that precedes the winning run: its first
+    // paragraphs, then `Related articles` and a few links, then the rest of it.
+    let mut start = start;
+    while let Some(before) = best_seg.checked_sub(1).map(|idx| segments[idx].clone()) {
+        let boundary = before.end;
+        let widget_lines =
+            (boundary + 1..start).filter(|&idx| lines[idx].kind != Kind::Prose).count();
+        if lines[boundary].kind != Kind::End
+            || widget_lines > 16
+            || (boundary + 1..start).any(|idx| lines[idx].kind == Kind::Prose)
+        {
+            break;
+        }
+        let Some(last_prose) = before.clone().rev().find(|&idx| lines[idx].kind == Kind::Prose)
+        else {
+            break;
+        };
+        let close = (last_prose + 1..boundary)
+            .all(|idx| matches!(lines[idx].kind, Kind::Noise | Kind::Caption));
+        match max_run(lines, before.clone()) {
+            Some((_, run_start, run_end))
+                if close
+                    && run_end == last_prose
+                    && (run_start..=run_end).any(|idx| {
+                        lines[idx].kind == Kind::Prose && word_count(&lines[idx].text) >= 20
+                    }) =>
+            {
+                widgets.push(run_end + 1..start);
+                start = run_start;
+                best_seg -= 1;
+            }
+            _ => break,
+        }
     }
     // The run may open on a non-prose line with positive sum behind it; start at prose.
     let start = (start..=end).find(|&idx| lines[idx].kind == Kind::Prose)?;
