@@ -359,6 +359,16 @@ fn html_pages() {
             last: "foot passengers.",
             noise: &["Advertisement"],
         },
+        // Issue 12: a collapsed "Read More" container between paragraphs does not end the
+        // article (a page lost 14 of its 19 paragraphs).
+        Case {
+            file: "pages/collapsed-read-more.html",
+            title: "Why the council's budget figures do not add up",
+            paragraphs: 6,
+            first: "The council said on Saturday",
+            last: "for more than a few months.",
+            noise: &["Read More", "Mayor opens", "Bus lanes"],
+        },
         // Issue 12: an affiliate disclosure and a reading-time label before the article, and
         // teasers shouted in capitals between its paragraphs, are furniture.
         Case {

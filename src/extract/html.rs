@@ -357,8 +357,9 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut promos = Vec::new();
     let mut words_so_far = 0;
-    for block in blocks {
-        if is_end_marker(&block) && words_so_far >= 40 {
+    for (idx, block) in blocks.iter().enumerate() {
+        let block = block.clone();
+        if is_end_marker(&block) && words_so_far >= 40 && !prose_follows(&blocks[idx + 1..]) {
             break;
         }
         if is_credit(&block)
@@ -387,6 +388,17 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     }
     // Text that is nothing but a promotion is still the text (a feed item, say).
     if out.is_empty() { promos } else { out }
+}
+
+/// Whether the article goes on after a related-content heading: the next three blocks
+/// (furniture aside) are paragraphs. A collapsed `Read more` container or a box dropped
+/// between paragraphs is followed by the article's own prose; a real related block, by
+/// headlines.
+fn prose_follows(rest: &[String]) -> bool {
+    let mut next = rest.iter().filter(|block| !is_boilerplate(block) && !is_credit(block));
+    (0..3).all(|_| {
+        next.next().is_some_and(|block| word_count(block) >= 15 && ends_like_sentence(block))
+    })
 }
 
 /// A short block that is not a sentence (`2.289`, `letture`, `02 Ago 2017`): before the first
