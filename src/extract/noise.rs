@@ -252,28 +252,32 @@ pub fn is_caption_label(line: &str) -> bool {
 /// together (`1. How to … 2. The 50 best …`). Only ever tested on an article's first few
 /// paragraphs: further in, such words can be news.
 pub fn is_leading_promo(text: &str) -> bool {
+    let folded = text.to_lowercase();
+    // Other stories' headlines run together, however many: `1. How to … 2. The 50 best …`.
+    let numbered_list =
+        folded.starts_with("1. ") && folded.contains(" 2. ") && !folded.contains(". 2. ");
+    if numbered_list {
+        return true;
+    }
     if word_count(text) > 45 {
         return false;
     }
-    let folded = text.to_lowercase();
-    let numbered_list = folded.starts_with("1. ") && folded.contains(" 2. ");
-    numbered_list
-        || [
-            "newsletter",
-            "sign up",
-            "subscribe to",
-            "start your day with",
-            "get breaking news",
-            "download our app",
-            "download the app",
-            "affiliate link",
-            "affiliate and/or referral",
-            "may contain affiliate",
-            "follow us on",
-            "follow us at",
-        ]
-        .iter()
-        .any(|phrase| folded.contains(phrase))
+    [
+        "newsletter",
+        "sign up",
+        "subscribe to",
+        "start your day with",
+        "get breaking news",
+        "download our app",
+        "download the app",
+        "affiliate link",
+        "affiliate and/or referral",
+        "may contain affiliate",
+        "follow us on",
+        "follow us at",
+    ]
+    .iter()
+    .any(|phrase| folded.contains(phrase))
 }
 
 /// A caption that carries its credit at the end: `… sought treatment Credit: EPA`,
@@ -634,6 +638,13 @@ mod tests {
             "Start your day with the Opening Bell, our morning briefing on markets."
         ));
         assert!(is_leading_promo("1. How to fix the courts 2. The 50 best books of the decade"));
+        // Issue 12: however long the run of other stories' headlines.
+        let long = (1..=8)
+            .map(|n| format!("{n}. The story number {n} that someone else wrote about a topic"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(is_leading_promo(&long), "{long}");
+        assert!(!is_leading_promo("1. Preheat the oven. 2. Mix the flour and the butter."));
         assert!(!is_leading_promo(
             "The council approved the budget on Tuesday after a long debate."
         ));
