@@ -14,8 +14,8 @@
 //! the line above the article that reads most like one (see `find_title`).
 
 use super::noise::{
-    is_boilerplate, is_byline_or_timestamp, is_caption_label, is_comment_marker, is_credit,
-    is_end_marker, is_glued_teaser, is_leading_promo,
+    drop_trailing_furniture, is_boilerplate, is_byline_or_timestamp, is_caption_label,
+    is_comment_marker, is_credit, is_end_marker, is_glued_teaser, is_leading_promo,
 };
 use crate::text::{ends_like_sentence, normalize, word_count};
 
@@ -69,7 +69,7 @@ pub fn extract(text: &str) -> Extracted {
         .filter(|&idx| keep_in_body(&lines, idx))
         .map(|idx| lines[idx].text.clone())
         .collect();
-    let paragraphs = drop_promos(paragraphs);
+    let paragraphs = drop_trailing_furniture(drop_promos(paragraphs));
     let paragraphs = join_drop_caps(paragraphs, text);
     Extracted { title: find_title(&lines, start), paragraphs }
 }

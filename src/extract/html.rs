@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::dump;
 use super::noise::{
-    is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit, is_end_marker,
-    is_leading_promo, is_shouted_teaser,
+    drop_trailing_furniture, is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit,
+    is_end_marker, is_leading_promo, is_shouted_teaser,
 };
 use crate::text::{ends_like_sentence, normalize, word_count};
 
@@ -387,7 +387,7 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
         out.push(block);
     }
     // Text that is nothing but a promotion is still the text (a feed item, say).
-    if out.is_empty() { promos } else { out }
+    if out.is_empty() { promos } else { drop_trailing_furniture(out) }
 }
 
 /// Whether the article goes on after a related-content heading: the next three blocks

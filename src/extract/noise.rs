@@ -280,6 +280,31 @@ pub fn is_leading_promo(text: &str) -> bool {
     .any(|phrase| folded.contains(phrase))
 }
 
+/// Furniture that follows an article: a newsletter pitch (`Let our news meet your inbox…`,
+/// as [`is_leading_promo`] knows them), a form's small print (`This site is protected by
+/// reCAPTCHA`), links to the site's policies.
+pub fn is_trailing_furniture(text: &str) -> bool {
+    if is_leading_promo(text) || text.to_lowercase().contains("meet your inbox") {
+        return true;
+    }
+    let folded = text.to_lowercase();
+    word_count(text) <= 30
+        && !ends_like_sentence(text)
+        && ["recaptcha", "privacy policy", "terms of service", "terms of use", "cookie policy"]
+            .iter()
+            .any(|phrase| folded.contains(phrase))
+}
+
+/// Drops [`is_trailing_furniture`] from the end of an article's paragraphs (never all of
+/// them).
+pub fn drop_trailing_furniture(mut paragraphs: Vec<String>) -> Vec<String> {
+    while paragraphs.len() > 1 && paragraphs.last().is_some_and(|last| is_trailing_furniture(last))
+    {
+        paragraphs.pop();
+    }
+    paragraphs
+}
+
 /// A caption that carries its credit at the end: `… sought treatment Credit: EPA`,
 /// `… on the quay (Photo: Jane Doe/Reuters)`. The credit is a few words with no sentence of
 /// its own.
@@ -585,6 +610,25 @@ mod tests {
         assert!(!is_shouted_teaser("NASA"));
         assert!(!is_shouted_teaser("The NASA probe reached orbit on Monday."));
         assert!(!is_shouted_teaser("서울 시장은 월요일에 새 계획을 발표했다"));
+    }
+
+    /// Issue 12: a newsletter pitch and a form's small print after the article go.
+    #[test]
+    fn trailing_furniture() {
+        let paragraphs = vec![
+            "The council approved the budget on Tuesday after a long debate.".to_owned(),
+            "Let our news meet your inbox. The news and stories that matter, delivered weekday mornings.".to_owned(),
+            "This site is protected by recaptcha Privacy Policy | Terms of Service".to_owned(),
+        ];
+        assert_eq!(
+            drop_trailing_furniture(paragraphs),
+            ["The council approved the budget on Tuesday after a long debate."]
+        );
+        let only = vec!["Sign up for our newsletter to get the news every morning.".to_owned()];
+        assert_eq!(drop_trailing_furniture(only.clone()), only, "never every paragraph");
+        assert!(!is_trailing_furniture(
+            "The regulator said its new privacy policy rules would apply to every app sold in the country from next year, whatever its size."
+        ));
     }
 
     #[test]
