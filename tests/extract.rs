@@ -359,6 +359,16 @@ fn html_pages() {
             last: "foot passengers.",
             noise: &["Advertisement"],
         },
+        // Issue 12: a caption whose class names it in camel case (`imageEmbedCaption`) is
+        // no paragraph.
+        Case {
+            file: "pages/camel-case-caption.html",
+            title: "Airline orders thirty long-haul jets at air show",
+            paragraphs: 3,
+            first: "The country's flagship airline",
+            last: "long-haul programme.",
+            noise: &["prime minister", "walks past"],
+        },
         // Issue 12: a collapsed "Read More" container between paragraphs does not end the
         // article (a page lost 14 of its 19 paragraphs).
         Case {

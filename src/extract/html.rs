@@ -315,11 +315,11 @@ fn remove_junk_by_class(document: &Document) {
         if matches!(tag.as_str(), "html" | "body" | "article" | "main") {
             continue;
         }
-        let names = format!(
+        let names = split_camel_case(&format!(
             "{} {}",
             node.attr("class").unwrap_or_default(),
             node.attr("id").unwrap_or_default()
-        )
+        ))
         .to_lowercase();
         let words: Vec<&str> =
             names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
@@ -333,6 +333,21 @@ fn remove_junk_by_class(document: &Document) {
             node.remove_from_parent();
         }
     }
+}
+
+/// Puts a space inside camel-case class names (`imageEmbedCaption` → `image Embed
+/// Caption`), so that their words are judged one by one.
+fn split_camel_case(names: &str) -> String {
+    let mut out = String::with_capacity(names.len() + 8);
+    let mut previous: Option<char> = None;
+    for c in names.chars() {
+        if c.is_ascii_uppercase() && previous.is_some_and(|p| p.is_ascii_lowercase()) {
+            out.push(' ');
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out
 }
 
 /// The article's paragraphs as readability sees them, filtered by the noise rules.
