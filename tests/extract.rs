@@ -359,6 +359,16 @@ fn html_pages() {
             last: "foot passengers.",
             noise: &["Advertisement"],
         },
+        // Issue 12: a "Don't miss" box of links and a caption between paragraphs do not end
+        // the article.
+        Case {
+            file: "pages/dont-miss-box.html",
+            title: "Police lay siege to campus as protest enters third week",
+            paragraphs: 5,
+            first: "Police surrounded the university campus",
+            last: "force on Monday.",
+            noise: &["DON'T MISS", "INSIGHT", "military intervention", "worn masks"],
+        },
         // Issue 12: a caption whose class names it in camel case (`imageEmbedCaption`) is
         // no paragraph.
         Case {

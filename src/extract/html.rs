@@ -57,13 +57,29 @@ pub fn parse(html: &str) -> Parsed {
         }
     }
     if let Some(title) = &parsed.title {
-        // Readability sometimes keeps the headline as the first block.
-        if paragraphs.first() == Some(title) {
+        // Readability sometimes keeps the headline as the first block, or the page's other
+        // wording of it (the `<h1>` beside a different `og:title`).
+        if paragraphs.first().is_some_and(|first| first == title || rewords(first, title)) {
             paragraphs.remove(0);
         }
     }
     parsed.paragraphs = paragraphs;
     parsed
+}
+
+/// Whether `block` is another wording of the headline `title`: no sentence ending, at most
+/// thirty words, most of the title's words in it and those a good part of its own (`Two federal prison officers charged
+/// … in connection with Jeffrey Epstein's suicide` for `Prison guards charged in connection
+/// with Jeffrey Epstein's death`).
+fn rewords(block: &str, title: &str) -> bool {
+    let block_words = crate::text::words(block);
+    let title_words = crate::text::words(title);
+    let shared = title_words.iter().filter(|word| block_words.contains(word)).count();
+    !ends_like_sentence(block)
+        && block_words.len() <= 30
+        && title_words.len() >= 4
+        && shared * 10 >= title_words.len() * 7
+        && shared * 10 >= block_words.len() * 4
 }
 
 /// The paragraphs of an HTML fragment, such as a feed item's content: the same cleaning and
@@ -372,10 +388,19 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut promos = Vec::new();
     let mut words_so_far = 0;
-    for (idx, block) in blocks.iter().enumerate() {
-        let block = block.clone();
-        if is_end_marker(&block) && words_so_far >= 40 && !prose_follows(&blocks[idx + 1..]) {
-            break;
+    let mut idx = 0;
+    while idx < blocks.len() {
+        let block = blocks[idx].clone();
+        idx += 1;
+        if is_end_marker(&block) && words_so_far >= 40 {
+            // A box inside the article: its links are skipped and the article goes on.
+            match prose_resumes(&blocks[idx..]) {
+                Some(skip) => {
+                    idx += skip;
+                    continue;
+                }
+                None => break,
+            }
         }
         if is_credit(&block)
             || is_caption_label(&block)
@@ -405,14 +430,16 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     if out.is_empty() { promos } else { drop_trailing_furniture(out) }
 }
 
-/// Whether the article goes on after a related-content heading: the next three blocks
-/// (furniture aside) are paragraphs. A collapsed `Read more` container or a box dropped
-/// between paragraphs is followed by the article's own prose; a real related block, by
-/// headlines.
-fn prose_follows(rest: &[String]) -> bool {
-    let mut next = rest.iter().filter(|block| !is_boilerplate(block) && !is_credit(block));
-    (0..3).all(|_| {
-        next.next().is_some_and(|block| word_count(block) >= 15 && ends_like_sentence(block))
+/// Whether the article goes on after a related-content heading, and after how many blocks:
+/// within the next eight blocks (the box's links and a caption), three paragraphs follow
+/// one another, furniture aside. A collapsed `Read more` container or a box dropped between
+/// paragraphs is followed by the article's own prose; a real related block, by headlines.
+fn prose_resumes(rest: &[String]) -> Option<usize> {
+    let is_paragraph = |block: &String| word_count(block) >= 15 && ends_like_sentence(block);
+    (0..rest.len().min(9)).find(|&start| {
+        let mut next =
+            rest[start..].iter().filter(|block| !is_boilerplate(block) && !is_credit(block));
+        is_paragraph(&rest[start]) && (0..3).all(|_| next.next().is_some_and(is_paragraph))
     })
 }
 

@@ -341,7 +341,29 @@ pub fn is_boilerplate(line: &str) -> bool {
     {
         return word_count(line) <= 20;
     }
-    BOILERPLATE.contains(&folded.as_str()) || is_reading_time(&folded)
+    BOILERPLATE.contains(&folded.as_str()) || is_reading_time(&folded) || is_inline_promo(line)
+}
+
+/// A link to another story set between paragraphs: `READ MORE: China plague outbreak
+/// confirmed`, `See also: …`, `Related: …`: a label, a colon and a headline (no sentence).
+fn is_inline_promo(line: &str) -> bool {
+    let Some((label, rest)) = line.split_once(':') else { return false };
+    let label = label.trim().to_lowercase();
+    [
+        "read more",
+        "see more",
+        "read also",
+        "also read",
+        "see also",
+        "related",
+        "more",
+        "watch",
+        "listen",
+        "pictured",
+    ]
+    .contains(&label.as_str())
+        && (2..=25).contains(&word_count(rest))
+        && !ends_like_sentence(rest)
 }
 
 /// A reading-time label: `5 min read`, `Reading time: 3 minutes`, `Tempo de leitura: 1
@@ -659,6 +681,10 @@ mod tests {
             assert!(is_boilerplate(label), "{label}");
         }
         assert!(!is_boilerplate("The 5 min read of the report left them unconvinced."));
+        // Issue 12: links to other stories set between paragraphs.
+        assert!(is_boilerplate("READ MORE: China plague outbreak confirmed: Two diagnosed"));
+        assert!(is_boilerplate("SEE MORE: Hong Kong protests: 800 students under siege"));
+        assert!(!is_boilerplate("Related: the minister resigned on Friday after the vote."));
     }
 
     #[test]
