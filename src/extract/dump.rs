@@ -389,11 +389,20 @@ fn body_range(lines: &[Line]) -> Option<(usize, usize, Vec<std::ops::Range<usize
     // The article may also have begun before a box that precedes the winning run: its first
     // paragraphs, then `Related articles` and a few links, then the rest of it.
     let mut start = start;
-    while let Some(before) = best_seg.checked_sub(1).map(|idx| segments[idx].clone()) {
+    while let Some(mut before) = best_seg.checked_sub(1).map(|idx| segments[idx].clone()) {
+        // A box of two headings (`Related`, links, `Related`, links): a segment with no
+        // prose just before is part of it.
+        if best_seg >= 2
+            && before.clone().all(|idx| lines[idx].kind != Kind::Prose)
+            && lines[before.end].kind == Kind::End
+        {
+            best_seg -= 1;
+            before = segments[best_seg - 1].clone();
+        }
         let boundary = before.end;
         let widget_lines =
             (boundary + 1..start).filter(|&idx| lines[idx].kind != Kind::Prose).count();
-        if lines[boundary].kind != Kind::End
+        if !matches!(lines[boundary].kind, Kind::End)
             || widget_lines > 16
             || (boundary + 1..start).any(|idx| lines[idx].kind == Kind::Prose)
         {
@@ -710,6 +719,26 @@ operators returned to the table with an improved offer for its members.
             assert_eq!(extracted.title.as_deref(), Some(want), "{top}");
             assert_eq!(extracted.paragraphs.len(), 2);
         }
+    }
+
+    /// Issue 12: the article's first paragraphs stand before a box of two headings
+    /// (`Related`, links, `Related`, links); the rest follows it. The lead is kept.
+    #[test]
+    fn the_lead_before_a_box_of_two_headings_is_kept() {
+        let long = |n: usize| {
+            format!(
+                "Paragraph {n} of the story tells what the minister said about the harbour plan on Tuesday evening, and what the council will do next."
+            )
+        };
+        let mut dump = String::from("Minister backs harbour plan after long review\n\n");
+        dump.push_str(&format!("{}\n\n", long(1)));
+        dump.push_str("Related\n* Ferry fares to rise in spring\n* New bridge opens to cyclists\nRelated\n* Council elections set for May\n\n");
+        for n in 2..=8 {
+            dump.push_str(&format!("{}\n\n", long(n)));
+        }
+        let extracted = extract(&dump);
+        assert_eq!(extracted.paragraphs.len(), 8, "{:#?}", extracted.paragraphs);
+        assert!(extracted.paragraphs[0].starts_with("Paragraph 1 "));
     }
 
     #[test]

@@ -341,7 +341,18 @@ pub fn is_boilerplate(line: &str) -> bool {
     {
         return word_count(line) <= 20;
     }
-    BOILERPLATE.contains(&folded.as_str()) || is_reading_time(&folded) || is_inline_promo(line)
+    BOILERPLATE.contains(&folded.as_str())
+        || is_reading_time(&folded)
+        || is_inline_promo(line)
+        || is_escaped_markup(line)
+}
+
+/// An editor's markup that reached the page as text: `&lt;span data-mce-type="bookmark"
+/// style="…"&gt;`.
+fn is_escaped_markup(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    (trimmed.starts_with("&lt;") || trimmed.starts_with("<span") || trimmed.starts_with("<div"))
+        && ["style=", "class=", "data-"].iter().any(|attribute| line.contains(attribute))
 }
 
 /// A link to another story set between paragraphs: `READ MORE: China plague outbreak
@@ -685,6 +696,9 @@ mod tests {
         assert!(is_boilerplate("READ MORE: China plague outbreak confirmed: Two diagnosed"));
         assert!(is_boilerplate("SEE MORE: Hong Kong protests: 800 students under siege"));
         assert!(!is_boilerplate("Related: the minister resigned on Friday after the vote."));
+        assert!(is_boilerplate(
+            "&lt;span data-mce-type=\"bookmark\" style=\"display: inline-block;\" class=\"mce_SELRES_start\"&gt;&amp;#65279;&lt;/span&gt;"
+        ));
     }
 
     #[test]
