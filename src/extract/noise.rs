@@ -309,6 +309,27 @@ pub fn drop_trailing_furniture(mut paragraphs: Vec<String>) -> Vec<String> {
 /// `… on the quay (Photo: Jane Doe/Reuters)`. The credit is a few words with no sentence of
 /// its own.
 fn ends_with_credit(line: &str) -> bool {
+    // `… take people back to the Moon [SpaceX via AP]`, `… on Monday (Jane Roe/Reuters)`.
+    let trimmed = line.trim_end();
+    for (open, close) in [('[', ']'), ('(', ')')] {
+        if let Some(inner) = trimmed.strip_suffix(close) {
+            if let Some(at) = inner.rfind(open) {
+                let (before, credit) = (&inner[..at], &inner[at + 1..]);
+                // A credit names an agency and someone (`SpaceX via AP`, `Jane Doe/Reuters`);
+                // one word (`[Bloomberg]`, `(ePA)`) is a source or an acronym.
+                let named = word_count(credit) >= 2 || credit.contains('/');
+                let capital = credit.trim_start().chars().next().is_some_and(char::is_uppercase);
+                if word_count(before) >= 5
+                    && named
+                    && capital
+                    && is_credit(credit)
+                    && !credit.contains(':')
+                {
+                    return true;
+                }
+            }
+        }
+    }
     // `… hailed the announcement. Jaafar ASHTIYEH / AFP`: a credit after the last sentence.
     if let Some(at) = line.rfind(". ") {
         let tail = line[at + 2..].trim();
@@ -707,6 +728,17 @@ mod tests {
             "The city hospital, where patients from the north were treated Credit: EPA"
         ));
         assert!(is_caption_label("Crews clear the harbour road (Photo: Jane Doe/Reuters)"));
+        assert!(is_caption_label(
+            "This illustration of a lunar lander shows how private operators could take people back [SpaceX via AP]"
+        ));
+        assert!(is_caption_label("Crews clear the harbour road on Monday (Jane Doe/Reuters)"));
+        assert!(!is_caption_label(
+            "The minister said the plan would cost more than expected (about a tenth more)."
+        ));
+        assert!(!is_caption_label("Why the singer cannot perform her own songs [Bloomberg]"));
+        assert!(!is_caption_label(
+            "Seit Jahren wird intensiv diskutiert: Die elektronische Patientenakte (ePA)"
+        ));
         assert!(is_caption_label(
             "A man walks past the harbour wall on Tuesday. The storm damaged it twice. Jaafar ASHTIYEH / AFP"
         ));
