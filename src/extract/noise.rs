@@ -312,22 +312,16 @@ fn ends_with_credit(line: &str) -> bool {
     // `… take people back to the Moon [SpaceX via AP]`, `… on Monday (Jane Roe/Reuters)`.
     let trimmed = line.trim_end();
     for (open, close) in [('[', ']'), ('(', ')')] {
-        if let Some(inner) = trimmed.strip_suffix(close) {
-            if let Some(at) = inner.rfind(open) {
-                let (before, credit) = (&inner[..at], &inner[at + 1..]);
-                // A credit names an agency and someone (`SpaceX via AP`, `Jane Doe/Reuters`);
-                // one word (`[Bloomberg]`, `(ePA)`) is a source or an acronym.
-                let named = word_count(credit) >= 2 || credit.contains('/');
-                let capital = credit.trim_start().chars().next().is_some_and(char::is_uppercase);
-                if word_count(before) >= 5
-                    && named
-                    && capital
-                    && is_credit(credit)
-                    && !credit.contains(':')
-                {
-                    return true;
-                }
-            }
+        let Some(inner) = trimmed.strip_suffix(close) else { continue };
+        let Some(at) = inner.rfind(open) else { continue };
+        let (before, credit) = (&inner[..at], &inner[at + 1..]);
+        // A credit names an agency and someone (`SpaceX via AP`, `Jane Doe/Reuters`); one
+        // word (`[Bloomberg]`, `(ePA)`) is a source or an acronym.
+        let named = word_count(credit) >= 2 || credit.contains('/');
+        let capital = credit.trim_start().chars().next().is_some_and(char::is_uppercase);
+        if word_count(before) >= 5 && named && capital && is_credit(credit) && !credit.contains(':')
+        {
+            return true;
         }
     }
     // `… hailed the announcement. Jaafar ASHTIYEH / AFP`: a credit after the last sentence.
