@@ -11,7 +11,8 @@
 //! before such a box keeps them. A comment thread (`Comments`, `Leave a
 //! Reply`, `Jane on May 2 at 4:47 pm said:`) ends it for good. A numbered list the article
 //! introduces (`…after 36 races:` then `1 …`, `2 …`, `3 …`) is part of it. The headline is
-//! the line above the article that reads most like one (see `find_title`).
+//! the line above the article that reads most like one (see `find_title`); a standfirst
+//! right under it, over the byline's date, is not the article's first paragraph.
 
 use super::noise::{
     drop_trailing_furniture, is_boilerplate, is_byline_or_timestamp, is_caption_label,
@@ -64,6 +65,8 @@ pub fn extract(text: &str) -> Extracted {
         let title = lines.iter().find(|line| is_headline(line)).map(|line| line.text.clone());
         return Extracted { title, paragraphs: Vec::new() };
     };
+    let title = find_title(&lines, start);
+    let start = title.map_or(start, |title| skip_standfirst(&lines, title, start, end));
     let paragraphs: Vec<String> = (start..=end)
         .filter(|&idx| !widgets.iter().any(|widget| widget.contains(&idx)))
         .filter(|&idx| keep_in_body(&lines, idx))
@@ -71,7 +74,40 @@ pub fn extract(text: &str) -> Extracted {
         .collect();
     let paragraphs = drop_trailing_furniture(drop_promos(paragraphs));
     let paragraphs = join_drop_caps(paragraphs, text);
-    Extracted { title: find_title(&lines, start), paragraphs }
+    Extracted { title: title.map(|idx| lines[idx].text.clone()), paragraphs }
+}
+
+/// The first line of the article after a standfirst: a paragraph right under the headline,
+/// then the byline's furniture (a date, `By …`, a newsletter pitch, a label) and no prose,
+/// then the article. A standfirst sums the article up; it is not its first paragraph.
+fn skip_standfirst(lines: &[Line], title: usize, start: usize, end: usize) -> usize {
+    if title + 1 != start || lines[start].kind != Kind::Prose {
+        return start;
+    }
+    let Some(next_prose) = (start + 1..=end)
+        .take(8)
+        .find(|&idx| lines[idx].kind == Kind::Prose && !is_leading_promo(&lines[idx].text))
+    else {
+        return start;
+    };
+    let between = start + 1..next_prose;
+    let dated = between.clone().any(|idx| {
+        let text = &lines[idx].text;
+        is_byline_or_timestamp(text)
+            || (word_count(text) <= 12 && has_year(text) && !ends_like_sentence(text))
+    });
+    let furniture = between
+        .clone()
+        .all(|idx| lines[idx].kind != Kind::Prose || is_leading_promo(&lines[idx].text));
+    let article_follows =
+        (next_prose..=end).filter(|&idx| lines[idx].kind == Kind::Prose).count() >= 2;
+    if !between.is_empty() && dated && furniture && article_follows { next_prose } else { start }
+}
+
+/// Whether a line names a year (`2018`, `1999`): a byline's date in any language.
+fn has_year(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_digit())
+        .any(|digits| digits.len() == 4 && (digits.starts_with("19") || digits.starts_with("20")))
 }
 
 /// A drop cap split from its word by the dump (`T he Davis Cup`, `H ong Kong`) is joined
@@ -521,7 +557,7 @@ fn is_headline(line: &Line) -> bool {
 /// (`Filed to: …`, `Tags: …`), breadcrumb or credit, and usually has its byline or date
 /// within a few lines. Nearer lines win among equals, and a dump's first line counts a
 /// little more when the article follows soon (a dump that starts with its headline).
-fn find_title(lines: &[Line], body_start: usize) -> Option<String> {
+fn find_title(lines: &[Line], body_start: usize) -> Option<usize> {
     let lookback = body_start.saturating_sub(40);
     let score = |idx: usize| -> f64 {
         let line = &lines[idx];
@@ -557,7 +593,6 @@ fn find_title(lines: &[Line], body_start: usize) -> Option<String> {
         .max_by(|(a, ia), (b, ib)| a.total_cmp(b).then(ia.cmp(ib)))
         .map(|(_, idx)| idx)
         .or_else(|| candidates(0..body_start).next())
-        .map(|idx| lines[idx].text.clone())
 }
 
 /// A headline in title case that ends with a full stop, as some publishers write them
@@ -739,6 +774,33 @@ operators returned to the table with an improved offer for its members.
         let extracted = extract(&dump);
         assert_eq!(extracted.paragraphs.len(), 8, "{:#?}", extracted.paragraphs);
         assert!(extracted.paragraphs[0].starts_with("Paragraph 1 "));
+    }
+
+    /// Issue 12: a standfirst right under the headline, then the byline's date and a
+    /// newsletter pitch, then the article: the standfirst is not the first paragraph.
+    #[test]
+    fn a_standfirst_over_the_byline_is_not_the_first_paragraph() {
+        let dump = "* News\n* Politics\nMan pleads guilty to threatening a member of parliament\n\
+            The 55-year-old faces up to ten years in prison when he is sentenced. He called the office twice.\n\
+            Breaking News Emails\n\
+            Get breaking news alerts and special reports, delivered to your inbox every weekday morning.\n\
+            Nov. 19, 2026, 8:41 AM UTC\n\
+            By Jane Roe\n\
+            A man pleaded guilty on Monday to threatening to kill a member of parliament in March, prosecutors said in a statement.\n\
+            He faces a maximum of ten years in prison and a large fine, and will be sentenced in February by the county court.\n\
+            He was arrested in April for the call to the member's office, in which he used a slur and threatened violence.\n";
+        let extracted = extract(dump);
+        assert_eq!(
+            extracted.title.as_deref(),
+            Some("Man pleads guilty to threatening a member of parliament")
+        );
+        assert_eq!(extracted.paragraphs.len(), 3, "{:#?}", extracted.paragraphs);
+        assert!(extracted.paragraphs[0].starts_with("A man pleaded guilty"));
+        // A dump with no byline under the first paragraph keeps it.
+        let plain = "Harbour wall approved after a long debate\n\
+            The harbour authority approved a new sea wall on Wednesday to protect the old town from storm surges.\n\
+            Work will start in the spring and take four years, the authority said in a statement on Wednesday.\n";
+        assert_eq!(extract(plain).paragraphs.len(), 2);
     }
 
     #[test]
