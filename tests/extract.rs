@@ -359,6 +359,15 @@ fn html_pages() {
             last: "foot passengers.",
             noise: &["Advertisement"],
         },
+        // Issue 12: a standfirst over the byline is not the first paragraph.
+        Case {
+            file: "pages/standfirst-over-byline.html",
+            title: "Third case of fever confirmed as region steps up checks",
+            paragraphs: 3,
+            first: "Health authorities in the northern province",
+            last: "unrelated to the earlier ones.",
+            noise: &["A THIRD case", "By Sam Reed", "PUBLISHED"],
+        },
         // Issue 12: a "Don't miss" box of links and a caption between paragraphs do not end
         // the article.
         Case {

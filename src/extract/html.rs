@@ -388,6 +388,7 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut promos = Vec::new();
     let mut words_so_far = 0;
+    let mut standfirst = false;
     let mut idx = 0;
     while idx < blocks.len() {
         let block = blocks[idx].clone();
@@ -401,6 +402,10 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
                 }
                 None => break,
             }
+        }
+        if out.len() == 1 && is_byline_or_timestamp(&block) {
+            // A paragraph over the byline is a standfirst.
+            standfirst = true;
         }
         if is_credit(&block)
             || is_caption_label(&block)
@@ -425,6 +430,10 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
         }
         words_so_far += word_count(&block);
         out.push(block);
+    }
+    // A standfirst sums the article up over its byline; it is not its first paragraph.
+    if standfirst && out.len() >= 3 {
+        out.remove(0);
     }
     // Text that is nothing but a promotion is still the text (a feed item, say).
     if out.is_empty() { promos } else { drop_trailing_furniture(out) }
