@@ -368,6 +368,16 @@ fn html_pages() {
             last: "unrelated to the earlier ones.",
             noise: &["A THIRD case", "By Sam Reed", "PUBLISHED"],
         },
+        // Issue 12: the page's h1, a different wording from its og:title, and the standfirst
+        // under it over a byline split into `By` and the name, are not paragraphs.
+        Case {
+            file: "pages/h1-and-split-byline.html",
+            title: "The return of a forgotten novelist",
+            paragraphs: 3,
+            first: "Three years ago, over breakfast",
+            last: "two hundred dollars.",
+            noise: &["Disappearance", "I wanted to learn", "Sam Butler", "Nov 15"],
+        },
         // Issue 12: a "Don't miss" box of links and a caption between paragraphs do not end
         // the article.
         Case {

@@ -43,6 +43,11 @@ pub fn parse(html: &str) -> Parsed {
     let html = &*super::depth::limit_depth(html);
     let document = Document::from(html);
     let mut parsed = metadata(&document);
+    let h1 = document
+        .select("h1")
+        .iter()
+        .map(|node| normalize(&node.text()))
+        .find(|text| word_count(text) >= 2);
     drop(document);
     let cleaned = pre_clean(html).unwrap_or_else(|_| html.to_owned());
     let mut paragraphs = readability_paragraphs(&cleaned, parsed.url.as_deref());
@@ -56,12 +61,13 @@ pub fn parse(html: &str) -> Parsed {
             }
         }
     }
-    if let Some(title) = &parsed.title {
-        // Readability sometimes keeps the headline as the first block, or the page's other
-        // wording of it (the `<h1>` beside a different `og:title`).
-        if paragraphs.first().is_some_and(|first| first == title || rewords(first, title)) {
-            paragraphs.remove(0);
-        }
+    // Readability sometimes keeps the headline as the first block, or the page's other
+    // wording of it (the `<h1>` beside a different `og:title`).
+    let headlines = [parsed.title.clone(), h1];
+    if paragraphs.first().is_some_and(|first| {
+        headlines.iter().flatten().any(|title| first == title || rewords(first, title))
+    }) {
+        paragraphs.remove(0);
     }
     parsed.paragraphs = paragraphs;
     parsed
@@ -388,7 +394,8 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut promos = Vec::new();
     let mut words_so_far = 0;
-    let mut standfirst = false;
+    // The paragraph over the byline, when only a heading stands above it: a standfirst.
+    let mut standfirst: Option<usize> = None;
     let mut idx = 0;
     while idx < blocks.len() {
         let block = blocks[idx].clone();
@@ -403,15 +410,24 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
                 None => break,
             }
         }
-        if out.len() == 1 && is_byline_or_timestamp(&block) {
-            // A paragraph over the byline is a standfirst.
-            standfirst = true;
+        // A byline split over blocks: `By`, then the name.
+        let byline = is_byline_or_timestamp(&block)
+            || block.eq_ignore_ascii_case("by")
+            || (idx >= 2 && blocks[idx - 2].eq_ignore_ascii_case("by") && word_count(&block) <= 4);
+        if standfirst.is_none()
+            && byline
+            && let Some((last, above)) = out.split_last()
+            && above.len() <= 1
+            && above.iter().all(|heading: &String| !ends_like_sentence(heading))
+            && ends_like_sentence(last)
+        {
+            standfirst = Some(above.len());
         }
         if is_credit(&block)
             || is_caption_label(&block)
             || is_boilerplate(&block)
             || is_end_marker(&block)
-            || is_byline_or_timestamp(&block)
+            || byline
             || is_shouted_teaser(&block)
             || (out.is_empty() && is_stray_label(&block))
         {
@@ -432,8 +448,8 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
         out.push(block);
     }
     // A standfirst sums the article up over its byline; it is not its first paragraph.
-    if standfirst && out.len() >= 3 {
-        out.remove(0);
+    if let Some(at) = standfirst.filter(|at| out.len() >= at + 3) {
+        out.remove(at);
     }
     // Text that is nothing but a promotion is still the text (a feed item, say).
     if out.is_empty() { promos } else { drop_trailing_furniture(out) }
