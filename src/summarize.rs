@@ -76,7 +76,13 @@ pub fn lead(article: &Article, config: &SummaryConfig, language: &str) -> Summar
             continue;
         }
         let split = split_sentences(paragraph, language);
-        sentences.extend(split.into_iter().enumerate().map(|(idx, s)| (s, idx == 0)));
+        let opens = sentences.len();
+        sentences.extend(
+            split.into_iter().filter(|sentence| !is_tags_only(sentence)).map(|s| (s, false)),
+        );
+        if let Some((_, first)) = sentences.get_mut(opens) {
+            *first = true;
+        }
         if sentences.len() >= config.max_sentences {
             break;
         }
@@ -102,6 +108,13 @@ fn take_sentences(sentences: &[(String, bool)], config: &SummaryConfig) -> Summa
         taken.push((sentence, *opens));
     }
     Summary { text: join_sentences(&taken), truncated: false }
+}
+
+/// A "sentence" of hashtags and mentions only (`#HealthyHydration #ad`): no words to read.
+fn is_tags_only(sentence: &str) -> bool {
+    sentence
+        .split_whitespace()
+        .all(|token| token.starts_with(['#', '@']) || !token.chars().any(char::is_alphanumeric))
 }
 
 /// A paragraph that is a heading: a few words with no sentence ending. A heading is never
@@ -278,6 +291,15 @@ mod tests {
             summary.text,
             "Chelsea have this morning paid the fee to secure the world record signing of the keeper.\nThis has freed the move of their own keeper to Madrid."
         );
+    }
+
+    /// Issue 12: hashtags at the end of a paragraph are no sentence of the summary.
+    #[test]
+    fn hashtags_are_no_sentence() {
+        assert!(is_tags_only("#HealthyHydration #ad"));
+        assert!(is_tags_only("@sampledaily"));
+        assert!(!is_tags_only("Follow #ad rules."));
+        assert!(!is_tags_only("We moved here two years ago."));
     }
 
     #[test]
