@@ -389,14 +389,14 @@ fn html_pages() {
             noise: &["DON'T MISS", "INSIGHT", "military intervention", "worn masks"],
         },
         // Issue 12: a caption whose class names it in camel case (`imageEmbedCaption`) is
-        // no paragraph.
+        // no paragraph, nor is a "Highlights" box over the article.
         Case {
             file: "pages/camel-case-caption.html",
             title: "Airline orders thirty long-haul jets at air show",
             paragraphs: 3,
             first: "The country's flagship airline",
             last: "long-haul programme.",
-            noise: &["prime minister", "walks past"],
+            noise: &["prime minister", "walks past", "nine billion", "Highlights"],
         },
         // Issue 12: a collapsed "Read More" container between paragraphs does not end the
         // article (a page lost 14 of its 19 paragraphs).

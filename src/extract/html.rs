@@ -305,6 +305,7 @@ const JUNK_WORDS: &[&str] = &[
     "readmore",
     "author-bio",
     "tags",
+    "highlights",
 ];
 
 /// Class and id words that mark the article itself: never dropped on a junk word.
