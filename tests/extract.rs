@@ -379,14 +379,23 @@ fn html_pages() {
             noise: &["Disappearance", "I wanted to learn", "Sam Butler", "Nov 15"],
         },
         // Issue 12: a "Don't miss" box of links and a caption between paragraphs do not end
-        // the article.
+        // the article; a hover card inside a sentence is not part of it, the name it hangs on
+        // is.
         Case {
             file: "pages/dont-miss-box.html",
             title: "Police lay siege to campus as protest enters third week",
             paragraphs: 5,
             first: "Police surrounded the university campus",
             last: "force on Monday.",
-            noise: &["DON'T MISS", "INSIGHT", "military intervention", "worn masks"],
+            noise: &[
+                "DON'T MISS",
+                "INSIGHT",
+                "military intervention",
+                "worn masks",
+                "Ka-yip",
+                "warns students",
+                "MORE",
+            ],
         },
         // Issue 12: a caption whose class names it in camel case (`imageEmbedCaption`) is
         // no paragraph, nor is a "Highlights" box over the article.
@@ -437,6 +446,9 @@ fn html_metadata() {
     );
     let page = extract_fixture("pages/glacier-retreat.html");
     assert_eq!(page.tags, ["climate"]);
+    // Issue 12: the hover card goes, the name it hangs on stays in the sentence.
+    let page = extract_fixture("pages/dont-miss-box.html");
+    assert!(page.paragraphs[1].starts_with("The commander of the district, Sam Lee, said"));
 }
 
 #[test]

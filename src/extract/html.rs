@@ -308,6 +308,9 @@ const JUNK_WORDS: &[&str] = &[
     "highlights",
 ];
 
+/// Class and id words of hover cards and tooltips, text that only shows under the pointer.
+const HOVER_WORDS: &[&str] = &["rollover", "hovercard", "tooltip", "popover"];
+
 /// Class and id words that mark the article itself: never dropped on a junk word.
 const KEEP_WORDS: &[&str] =
     &["article", "body", "content", "story", "main", "post", "entry", "text", "prose"];
@@ -346,8 +349,19 @@ fn remove_junk_by_class(document: &Document) {
         .to_lowercase();
         let words: Vec<&str> =
             names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        let junk = words.iter().any(|word| JUNK_WORDS.contains(word));
-        let keep = words.iter().any(|word| KEEP_WORDS.contains(word));
+        // A hover card (`rollover-people-block`: a photo, the full name, other headlines) is
+        // dropped at its innermost element: its wrapper also holds the name the sentence
+        // needs (`Gov. <a>Kristi Noem</a><span class="rollover…">…</span>`).
+        let hover = words.iter().any(|word| HOVER_WORDS.contains(word))
+            && word_count(&node.text()) >= 8
+            && !node.descendants_it().any(|inner| {
+                inner.attr("class").is_some_and(|class| {
+                    let class = class.to_lowercase();
+                    HOVER_WORDS.iter().any(|word| class.contains(word))
+                })
+            });
+        let junk = hover || words.iter().any(|word| JUNK_WORDS.contains(word));
+        let keep = !hover && words.iter().any(|word| KEEP_WORDS.contains(word));
         if !junk || keep {
             continue;
         }
