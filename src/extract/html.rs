@@ -79,11 +79,12 @@ pub fn parse(html: &str) -> Parsed {
 /// with Jeffrey Epstein's death`).
 fn rewords(block: &str, title: &str) -> bool {
     let block_words = crate::text::words(block);
+    if block_words.len() > 30 || ends_like_sentence(block) {
+        return false;
+    }
     let title_words = crate::text::words(title);
     let shared = title_words.iter().filter(|word| block_words.contains(word)).count();
-    !ends_like_sentence(block)
-        && block_words.len() <= 30
-        && title_words.len() >= 4
+    title_words.len() >= 4
         && shared * 10 >= title_words.len() * 7
         && shared * 10 >= block_words.len() * 4
 }

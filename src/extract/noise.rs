@@ -501,7 +501,7 @@ pub fn is_comment_marker(line: &str) -> bool {
 pub fn is_glued_teaser(line: &str) -> bool {
     // A headline and a one-sentence standfirst; a longer line is a paragraph, whatever was
     // glued into it (a name's hover card).
-    if word_count(line) > 45 {
+    if word_count(line) > 45 || line.len() > 600 {
         return false;
     }
     let chars: Vec<char> = line.chars().collect();
@@ -638,6 +638,8 @@ mod tests {
         ] {
             assert!(is_glued_teaser(teaser), "{teaser}");
         }
+        // Hostile input: one long run of glued capitals is no teaser, and is judged at once.
+        assert!(!is_glued_teaser(&"aB".repeat(500_000)));
         for line in [
             "The New MacBook Pro arrives with a scissor keyboard and a larger display.",
             "Apple Watch Series Five owners on iOS can now update to watchOS six.",
