@@ -147,6 +147,39 @@ fn today_in_brief_ranks_by_score_sources_and_recency() {
     );
 }
 
+/// Issue 12: the whole layout of a digest of four stories, as a subscriber gets it with the
+/// web archive configured: "Today in brief", linked headlines, "Read at <source> →", and a
+/// story without a URL leading to its place on the archive page.
+fn with_brief() -> render::Rendered {
+    let mut digest = digest();
+    digest.sections[1].items.push(item(
+        "Bond yields fall as traders bet on cuts",
+        None,
+        "Sample Ledger",
+        "Yields on ten-year bonds fell for a third day.\nTraders now expect two cuts next year.",
+        200,
+    ));
+    let audience = Audience {
+        reason: "You are receiving The Morning Digest because you subscribed.".to_owned(),
+        unsubscribe_url: Some("https://news.example.org/u/TOKEN"),
+        preferences_url: Some("https://news.example.org/p/TOKEN"),
+        view_url: Some("https://news.example.org/archive/2026-11-26/climate+economy"),
+        postal_address: Some("Example News, 1 Quay Street, Harbour Town"),
+        ..Audience::default()
+    };
+    render::render(&digest, "en", &audience).unwrap()
+}
+
+#[test]
+fn html_snapshot_with_brief_and_archive_links() {
+    insta::assert_snapshot!("digest_html_with_brief", with_brief().html);
+}
+
+#[test]
+fn text_snapshot_with_brief_and_archive_links() {
+    insta::assert_snapshot!("digest_text_with_brief", with_brief().text);
+}
+
 #[test]
 fn hostile_text_is_escaped() {
     let html = rendered().html;
