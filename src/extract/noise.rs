@@ -477,7 +477,6 @@ pub fn is_comment_marker(line: &str) -> bool {
         "top rated comments",
         "most liked comments",
         "comment policy",
-        "discussion",
     ];
     if OPENINGS.iter().any(|opening| folded.starts_with(opening)) {
         return true;
@@ -622,6 +621,8 @@ mod tests {
             "Responses to the survey were mixed across the regions.",
             "Comments from the minister drew criticism on Monday evening.",
             "Thoughts and prayers",
+            // A section of an article about a study, not readers' talk.
+            "Discussion",
             "In a statement on March 3, 2019, the minister said:",
         ] {
             assert!(!is_comment_marker(line), "{line}");
