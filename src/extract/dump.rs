@@ -290,8 +290,8 @@ fn mark_captions(lines: &mut [Line]) {
 
 /// Marks numbered lists that the article introduces: items numbered from 1 in sequence
 /// (`1) Lego Star Wars …`, `2 Martin Truex Jr. 5035 …`, `3. …`), at least three, each
-/// followed by at most two lines of its own (a link, a price), right after a paragraph or a
-/// line that ends with a colon. Short lines on their own weigh against an article; these
+/// followed by at most two lines of its own (a link, a price), right after a line that ends
+/// with a colon. Short lines on their own weigh against an article; these
 /// belong to it (tour dates, standings, product picks).
 fn mark_lists(lines: &mut [Line]) {
     let mut idx = 0;
@@ -355,12 +355,12 @@ fn list_number(text: &str) -> Option<usize> {
 }
 
 /// Whether the line before `idx` (across at most one other line, such as a table's header)
-/// introduces a list: a paragraph, or a line ending with a colon.
+/// introduces a list: it ends with a colon (`…after 36 races:`). A list that merely follows
+/// the last paragraph can be the page's list of most-read stories.
 fn introduces_list(lines: &[Line], idx: usize) -> bool {
-    (1..=2).filter_map(|back| idx.checked_sub(back)).any(|before| {
-        let line = &lines[before];
-        line.kind == Kind::Prose || line.text.trim_end().ends_with(':')
-    })
+    (1..=2)
+        .filter_map(|back| idx.checked_sub(back))
+        .any(|before| lines[before].text.trim_end().ends_with(':'))
 }
 
 /// The line range of the article: the maximum-sum run of line weights, where prose weighs
@@ -801,6 +801,20 @@ operators returned to the table with an improved offer for its members.
             The harbour authority approved a new sea wall on Wednesday to protect the old town from storm surges.\n\
             Work will start in the spring and take four years, the authority said in a statement on Wednesday.\n";
         assert_eq!(extract(plain).paragraphs.len(), 2);
+    }
+
+    /// Issue 12: only a list the article introduces (with a colon) is kept; a numbered list
+    /// of other stories straight after the last paragraph is not.
+    #[test]
+    fn a_numbered_list_after_the_last_paragraph_is_not_the_article() {
+        let dump = "Harbour wall approved after a long debate\n\n\
+            The harbour authority approved a new sea wall on Wednesday to protect the old town from storm surges.\n\n\
+            Work will start in the spring and take four years, the authority said in a statement on Wednesday.\n\n\
+            1. Ferry fares rise for the third year running\n\
+            2. New bridge opens to cyclists and walkers\n\
+            3. Council elections set for the first week of May\n";
+        let extracted = extract(dump);
+        assert_eq!(extracted.paragraphs.len(), 2, "{:#?}", extracted.paragraphs);
     }
 
     #[test]
