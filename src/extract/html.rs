@@ -74,9 +74,9 @@ pub fn parse(html: &str) -> Parsed {
 }
 
 /// Whether `block` is another wording of the headline `title`: no sentence ending, at most
-/// thirty words, most of the title's words in it and those a good part of its own (`Two federal prison officers charged
-/// … in connection with Jeffrey Epstein's suicide` for `Prison guards charged in connection
-/// with Jeffrey Epstein's death`).
+/// thirty words, most of the title's words in it and those a good part of its own (`Two
+/// federal prison officers charged … in connection with Jeffrey Epstein's suicide` for
+/// `Prison guards charged in connection with Jeffrey Epstein's death`).
 fn rewords(block: &str, title: &str) -> bool {
     let block_words = crate::text::words(block);
     if block_words.len() > 30 || ends_like_sentence(block) {
