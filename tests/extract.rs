@@ -378,6 +378,16 @@ fn html_pages() {
             last: "two hundred dollars.",
             noise: &["Disappearance", "I wanted to learn", "Sam Butler", "Nov 15"],
         },
+        // Issue 12: a standfirst marked as one (`article__dek`, schema.org's
+        // alternativeHeadline) is not a paragraph, even inside the article's element.
+        Case {
+            file: "pages/dek-class.html",
+            title: "The return of the ferry",
+            paragraphs: 3,
+            first: "The ferry left the harbour",
+            last: "end of next summer.",
+            noise: &["For twenty years", "Then a retired captain"],
+        },
         // Issue 12: a "Don't miss" box of links and a caption between paragraphs do not end
         // the article; a hover card inside a sentence is not part of it, the name it hangs on
         // is.

@@ -309,6 +309,10 @@ const JUNK_WORDS: &[&str] = &[
     "highlights",
 ];
 
+/// Class and id words of a standfirst (`article__dek`): dropped even beside a word that marks
+/// the article, since they name a part of it that is not its text.
+const STANDFIRST_WORDS: &[&str] = &["dek", "standfirst"];
+
 /// Class and id words of hover cards and tooltips, text that only shows under the pointer.
 const HOVER_WORDS: &[&str] = &["rollover", "hovercard", "tooltip", "popover"];
 
@@ -361,8 +365,12 @@ fn remove_junk_by_class(document: &Document) {
                     HOVER_WORDS.iter().any(|word| class.contains(word))
                 })
             });
-        let junk = hover || words.iter().any(|word| JUNK_WORDS.contains(word));
-        let keep = !hover && words.iter().any(|word| KEEP_WORDS.contains(word));
+        let standfirst = words.iter().any(|word| STANDFIRST_WORDS.contains(word))
+            || node
+                .attr("itemprop")
+                .is_some_and(|prop| prop.eq_ignore_ascii_case("alternativeHeadline"));
+        let junk = hover || standfirst || words.iter().any(|word| JUNK_WORDS.contains(word));
+        let keep = !hover && !standfirst && words.iter().any(|word| KEEP_WORDS.contains(word));
         if !junk || keep {
             continue;
         }
