@@ -388,6 +388,15 @@ fn html_pages() {
             last: "end of next summer.",
             noise: &["For twenty years", "Then a retired captain"],
         },
+        // Issue 12: a standfirst the page repeats at the top of the body goes with it.
+        Case {
+            file: "pages/dek-repeated.html",
+            title: "Four things to do in October",
+            paragraphs: 3,
+            first: "CHEER ON the young riders",
+            last: "open to walkers on Friday.",
+            noise: &["Our top picks"],
+        },
         // Issue 12: a "Don't miss" box of links and a caption between paragraphs do not end
         // the article; a hover card inside a sentence is not part of it, the name it hangs on
         // is.

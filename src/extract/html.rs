@@ -338,8 +338,10 @@ fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
 /// Removes elements whose class or id names page furniture (`share-bar`, `newsletter`,
 /// `related`, `comments`), unless the name also marks the article (`article-body`) or the
 /// element holds a large share of the page's text: sites wrap whole pages in containers
-/// with names like `m-advertisement-off-canvas--pusher` or `non-ad-column`.
-fn remove_junk_by_class(document: &Document) {
+/// with names like `m-advertisement-off-canvas--pusher` or `non-ad-column`. Returns the
+/// text of the standfirsts removed, for the body to leave out where the page repeats them.
+fn remove_junk_by_class(document: &Document) -> Vec<String> {
+    let mut standfirsts = Vec::new();
     let total = document.select("body").text().chars().filter(|c| !c.is_whitespace()).count();
     for node in document.select("[class], [id]").nodes() {
         let tag = node.node_name().map(|name| name.to_ascii_lowercase()).unwrap_or_default();
@@ -376,9 +378,13 @@ fn remove_junk_by_class(document: &Document) {
         }
         let share = node.text().chars().filter(|c| !c.is_whitespace()).count();
         if share * 4 < total {
+            if standfirst {
+                standfirsts.push(normalize(&node.text()));
+            }
             node.remove_from_parent();
         }
     }
+    standfirsts
 }
 
 /// Puts a space inside camel-case class names (`imageEmbedCaption` → `image Embed
@@ -400,7 +406,7 @@ fn split_camel_case(names: &str) -> String {
 fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
     let config = dom_smoothie::Config { max_elements_to_parse: 0, ..Default::default() };
     let document = Document::from(html);
-    remove_junk_by_class(&document);
+    let standfirsts = remove_junk_by_class(&document);
     let Ok(mut readability) = dom_smoothie::Readability::with_document(document, url, Some(config))
     else {
         return Vec::new();
@@ -409,7 +415,12 @@ fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
         return Vec::new();
     };
     let content = Document::from(article.content.as_ref());
-    filter_paragraphs(block_text(&content))
+    // A standfirst the page repeats at the top of the body (an `abstract`) goes with it.
+    let blocks = block_text(&content)
+        .into_iter()
+        .filter(|block| !standfirsts.iter().any(|standfirst| standfirst == block))
+        .collect();
+    filter_paragraphs(blocks)
 }
 
 /// Drops credits, caption labels, furniture, and bylines and stray labels before the first
