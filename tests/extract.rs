@@ -465,6 +465,10 @@ fn html_metadata() {
     );
     let page = extract_fixture("pages/glacier-retreat.html");
     assert_eq!(page.tags, ["climate"]);
+    // Issue 12: an h1 that is the site's name in the masthead (inside a link home) is not the
+    // headline; the page's <title>, without the site's name, is.
+    let page = extract_fixture("pages/masthead-h1.html");
+    assert_eq!(page.title, "Harbour festival returns after three years");
     // Issue 12: the hover card goes, the name it hangs on stays in the sentence.
     let page = extract_fixture("pages/dont-miss-box.html");
     assert!(page.paragraphs[1].starts_with("The commander of the district, Sam Lee, said"));

@@ -160,8 +160,13 @@ fn metadata(document: &Document) -> Parsed {
     let site_name =
         meta_content(document, &["meta[property='og:site_name']"]).or_else(|| ld_text("publisher"));
     let head_title = document.select("title").iter().next().map(|node| normalize(&node.text()));
-    let h1 =
-        document.select("h1").iter().map(|node| normalize(&node.text())).find(|t| !t.is_empty());
+    let h1 = document
+        .select("h1")
+        .nodes()
+        .iter()
+        .filter(|node| !is_masthead(node))
+        .map(|node| normalize(&node.text()))
+        .find(|t| !t.is_empty());
     let title =
         meta_content(document, &["meta[property='og:title']", "meta[name='twitter:title']"])
             .or_else(|| ld_text("headline"))
@@ -385,6 +390,30 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
         }
     }
     standfirsts
+}
+
+/// An `<h1>` that is the site's own name in the masthead, not the article's headline:
+/// named so (`<h1 id="site-title">`, `<h1 class="logo">`), or a link to the home page
+/// (`<a href="/"><h1>Sample News</h1></a>`, `<h1><a href="/">…</a></h1>`).
+fn is_masthead(node: &NodeRef<'_>) -> bool {
+    let names = format!(
+        "{} {}",
+        node.attr("class").unwrap_or_default(),
+        node.attr("id").unwrap_or_default()
+    )
+    .to_lowercase();
+    let named = ["site-title", "site-name", "sitename", "logo", "brand", "masthead"]
+        .iter()
+        .any(|name| names.contains(name));
+    let home = |link: Option<NodeRef<'_>>| {
+        link.is_some_and(|link| {
+            link.node_name().is_some_and(|name| name.eq_ignore_ascii_case("a"))
+                && link
+                    .attr("href")
+                    .is_some_and(|href| matches!(href.trim(), "/" | "./" | "/index.html"))
+        })
+    };
+    named || home(node.parent()) || home(node.first_element_child())
 }
 
 /// Puts a space inside camel-case class names (`imageEmbedCaption` → `image Embed
