@@ -45,7 +45,9 @@ pub fn parse(html: &str) -> Parsed {
     let mut parsed = metadata(&document);
     let h1 = document
         .select("h1")
+        .nodes()
         .iter()
+        .filter(|node| !is_masthead(node))
         .map(|node| normalize(&node.text()))
         .find(|text| word_count(text) >= 2);
     drop(document);
