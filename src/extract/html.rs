@@ -43,13 +43,7 @@ pub fn parse(html: &str) -> Parsed {
     let html = &*super::depth::limit_depth(html);
     let document = Document::from(html);
     let mut parsed = metadata(&document);
-    let h1 = document
-        .select("h1")
-        .nodes()
-        .iter()
-        .filter(|node| !is_masthead(node))
-        .map(|node| normalize(&node.text()))
-        .find(|text| word_count(text) >= 2);
+    let h1 = page_h1(&document, 2);
     drop(document);
     let cleaned = pre_clean(html).unwrap_or_else(|_| html.to_owned());
     let mut paragraphs = readability_paragraphs(&cleaned, parsed.url.as_deref());
@@ -162,13 +156,7 @@ fn metadata(document: &Document) -> Parsed {
     let site_name =
         meta_content(document, &["meta[property='og:site_name']"]).or_else(|| ld_text("publisher"));
     let head_title = document.select("title").iter().next().map(|node| normalize(&node.text()));
-    let h1 = document
-        .select("h1")
-        .nodes()
-        .iter()
-        .filter(|node| !is_masthead(node))
-        .map(|node| normalize(&node.text()))
-        .find(|t| !t.is_empty());
+    let h1 = page_h1(document, 1);
     let title =
         meta_content(document, &["meta[property='og:title']", "meta[name='twitter:title']"])
             .or_else(|| ld_text("headline"))
@@ -392,6 +380,18 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
         }
     }
     standfirsts
+}
+
+/// The text of the page's first `<h1>` of at least `min_words` words that is not the
+/// masthead's.
+fn page_h1(document: &Document, min_words: usize) -> Option<String> {
+    document
+        .select("h1")
+        .nodes()
+        .iter()
+        .filter(|node| !is_masthead(node))
+        .map(|node| normalize(&node.text()))
+        .find(|text| word_count(text) >= min_words.max(1))
 }
 
 /// An `<h1>` that is the site's own name in the masthead, not the article's headline:
