@@ -6,8 +6,9 @@ dump against the headline its HTML page declares (standard library only).
     python3 scripts/title_accuracy.py ../shared/devset [--bin target/release/newsdigest] [-v]
 
 The reference for `textdumps/<id>.txt` is the headline its HTML page `html/<id>.html(.gz)`
-declares: its `og:title` and its first `<h1>` of two words or more (or its `<title>` when
-it has neither), a trailing ` | Site` or ` - Site` part removed; a title is scored against
+declares: its `og:title` and its first `<h1>` of two words or more that is not the
+masthead's (inside a link home, or named `site-title`, `logo`…), or its `<title>` when it has
+neither, a trailing ` | Site` or ` - Site` part removed; a title is scored against
 the one it matches best (a page's `<h1>` can be its site's name, and its `og:title` a
 different wording for search engines). Pages with none are left out. Both sides are compared as
 lower-cased `\\w+` tokens: a title counts as right when its token F1 with the reference is at
@@ -38,15 +39,26 @@ class Headlines(HTMLParser):
         self.h1s, self.og, self.title = [], None, None
         self._in = None
         self._buf = []
+        self._home_links = 0  # open <a href="/"> elements: an h1 inside is the masthead
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "meta" and (attrs.get("property") or attrs.get("name") or "").lower() == "og:title":
             self.og = self.og or (attrs.get("content") or "").strip()
+        if tag == "a" and (attrs.get("href") or "").strip() in ("/", "./", "/index.html"):
+            self._home_links += 1
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+        masthead = self._home_links > 0 or any(
+            name in names for name in ("site-title", "site-name", "sitename", "logo", "brand", "masthead")
+        )
+        if tag == "h1" and masthead:
+            return
         if tag in ("h1", "title") and self._in is None:
             self._in, self._buf = tag, []
 
     def handle_endtag(self, tag):
+        if tag == "a" and self._home_links > 0:
+            self._home_links -= 1
         if tag == self._in:
             text = " ".join("".join(self._buf).split())
             if tag == "h1":
