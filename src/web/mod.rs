@@ -902,11 +902,23 @@ async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
         return plain(StatusCode::OK, "not a bounce or complaint: ignored");
     };
     let key = format!("mailgun:{}", field("/event-data/id"));
+    apply_hook_bounce(&service, bounce, key, "mailgun").await
+}
+
+/// Applies a bounce or complaint a webhook reported, once per `key`, by the same policy as
+/// `bounces read`; answers with what became of it.
+async fn apply_hook_bounce(
+    service: &Service,
+    bounce: crate::bounce::Bounce,
+    key: String,
+    source: &'static str,
+) -> Response {
     let config = Arc::clone(&service.config);
+    let now = service.now();
     let applied = service
         .db(move |ledger| {
             crate::app::bounces::apply_bounce(
-                &config, ledger, None, bounce, &key, None, "mailgun", now,
+                &config, ledger, None, bounce, &key, None, source, now,
             )
         })
         .await;
@@ -983,19 +995,7 @@ async fn ses_hook(State(service): Shared, body: Bytes) -> Response {
                 return plain(StatusCode::OK, "not a bounce or complaint: ignored");
             };
             let key = format!("ses:{}", field("MessageId"));
-            let config = Arc::clone(&service.config);
-            let now = service.now();
-            let applied = service
-                .db(move |ledger| {
-                    crate::app::bounces::apply_bounce(
-                        &config, ledger, None, bounce, &key, None, "ses", now,
-                    )
-                })
-                .await;
-            match applied {
-                Ok(applied) => plain(StatusCode::OK, &format!("{:?}", applied.outcome)),
-                Err(page) => page,
-            }
+            apply_hook_bounce(&service, bounce, key, "ses").await
         }
         _ => plain(StatusCode::OK, "ignored"),
     }
