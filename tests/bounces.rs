@@ -144,6 +144,20 @@ mod site_tests {
         (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// `bounces read -` at `now` with `text` piped in on stdin, as an MTA delivers a bounce;
+    /// what it prints.
+    fn read_stdin(site: &Site, now: &str, text: &str) -> String {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
+            .args(["--config", "config.toml", "--now", now, "bounces", "read", "-"])
+            .current_dir(site.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    }
+
     /// VERP round trip through the test SMTP server: the envelope sender names the
     /// subscriber, so a bounce whose text names another address (a forward) still maps back;
     /// reading it twice changes nothing.
@@ -274,47 +288,13 @@ mod site_tests {
         // A successful delivery after the first soft bounce starts the count again.
         assert_eq!(rusqlite_touch(&site.state_file(), "2026-11-26T08:00:00+01:00"), 1);
         // The MTA pipes the next one in on stdin (`bounces read -`), an hour after that delivery.
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
-            .args([
-                "--config",
-                "config.toml",
-                "--now",
-                "2026-11-26T09:00:00+01:00",
-                "bounces",
-                "read",
-                "-",
-            ])
-            .current_dir(site.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), full("s2").as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let printed = String::from_utf8_lossy(&out.stdout);
+        let printed = read_stdin(&site, "2026-11-26T09:00:00+01:00", &full("s2"));
         assert!(
             printed
                 .starts_with("stdin: soft cal@example.org 4.2.2 mailboxfull: soft bounce 1 of 2"),
             "{printed}"
         );
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsdigest"))
-            .args([
-                "--config",
-                "config.toml",
-                "--now",
-                "2026-11-26T09:30:00+01:00",
-                "bounces",
-                "read",
-                "-",
-            ])
-            .current_dir(site.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), full("s3").as_bytes()).unwrap();
-        let printed =
-            String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+        let printed = read_stdin(&site, "2026-11-26T09:30:00+01:00", &full("s3"));
         assert!(printed.contains("suppressed: bounced (soft: 2 in 10 days)"), "{printed}");
 
         let arf = format!(
