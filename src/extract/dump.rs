@@ -586,9 +586,9 @@ fn find_title(lines: &[Line], body_start: usize) -> Option<usize> {
                 && !(idx > 0 && lines[idx - 1].text.eq_ignore_ascii_case("by"))
         })
     };
-    let first = (lookback > 0).then_some(0).into_iter();
+    // The dump's first line is a candidate too, where the window does not reach it.
     candidates(lookback..body_start)
-        .chain(first.filter(|_| body_start > 0).flat_map(|_| candidates(0..1)))
+        .chain(candidates(0..usize::from(lookback > 0)))
         .map(|idx| (score(idx), idx))
         .max_by(|(a, ia), (b, ib)| a.total_cmp(b).then(ia.cmp(ib)))
         .map(|(_, idx)| idx)
