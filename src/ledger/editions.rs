@@ -409,6 +409,7 @@ impl Ledger {
             )
             .map_err(|err| self.err(err))?;
         if marked > 0 {
+            self.committed_change()?;
             return Ok(true);
         }
         self.conn
@@ -455,8 +456,8 @@ impl Ledger {
                     sent_at
                 ],
             )
-            .map(drop)
-            .map_err(|err| self.err(err))
+            .map_err(|err| self.err(err))?;
+        self.committed_change()
     }
 
     /// Messages sent since `since`, across runs (for `max_per_hour`).
