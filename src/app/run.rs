@@ -691,8 +691,7 @@ async fn send(
     }
     let secret =
         crate::deliver::message::read_secret(&config.delivery).map_err(anyhow::Error::msg)?;
-    let composer =
-        Arc::new(Composer::new(&config.delivery, config.web.base_url.as_deref(), secret)?);
+    let composer = Composer::new(&config.delivery, config.web.base_url.as_deref(), secret)?;
     let delivery = &config.delivery;
     let mut policy = Policy {
         concurrency: 1,
@@ -717,7 +716,7 @@ async fn send(
             let sender = Arc::new(SmtpSender::new(smtp)?);
             deliver::send_all(
                 jobs,
-                Arc::clone(&composer),
+                &composer,
                 sender,
                 ledger.as_deref_mut(),
                 &policy,
@@ -732,7 +731,7 @@ async fn send(
             let sender = Arc::new(OutboxSender::new(dir));
             deliver::send_all(
                 jobs,
-                Arc::clone(&composer),
+                &composer,
                 sender,
                 ledger.as_deref_mut(),
                 &policy,

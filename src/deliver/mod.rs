@@ -28,11 +28,6 @@ use crate::clock::Clock;
 use crate::ledger::{Ledger, LedgerError, Status, StoredEdition};
 use message::{Composed, Composer};
 
-/// While sending, the ledger syncs its status changes to the disk after every this many (see
-/// [`Ledger::pace_syncs`]): a power loss can lose at most this many changes, so it can cause
-/// at most `SYNC_EVERY + concurrency` messages to be sent twice. A killed process loses none.
-pub const SYNC_EVERY: usize = 100;
-
 /// Where messages go.
 pub trait Sender: Send + Sync + 'static {
     /// Hands one message to the transport; returns the server's reply (or what was written).
@@ -193,7 +188,7 @@ impl DeliveryReport {
 /// sending on without a record could send twice.
 pub async fn send_all<S: Sender>(
     jobs: impl IntoIterator<Item = Job>,
-    composer: Arc<Composer>,
+    composer: &Composer,
     sender: Arc<S>,
     mut ledger: Option<&mut Ledger>,
     policy: &Policy,
@@ -210,9 +205,6 @@ pub async fn send_all<S: Sender>(
     };
     let mut launched = 0usize;
     let mut jobs = jobs.into_iter();
-    if let Some(ledger) = ledger.as_deref_mut() {
-        ledger.pace_syncs(SYNC_EVERY)?;
-    }
     let concurrency = policy.concurrency.max(1);
 
     let mut finish = |done: Result<(Job, Outcome), tokio::task::JoinError>,
@@ -280,6 +272,23 @@ pub async fn send_all<S: Sender>(
             next_slot = next_slot.max(Instant::now()) + Duration::from_secs_f64(1.0 / rate);
         }
         let now = clock.now();
+        let composed =
+            match composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now) {
+                Ok(composed) => composed,
+                Err(err) => {
+                    let outcome = Outcome {
+                        email: job.email.clone(),
+                        digest: job.edition.digest.clone(),
+                        status: Status::FailedPermanent,
+                        attempts: 0,
+                        reply: err.to_string(),
+                        bytes: 0,
+                        html_bytes: 0,
+                    };
+                    finish(Ok((job, outcome)), &mut ledger, &mut report)?;
+                    continue;
+                }
+            };
         if let Some(ledger) = ledger.as_deref_mut()
             && !ledger.mark_sending(job.date, &job.email, now)?
         {
@@ -289,34 +298,15 @@ pub async fn send_all<S: Sender>(
         }
         launched += 1;
         let sender = Arc::clone(&sender);
-        let composer = Arc::clone(&composer);
         let policy = policy.clone();
-        // Composing runs in the task, so messages are built on every core while this task
-        // keeps the ledger.
         tasks.spawn(async move {
-            let composed =
-                composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
-            let outcome = match composed {
-                Ok(composed) => attempt(sender.as_ref(), &job, composed, &policy).await,
-                Err(err) => Outcome {
-                    email: job.email.clone(),
-                    digest: job.edition.digest.clone(),
-                    status: Status::FailedPermanent,
-                    attempts: 0,
-                    reply: err.to_string(),
-                    bytes: 0,
-                    html_bytes: 0,
-                },
-            };
+            let outcome = attempt(sender.as_ref(), &job, composed, &policy).await;
             (job, outcome)
         });
     }
     report.not_attempted += jobs.count();
     while let Some(done) = tasks.join_next().await {
         finish(done, &mut ledger, &mut report)?;
-    }
-    if let Some(ledger) = ledger {
-        ledger.end_paced_syncs()?;
     }
     sender.finish().await;
     Ok(report)

@@ -409,7 +409,6 @@ impl Ledger {
             )
             .map_err(|err| self.err(err))?;
         if marked > 0 {
-            self.committed_change()?;
             return Ok(true);
         }
         self.conn
@@ -456,8 +455,8 @@ impl Ledger {
                     sent_at
                 ],
             )
-            .map_err(|err| self.err(err))?;
-        self.committed_change()
+            .map(drop)
+            .map_err(|err| self.err(err))
     }
 
     /// Messages sent since `since`, across runs (for `max_per_hour`).

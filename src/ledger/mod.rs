@@ -1,5 +1,4 @@
-//! The ledger: durable delivery state in SQLite (WAL, `synchronous = FULL`, paced while
-//! sending: see [`Ledger::pace_syncs`]).
+//! The ledger: durable delivery state in SQLite (WAL, `synchronous = FULL`).
 //!
 //! It holds each edition (a date and a digest, rendered once and frozen), the articles each
 //! edition included, one row per (date, subscriber address) with its delivery status, and
@@ -9,9 +8,7 @@
 //! Status flow: `pending → sending → sent | failed-permanent | failed-transient`. Every change
 //! is committed before the next step, so a crash loses nothing: a row left in `sending` was
 //! in flight when the process died, and is sent again by the next `run` or `retry` (the only
-//! case of a possible duplicate, bounded by the number of messages in flight). While a send
-//! loop runs, commits reach the WAL at once but the disk only every
-//! [`crate::deliver::SYNC_EVERY`] changes, so a power loss can undo at most that many.
+//! case of a possible duplicate, bounded by the number of messages in flight).
 //!
 //! It also keeps, per feed source, the ETag and Last-Modified of the last fetch and the items
 //! fetched, until they were sent or left the window, so a 304 never hides an item.
@@ -270,11 +267,6 @@ pub struct Ledger {
     file_id: Option<(u64, u64)>,
     /// True when this open created the schema: an empty or missing file.
     created: bool,
-    /// While sending: status changes are committed under `synchronous = NORMAL` and the WAL
-    /// is synced after this many of them (see [`Ledger::pace_syncs`]).
-    sync_every: Option<usize>,
-    /// Status changes committed since the last sync.
-    unsynced: usize,
 }
 
 /// An exclusive lock for one run, released when dropped or when the process dies (an OS
@@ -340,14 +332,7 @@ impl Ledger {
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         create_parent(path)?;
         let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
-        let mut ledger = Ledger {
-            conn,
-            path: path.to_path_buf(),
-            file_id: None,
-            created: false,
-            sync_every: None,
-            unsynced: 0,
-        };
+        let mut ledger = Ledger { conn, path: path.to_path_buf(), file_id: None, created: false };
         ledger.configure()?;
         ledger.migrate()?;
         ledger.file_id = file_id(path);
@@ -368,14 +353,8 @@ impl Ledger {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| sqlite(path, source))?;
-        let ledger = Ledger {
-            conn,
-            path: path.to_path_buf(),
-            file_id: file_id(path),
-            created: false,
-            sync_every: None,
-            unsynced: 0,
-        };
+        let ledger =
+            Ledger { conn, path: path.to_path_buf(), file_id: file_id(path), created: false };
         let version = ledger.version()?;
         if version > SCHEMA_VERSION {
             return Err(LedgerError::TooNew { path: path.to_path_buf(), found: version });
@@ -451,60 +430,6 @@ impl Ledger {
             (None, _) => Ok(()),
             _ => Err(LedgerError::Replaced { path: self.path.clone() }),
         }
-    }
-
-    /// Paces the syncs of a send loop: from now on each status change is committed under
-    /// `synchronous = NORMAL`, written to the WAL but not synced to the disk, and every
-    /// `every`-th change syncs the WAL (with everything before it). A killed process loses
-    /// nothing committed (the operating system holds the writes); a power loss can lose the
-    /// changes since the last sync, at most `every` of them. [`Ledger::end_paced_syncs`]
-    /// syncs and goes back to `synchronous = FULL`.
-    ///
-    /// # Errors
-    /// [`LedgerError`] on a database failure.
-    pub fn pace_syncs(&mut self, every: usize) -> Result<(), LedgerError> {
-        self.conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(|err| self.err(err))?;
-        self.sync_every = Some(every.max(1));
-        self.unsynced = 0;
-        Ok(())
-    }
-
-    /// Ends [`Ledger::pace_syncs`]: syncs what was committed, then commits under
-    /// `synchronous = FULL` again.
-    ///
-    /// # Errors
-    /// [`LedgerError`] on a database failure.
-    pub fn end_paced_syncs(&mut self) -> Result<(), LedgerError> {
-        if self.sync_every.take().is_some() {
-            self.sync()?;
-        }
-        Ok(())
-    }
-
-    /// Counts one committed status change; syncs when [`Ledger::pace_syncs`]'s count is
-    /// reached.
-    pub(crate) fn committed_change(&mut self) -> Result<(), LedgerError> {
-        self.unsynced += 1;
-        match self.sync_every {
-            Some(every) if self.unsynced >= every => {
-                self.sync()?;
-                self.conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(|err| self.err(err))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Makes everything committed so far durable: one write committed under
-    /// `synchronous = FULL` syncs the WAL, and with it every commit before it. Leaves the
-    /// connection in `synchronous = FULL`.
-    fn sync(&mut self) -> Result<(), LedgerError> {
-        self.unsynced = 0;
-        self.conn
-            .execute_batch(
-                "PRAGMA synchronous = FULL;
-                 INSERT OR REPLACE INTO meta (key, value) VALUES ('synced_at', datetime('now'));",
-            )
-            .map_err(|err| self.err(err))
     }
 
     pub(crate) fn err(&self, source: rusqlite::Error) -> LedgerError {
@@ -622,34 +547,6 @@ mod tests {
         assert_eq!(ledger.suppressed().unwrap().len(), 1);
         assert_eq!(ledger.feed_validators("s", "u").unwrap(), None, "the feed tables exist");
         assert!(ledger.subscribers().unwrap().is_empty(), "the subscribers table exists");
-    }
-
-    #[test]
-    fn paced_syncs_sync_every_nth_change_and_end_in_full() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
-        let synchronous = |ledger: &Ledger| -> i64 {
-            ledger.conn.query_row("PRAGMA synchronous", [], |row| row.get(0)).unwrap()
-        };
-        let synced = |ledger: &Ledger| -> usize {
-            ledger
-                .conn
-                .query_row("SELECT count(*) FROM meta WHERE key = 'synced_at'", [], |row| {
-                    row.get(0)
-                })
-                .unwrap()
-        };
-        assert_eq!(synchronous(&ledger), 2, "FULL outside a send loop");
-        ledger.pace_syncs(3).unwrap();
-        assert_eq!(synchronous(&ledger), 1, "NORMAL while paced");
-        ledger.committed_change().unwrap();
-        ledger.committed_change().unwrap();
-        assert_eq!(synced(&ledger), 0, "no sync before the third change");
-        ledger.committed_change().unwrap();
-        assert_eq!(synced(&ledger), 1, "the third change syncs");
-        assert_eq!(synchronous(&ledger), 1, "and pacing goes on");
-        ledger.end_paced_syncs().unwrap();
-        assert_eq!(synchronous(&ledger), 2, "FULL again after the loop");
     }
 
     #[test]
