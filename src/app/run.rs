@@ -691,7 +691,8 @@ async fn send(
     }
     let secret =
         crate::deliver::message::read_secret(&config.delivery).map_err(anyhow::Error::msg)?;
-    let composer = Composer::new(&config.delivery, config.web.base_url.as_deref(), secret)?;
+    let composer =
+        Arc::new(Composer::new(&config.delivery, config.web.base_url.as_deref(), secret)?);
     let delivery = &config.delivery;
     let mut policy = Policy {
         concurrency: 1,
@@ -716,7 +717,7 @@ async fn send(
             let sender = Arc::new(SmtpSender::new(smtp)?);
             deliver::send_all(
                 jobs,
-                &composer,
+                Arc::clone(&composer),
                 sender,
                 ledger.as_deref_mut(),
                 &policy,
@@ -731,7 +732,7 @@ async fn send(
             let sender = Arc::new(OutboxSender::new(dir));
             deliver::send_all(
                 jobs,
-                &composer,
+                Arc::clone(&composer),
                 sender,
                 ledger.as_deref_mut(),
                 &policy,

@@ -15,9 +15,10 @@ use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig as LettreDkim, DkimSigningAlgorithm,
     DkimSigningKey,
 };
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart};
 use sha2::{Digest as _, Sha256};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::{DeliveryConfig, DkimAlgorithm};
 use crate::ledger::StoredEdition;
@@ -84,6 +85,8 @@ pub struct Composer {
     /// `delivery.bounce_address`, with the signer of its VERP tokens.
     bounce: Option<(lettre::Address, crate::token::Signer)>,
     dkim: Option<LettreDkim>,
+    /// Each edition's encoded body, built on first use.
+    templates: Mutex<Vec<Arc<Template>>>,
 }
 
 impl std::fmt::Debug for Composer {
@@ -187,6 +190,7 @@ impl Composer {
             web,
             bounce,
             dkim,
+            templates: Mutex::new(Vec::new()),
         })
     }
 
@@ -246,6 +250,10 @@ impl Composer {
 
     /// Builds the message of `edition` for `to`.
     ///
+    /// Without DKIM, the edition's MIME body is encoded once (see [`Template`]) and each
+    /// message copies it with the subscriber's links in their slots; with DKIM, lettre builds
+    /// and signs each message whole.
+    ///
     /// # Errors
     /// [`ComposeError::Build`] when lettre refuses it.
     pub fn compose(
@@ -256,6 +264,50 @@ impl Composer {
         message_id: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<Composed, ComposeError> {
+        let links = self.links(to, subscriber);
+        let to = Mailbox::new(
+            to.name.as_deref().map(|name| header_text(name, MAX_NAME_CHARS)),
+            to.email.clone(),
+        );
+        let builder = self.headers(edition, &to, &links, message_id, now);
+        let build_error = |source| ComposeError::Build { to: to.to_string(), source };
+        let (message, bytes, html_bytes) = match &self.dkim {
+            None => {
+                let template = self.template(edition);
+                let mut message = builder
+                    .header(lettre::message::header::MIME_VERSION_1_0)
+                    .header(template.content_type.clone())
+                    .body(Vec::new())
+                    .map_err(build_error)?;
+                message.headers_mut().remove::<ContentTransferEncoding>();
+                let mut bytes = message.headers().to_string().into_bytes();
+                bytes.extend_from_slice(b"\r\n");
+                let html_bytes = template.write_body(&links, &mut bytes);
+                (message, bytes, html_bytes)
+            }
+            Some(dkim) => {
+                let html = fill_slots(&edition.html, &links, true);
+                let text = fill_slots(&edition.text, &links, false);
+                let html_bytes = html.len();
+                let mut message = builder
+                    .multipart(MultiPart::alternative_plain_html(text, html))
+                    .map_err(build_error)?;
+                message.sign(dkim);
+                let bytes = message.formatted();
+                (message, bytes, html_bytes)
+            }
+        };
+        let mut envelope = message.envelope().clone();
+        if let Some(return_path) = self.return_path(subscriber, edition.date) {
+            envelope = lettre::address::Envelope::new(Some(return_path), envelope.to().to_vec())
+                .map_err(build_error)?;
+        }
+        Ok(Composed { message, bytes, html_bytes, envelope })
+    }
+
+    /// The subscriber's links: the footer's unsubscribe link, the preferences link and the
+    /// List-Unsubscribe header's value.
+    fn links(&self, to: &Mailbox, subscriber: Option<i64>) -> Links {
         let email = to.email.to_string().to_lowercase();
         let web = self.web_links(subscriber);
         let https = match &web {
@@ -263,24 +315,29 @@ impl Composer {
             None => self.unsubscribe_https(&email),
         };
         let mailto = self.unsubscribe_mailto(&email, subscriber);
-        // The footer's link opens the page with the button (GET never unsubscribes).
-        let footer_link = https.as_deref().unwrap_or(&mailto);
-        // Without an id (a dry run of a new address) the preferences link has no page.
-        let preferences = web.as_ref().map_or("#preferences", |(_, preferences)| preferences);
-        let html = edition
-            .html
-            .replace(UNSUBSCRIBE_MARKER, &crate::text::escape_html(footer_link))
-            .replace(PREFERENCES_MARKER, &crate::text::escape_html(preferences));
-        let text = edition
-            .text
-            .replace(UNSUBSCRIBE_MARKER, footer_link)
-            .replace(PREFERENCES_MARKER, preferences);
-        let html_bytes = html.len();
-        let to = Mailbox::new(
-            to.name.as_deref().map(|name| header_text(name, MAX_NAME_CHARS)),
-            to.email.clone(),
-        );
+        let list_unsubscribe = match &https {
+            Some(url) => format!("<{url}>, <{mailto}>"),
+            None => format!("<{mailto}>"),
+        };
+        Links {
+            one_click: https.is_some(),
+            // The footer's link opens the page with the button (GET never unsubscribes).
+            unsubscribe: https.unwrap_or(mailto),
+            // Without an id (a dry run of a new address) the preferences link has no page.
+            preferences: web.map_or_else(|| "#preferences".to_owned(), |(_, p)| p),
+            list_unsubscribe,
+        }
+    }
 
+    /// The message's headers, up to the body's.
+    fn headers(
+        &self,
+        edition: &StoredEdition,
+        to: &Mailbox,
+        links: &Links,
+        message_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> lettre::message::MessageBuilder {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to.clone())
@@ -294,33 +351,209 @@ impl Composer {
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
-        let list_unsubscribe = match &https {
-            Some(url) => format!("<{url}>, <{mailto}>"),
-            None => format!("<{mailto}>"),
-        };
         builder = builder.raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("List-Unsubscribe"),
-            list_unsubscribe,
+            links.list_unsubscribe.clone(),
         ));
-        if https.is_some() {
+        if links.one_click {
             builder = builder.raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
                 "List-Unsubscribe=One-Click".to_owned(),
             ));
         }
-        let mut message = builder
-            .multipart(MultiPart::alternative_plain_html(text, html))
-            .map_err(|source| ComposeError::Build { to: to.to_string(), source })?;
-        if let Some(dkim) = &self.dkim {
-            message.sign(dkim);
+        builder
+    }
+
+    /// The edition's encoded body, built on first use and kept for the run.
+    fn template(&self, edition: &StoredEdition) -> Arc<Template> {
+        let mut templates = self.templates.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = templates.iter().find(|template| template.is_for(edition)) {
+            return Arc::clone(found);
         }
-        let bytes = message.formatted();
-        let mut envelope = message.envelope().clone();
-        if let Some(return_path) = self.return_path(subscriber, edition.date) {
-            envelope = lettre::address::Envelope::new(Some(return_path), envelope.to().to_vec())
-                .map_err(|source| ComposeError::Build { to: to.to_string(), source })?;
+        let template = Arc::new(Template::new(edition));
+        templates.push(Arc::clone(&template));
+        template
+    }
+}
+
+/// One subscriber's links, as [`Composer::compose`] puts them in the message.
+#[derive(Debug)]
+struct Links {
+    /// The footer's unsubscribe link: the https page, else the `mailto:`.
+    unsubscribe: String,
+    /// The preferences page.
+    preferences: String,
+    /// The List-Unsubscribe header's value.
+    list_unsubscribe: String,
+    /// True when List-Unsubscribe has an https URL (RFC 8058 one-click).
+    one_click: bool,
+}
+
+impl Links {
+    fn get(&self, slot: Slot) -> &str {
+        match slot {
+            Slot::Unsubscribe => &self.unsubscribe,
+            Slot::Preferences => &self.preferences,
         }
-        Ok(Composed { message, bytes, html_bytes, envelope })
+    }
+}
+
+/// A personal link's place in an edition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Unsubscribe,
+    Preferences,
+}
+
+/// `text` cut at the link markers: the text before each marker and the marker's slot, then
+/// the rest.
+fn split_slots(text: &str) -> (Vec<(&str, Slot)>, &str) {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    loop {
+        let next =
+            [(UNSUBSCRIBE_MARKER, Slot::Unsubscribe), (PREFERENCES_MARKER, Slot::Preferences)]
+                .into_iter()
+                .filter_map(|(marker, slot)| rest.find(marker).map(|at| (at, marker.len(), slot)))
+                .min_by_key(|(at, _, _)| *at);
+        let Some((at, len, slot)) = next else { return (pieces, rest) };
+        pieces.push((&rest[..at], slot));
+        rest = &rest[at + len..];
+    }
+}
+
+/// `text` with the subscriber's links in place of the markers (HTML-escaped in HTML).
+fn fill_slots(text: &str, links: &Links, html: bool) -> String {
+    let (pieces, rest) = split_slots(text);
+    let mut out = String::with_capacity(text.len() + 256);
+    for (before, slot) in pieces {
+        out.push_str(before);
+        if html {
+            out.push_str(&crate::text::escape_html(links.get(slot)));
+        } else {
+            out.push_str(links.get(slot));
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Quoted-printable, with CRLF line ends, as lettre encodes a body.
+fn quoted_printable(text: &str) -> Vec<u8> {
+    // Quoted-printable accepts any input, so lettre never gives the text back.
+    Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::QuotedPrintable)
+        .map_or_else(|raw| raw, Body::into_vec)
+}
+
+/// Encoded bytes of a [`Template`], and the link slot that follows them (in the HTML part when
+/// the flag is set).
+type Piece = (Vec<u8>, Option<(Slot, bool)>);
+
+/// An edition's MIME body (`multipart/alternative`, text then HTML, both quoted-printable),
+/// encoded once with a slot at each personal link.
+///
+/// Quoted-printable lets a line break anywhere as a soft break (`=` at the end of a line),
+/// which decoding removes: the text between two links is encoded once, and a message is the
+/// pieces copied in order with each link, encoded on its own, between soft breaks. The
+/// boundary starts with `=_`, which quoted-printable text cannot hold.
+#[derive(Debug)]
+struct Template {
+    /// The edition it encodes.
+    key: (NaiveDate, String, i64),
+    /// `multipart/alternative` with the boundary.
+    content_type: ContentType,
+    /// The encoded pieces, and the slot that follows each.
+    pieces: Vec<Piece>,
+    /// Bytes of HTML outside the slots.
+    html_bytes: usize,
+}
+
+impl Template {
+    fn new(edition: &StoredEdition) -> Template {
+        let mut hasher = Sha256::new();
+        hasher.update(edition.text.as_bytes());
+        hasher.update(edition.html.as_bytes());
+        let hex: String =
+            hasher.finalize().iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+        let boundary = format!("=_newsdigest_{hex}");
+        let part = |kind: &str| {
+            format!(
+                "--{boundary}\r\nContent-Type: {kind}; charset=utf-8\r\n\
+                 Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            )
+            .into_bytes()
+        };
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut html_bytes = 0;
+        for (text, kind, html) in
+            [(&edition.text, "text/plain", false), (&edition.html, "text/html", true)]
+        {
+            let mut head = match pieces.pop() {
+                Some((mut tail, None)) => {
+                    tail.extend_from_slice(b"\r\n");
+                    tail
+                }
+                Some(other) => {
+                    pieces.push(other);
+                    b"\r\n".to_vec()
+                }
+                None => Vec::new(),
+            };
+            head.extend_from_slice(&part(kind));
+            let (slotted, rest) = split_slots(text);
+            for (before, slot) in slotted {
+                head.extend_from_slice(&quoted_printable(before));
+                pieces.push((std::mem::take(&mut head), Some((slot, html))));
+                if html {
+                    html_bytes += before.len();
+                }
+            }
+            head.extend_from_slice(&quoted_printable(rest));
+            pieces.push((head, None));
+            if html {
+                html_bytes += rest.len();
+            }
+        }
+        if let Some((tail, _)) = pieces.last_mut() {
+            tail.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        }
+        #[allow(clippy::expect_used, reason = "a constant type and a boundary of [=_0-9a-z]")]
+        let content_type =
+            ContentType::parse(&format!("multipart/alternative; boundary=\"{boundary}\""))
+                .expect("a valid multipart content type");
+        Template {
+            key: (edition.date, edition.digest.clone(), edition.id),
+            content_type,
+            pieces,
+            html_bytes,
+        }
+    }
+
+    fn is_for(&self, edition: &StoredEdition) -> bool {
+        self.key.0 == edition.date && self.key.2 == edition.id && self.key.1 == edition.digest
+    }
+
+    /// Appends the body with `links` in the slots; returns the bytes of the HTML part before
+    /// encoding.
+    fn write_body(&self, links: &Links, out: &mut Vec<u8>) -> usize {
+        let mut html_bytes = self.html_bytes;
+        out.reserve(self.pieces.iter().map(|(piece, _)| piece.len() + 200).sum());
+        for (piece, slot) in &self.pieces {
+            out.extend_from_slice(piece);
+            let Some((slot, html)) = slot else { continue };
+            let link = links.get(*slot);
+            let link = if *html {
+                let escaped = crate::text::escape_html(link);
+                html_bytes += escaped.len();
+                quoted_printable(&escaped)
+            } else {
+                quoted_printable(link)
+            };
+            out.extend_from_slice(b"=\r\n");
+            out.extend_from_slice(&link);
+            out.extend_from_slice(b"=\r\n");
+        }
+        html_bytes
     }
 }
 
@@ -469,6 +702,56 @@ mod tests {
         assert!(headers.contains("Date: Thu, 26 Nov 2026 06:00:00 +0000"), "{headers}");
         assert!(composed.html_bytes > 0);
         assert!(!raw.contains(UNSUBSCRIBE_MARKER));
+    }
+
+    /// The template path (an edition encoded once, links copied into slots) gives the same
+    /// text and HTML, decoded, as building each message whole.
+    #[test]
+    fn an_encoded_once_body_decodes_to_the_personal_text_and_html() {
+        let composer = Composer::new(
+            &config(""),
+            Some("https://news.example.org/"),
+            Some("s3cret".to_owned()),
+        )
+        .unwrap();
+        let long = "Zoë über Zürich — 東京 ".repeat(40);
+        let mut edition = edition();
+        edition.html = format!(
+            "<p>{long}</p>\n.<a href=\"{UNSUBSCRIBE_MARKER}\">Leave</a> \
+             <a href=\"{PREFERENCES_MARKER}\">Topics</a>   \n<p>end={UNSUBSCRIBE_MARKER}</p>"
+        );
+        edition.text =
+            format!("{long}\n.Leave: {UNSUBSCRIBE_MARKER}  \nTopics: {PREFERENCES_MARKER}");
+        let to: Mailbox = "Ana <ana@example.org>".parse().unwrap();
+        let composed =
+            composer.compose(&edition, &to, Some(42), "<id@example.org>", now()).unwrap();
+        let links = composer.links(&to, Some(42));
+        assert!(links.preferences.starts_with("https://news.example.org/p/"), "{links:?}");
+        let (html, text) =
+            (fill_slots(&edition.html, &links, true), fill_slots(&edition.text, &links, false));
+        assert!(html.contains("&amp;") || !links.unsubscribe.contains('&'));
+
+        let parsed = mail_parser::MessageParser::default().parse(&composed.bytes).unwrap();
+        assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), text);
+        assert_eq!(parsed.body_html(0).unwrap().replace("\r\n", "\n"), html);
+        assert_eq!(composed.html_bytes, html.len());
+        let raw = String::from_utf8(composed.bytes).unwrap();
+        let (headers, body) = raw.split_once("\r\n\r\n").unwrap();
+        assert!(headers.contains("MIME-Version: 1.0\r\nContent-Type: multipart/alternative;"));
+        assert!(!headers.contains("Content-Transfer-Encoding"), "{headers}");
+        assert!(body.split("\r\n").all(|line| line.len() <= 78), "quoted-printable lines");
+        assert!(!raw.contains(UNSUBSCRIBE_MARKER) && !raw.contains(PREFERENCES_MARKER));
+
+        // A second message of the same edition reuses the template, with its own links.
+        let ben: Mailbox = "ben@example.org".parse().unwrap();
+        let other = composer.compose(&edition, &ben, Some(7), "<id2@example.org>", now()).unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&other.bytes).unwrap();
+        let links = composer.links(&ben, Some(7));
+        assert_eq!(
+            parsed.body_text(0).unwrap().replace("\r\n", "\n"),
+            fill_slots(&edition.text, &links, false)
+        );
+        assert_eq!(composer.templates.lock().unwrap().len(), 1);
     }
 
     /// See issue 8, failure 8: a 1 MB name gave a header line the relay refused (`500 Line

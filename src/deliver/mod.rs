@@ -11,6 +11,7 @@
 pub mod message;
 pub mod smtp;
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::ledger::{Ledger, LedgerError, Status, StoredEdition};
+use crate::ledger::{Ledger, LedgerError, Recorded, Status, StoredEdition};
 use message::{Composed, Composer};
 
 /// Where messages go.
@@ -180,15 +181,30 @@ impl DeliveryReport {
     }
 }
 
+/// Rows marked `sending` in one transaction, and outcomes recorded in one: the group commit
+/// that lets the ledger keep up with the wire.
+///
+/// Outcomes are recorded when this many are waiting, or [`RECORD_INTERVAL`] after the
+/// oldest, whichever comes first. A message the relay accepted but whose outcome is not
+/// recorded yet is sent again after a crash (its row is still `sending`), so a killed process
+/// or a power loss can cause at most `RECORD_BATCH + concurrency` messages to be sent twice.
+pub const RECORD_BATCH: usize = 32;
+
+/// The longest an outcome waits before it is recorded (see [`RECORD_BATCH`]).
+pub const RECORD_INTERVAL: Duration = Duration::from_millis(100);
+
 /// Sends every job through `sender`, recording each step in `ledger` (`None` for a dry run,
 /// which records nothing).
+///
+/// Jobs are taken [`RECORD_BATCH`] at a time and marked `sending` together, then launched as
+/// slots free up; outcomes are recorded in groups as well (see [`RECORD_BATCH`]).
 ///
 /// # Errors
 /// [`LedgerError`] when a status change cannot be committed: the run stops at once, since
 /// sending on without a record could send twice.
 pub async fn send_all<S: Sender>(
     jobs: impl IntoIterator<Item = Job>,
-    composer: &Composer,
+    composer: Arc<Composer>,
     sender: Arc<S>,
     mut ledger: Option<&mut Ledger>,
     policy: &Policy,
@@ -197,7 +213,6 @@ pub async fn send_all<S: Sender>(
 ) -> Result<DeliveryReport, LedgerError> {
     let mut report = DeliveryReport::default();
     let mut tasks: JoinSet<(Job, Outcome)> = JoinSet::new();
-    let mut consecutive_failures = 0usize;
     let mut next_slot = Instant::now();
     let sent_last_hour = match (policy.max_per_hour, ledger.as_deref()) {
         (Some(_), Some(ledger)) => ledger.sent_since(clock.now() - TimeDelta::hours(1))?,
@@ -206,33 +221,153 @@ pub async fn send_all<S: Sender>(
     let mut launched = 0usize;
     let mut jobs = jobs.into_iter();
     let concurrency = policy.concurrency.max(1);
+    // Marked `sending`, not launched yet.
+    let mut marked: VecDeque<Job> = VecDeque::new();
+    let mut outcomes = Outcomes::new(policy.max_consecutive_failures);
 
-    let mut finish = |done: Result<(Job, Outcome), tokio::task::JoinError>,
-                      ledger: &mut Option<&mut Ledger>,
-                      report: &mut DeliveryReport|
-     -> Result<(), LedgerError> {
+    loop {
+        while let Some(done) = tasks.try_join_next() {
+            outcomes.push(done, progress, &mut report);
+        }
+        // The bound on messages in flight: a JoinSet of at most `concurrency` tasks plays the
+        // part of a semaphore, and keeps every outcome on this task, beside the ledger.
+        while tasks.len() >= concurrency {
+            if let Some(done) = tasks.join_next().await {
+                outcomes.push(done, progress, &mut report);
+            }
+        }
+        if outcomes.due() {
+            outcomes.record(ledger.as_deref_mut(), clock)?;
+        }
+        if report.stopped.is_some() {
+            break;
+        }
+        if marked.is_empty() {
+            let batch: Vec<Job> = jobs.by_ref().take(RECORD_BATCH).collect();
+            if batch.is_empty() {
+                break;
+            }
+            match ledger.as_deref_mut() {
+                Some(ledger) => {
+                    let rows: Vec<(NaiveDate, &str)> =
+                        batch.iter().map(|job| (job.date, job.email.as_str())).collect();
+                    let due = ledger.mark_sending(&rows, clock.now())?;
+                    for (job, due) in batch.into_iter().zip(due) {
+                        if due {
+                            marked.push_back(job);
+                        } else {
+                            // Unsubscribed while the run was under way: not sent, not due.
+                            report.suppressed += 1;
+                        }
+                    }
+                }
+                None => marked.extend(batch),
+            }
+            continue;
+        }
+        if let Some(limit) = policy.max_per_hour
+            && sent_last_hour + launched >= limit
+        {
+            report.stopped = Some(Stop::HourlyLimit(limit));
+            break;
+        }
+        let Some(job) = marked.pop_front() else { continue };
+        if let Some(ledger) = ledger.as_deref_mut() {
+            // A ledger deleted or replaced under the run stops it before the next message.
+            ledger.ensure_same_file()?;
+            // An unsubscribe is honoured up to the last moment, not only when marking.
+            if ledger.is_suppressed(&job.email)? {
+                ledger.withdraw(job.date, &job.email)?;
+                report.suppressed += 1;
+                continue;
+            }
+        }
+        if let Some(rate) = policy.rate {
+            tokio::time::sleep_until(next_slot).await;
+            next_slot = next_slot.max(Instant::now()) + Duration::from_secs_f64(1.0 / rate);
+        }
+        launched += 1;
+        let now = clock.now();
+        let sender = Arc::clone(&sender);
+        let composer = Arc::clone(&composer);
+        let policy = policy.clone();
+        // Composing runs in the task, so messages are built on every core while this task
+        // keeps the ledger.
+        tasks.spawn(async move {
+            let composed =
+                composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
+            let outcome = match composed {
+                Ok(composed) => attempt(sender.as_ref(), &job, composed, &policy).await,
+                Err(err) => Outcome {
+                    email: job.email.clone(),
+                    digest: job.edition.digest.clone(),
+                    status: Status::FailedPermanent,
+                    attempts: 0,
+                    reply: err.to_string(),
+                    bytes: 0,
+                    html_bytes: 0,
+                },
+            };
+            (job, outcome)
+        });
+    }
+    // Marked but never launched (the run stopped): pending again, for the next run.
+    if let Some(ledger) = ledger.as_deref_mut()
+        && !marked.is_empty()
+    {
+        let rows: Vec<(NaiveDate, &str)> =
+            marked.iter().map(|job| (job.date, job.email.as_str())).collect();
+        ledger.unmark_sending(&rows)?;
+    }
+    report.not_attempted += marked.len() + jobs.count();
+    while let Some(done) = tasks.join_next().await {
+        outcomes.push(done, progress, &mut report);
+    }
+    outcomes.record(ledger, clock)?;
+    sender.finish().await;
+    Ok(report)
+}
+
+/// Outcomes waiting to be recorded, and the run of failures that stops a run.
+struct Outcomes {
+    waiting: Vec<(Job, Outcome)>,
+    /// When the oldest waiting outcome arrived.
+    since: Instant,
+    consecutive_failures: usize,
+    max_consecutive_failures: usize,
+}
+
+impl Outcomes {
+    fn new(max_consecutive_failures: usize) -> Outcomes {
+        Outcomes {
+            waiting: Vec::with_capacity(RECORD_BATCH),
+            since: Instant::now(),
+            consecutive_failures: 0,
+            max_consecutive_failures,
+        }
+    }
+
+    /// Takes a finished task's outcome: counts it in `report` and tells `progress`; it is
+    /// recorded with the next group.
+    fn push(
+        &mut self,
+        done: Result<(Job, Outcome), tokio::task::JoinError>,
+        progress: &mut dyn Progress,
+        report: &mut DeliveryReport,
+    ) {
         let Ok((job, outcome)) = done else {
             tracing::error!("a send task ended without an outcome; its row stays `sending`");
             report.lost += 1;
-            return Ok(());
+            return;
         };
-        if let Some(ledger) = ledger.as_deref_mut() {
-            ledger.record(
-                job.date,
-                &job.email,
-                outcome.status,
-                outcome.attempts,
-                &outcome.reply,
-                Some(outcome.bytes),
-                clock.now(),
-            )?;
-        }
         if outcome.status == Status::Sent {
-            consecutive_failures = 0;
+            self.consecutive_failures = 0;
         } else {
-            consecutive_failures += 1;
-            if consecutive_failures >= policy.max_consecutive_failures && report.stopped.is_none() {
-                report.stopped = Some(Stop::RelayRejecting(consecutive_failures));
+            self.consecutive_failures += 1;
+            if self.consecutive_failures >= self.max_consecutive_failures
+                && report.stopped.is_none()
+            {
+                report.stopped = Some(Stop::RelayRejecting(self.consecutive_failures));
             }
         }
         progress.outcome(&outcome);
@@ -240,76 +375,46 @@ pub async fn send_all<S: Sender>(
             report.sent += 1;
             report.sent_bytes += outcome.bytes as u64;
         } else {
-            report.failures.push(outcome);
+            report.failures.push(outcome.clone());
         }
-        Ok(())
-    };
+        if self.waiting.is_empty() {
+            self.since = Instant::now();
+        }
+        self.waiting.push((job, outcome));
+    }
 
-    loop {
-        while let Some(done) = tasks.try_join_next() {
-            finish(done, &mut ledger, &mut report)?;
-        }
-        // The bound on messages in flight: a JoinSet of at most `concurrency` tasks plays the
-        // part of a semaphore, and keeps every outcome on this task, beside the ledger.
-        while tasks.len() >= concurrency {
-            if let Some(done) = tasks.join_next().await {
-                finish(done, &mut ledger, &mut report)?;
-            }
-        }
-        if report.stopped.is_some() {
-            break;
-        }
-        let Some(job) = jobs.next() else { break };
-        if let Some(limit) = policy.max_per_hour
-            && sent_last_hour + launched >= limit
-        {
-            report.stopped = Some(Stop::HourlyLimit(limit));
-            report.not_attempted += 1;
-            break;
-        }
-        if let Some(rate) = policy.rate {
-            tokio::time::sleep_until(next_slot).await;
-            next_slot = next_slot.max(Instant::now()) + Duration::from_secs_f64(1.0 / rate);
-        }
-        let now = clock.now();
-        let composed =
-            match composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now) {
-                Ok(composed) => composed,
-                Err(err) => {
-                    let outcome = Outcome {
-                        email: job.email.clone(),
-                        digest: job.edition.digest.clone(),
-                        status: Status::FailedPermanent,
-                        attempts: 0,
-                        reply: err.to_string(),
-                        bytes: 0,
-                        html_bytes: 0,
-                    };
-                    finish(Ok((job, outcome)), &mut ledger, &mut report)?;
-                    continue;
-                }
-            };
-        if let Some(ledger) = ledger.as_deref_mut()
-            && !ledger.mark_sending(job.date, &job.email, now)?
-        {
-            // Unsubscribed while the run was under way: not sent, and not due any more.
-            report.suppressed += 1;
-            continue;
-        }
-        launched += 1;
-        let sender = Arc::clone(&sender);
-        let policy = policy.clone();
-        tasks.spawn(async move {
-            let outcome = attempt(sender.as_ref(), &job, composed, &policy).await;
-            (job, outcome)
-        });
+    /// True when the waiting outcomes are to be recorded now.
+    fn due(&self) -> bool {
+        self.waiting.len() >= RECORD_BATCH
+            || (!self.waiting.is_empty() && self.since.elapsed() >= RECORD_INTERVAL)
     }
-    report.not_attempted += jobs.count();
-    while let Some(done) = tasks.join_next().await {
-        finish(done, &mut ledger, &mut report)?;
+
+    /// Records the waiting outcomes in one transaction.
+    fn record(
+        &mut self,
+        ledger: Option<&mut Ledger>,
+        clock: &dyn Clock,
+    ) -> Result<(), LedgerError> {
+        if let Some(ledger) = ledger
+            && !self.waiting.is_empty()
+        {
+            let rows: Vec<Recorded<'_>> = self
+                .waiting
+                .iter()
+                .map(|(job, outcome)| Recorded {
+                    date: job.date,
+                    email: &job.email,
+                    status: outcome.status,
+                    attempts: outcome.attempts,
+                    reply: &outcome.reply,
+                    bytes: Some(outcome.bytes),
+                })
+                .collect();
+            ledger.record(&rows, clock.now())?;
+        }
+        self.waiting.clear();
+        Ok(())
     }
-    sender.finish().await;
-    Ok(report)
 }
 
 /// Tries one message up to `max_attempts` times.

@@ -17,7 +17,9 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 use rustls::pki_types::ServerName;
 
 use super::{Failure, FailureKind, Sender};
@@ -282,7 +284,7 @@ impl Sender for SmtpSender {
             Some(conn) => conn,
             None => relay.connect().await?,
         };
-        match tokio::time::timeout(relay.timeout, conn.send(envelope, message)).await {
+        match tokio::time::timeout(relay.timeout, transact(&mut conn, envelope, message)).await {
             Ok(Ok(response)) => {
                 let text: Vec<&str> = response.message().collect();
                 relay.put_idle(conn);
@@ -308,6 +310,60 @@ impl Sender for SmtpSender {
         for (mut conn, _) in idle {
             let _ = conn.quit().await;
         }
+    }
+}
+
+/// One mail transaction on `conn`: MAIL, RCPT and DATA, then the content.
+///
+/// lettre's `send` passes the content through its dot-stuffing codec a byte at a time, which
+/// was the largest cost of sending a 35 KB digest. An ASCII message (every message the
+/// composer builds without DKIM) is dot-stuffed here with `str::find`, which searches with
+/// memchr, and written in one piece with the terminating `CRLF.CRLF`, byte for byte what
+/// lettre writes. Anything else goes through lettre's `send`.
+async fn transact(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    message: &[u8],
+) -> Result<Response, lettre::transport::smtp::Error> {
+    let text = match std::str::from_utf8(message) {
+        Ok(text) if text.is_ascii() && ascii_envelope(envelope) => text,
+        _ => return conn.send(envelope, message).await,
+    };
+    conn.command(Mail::new(envelope.from().cloned(), Vec::new())).await?;
+    for to in envelope.to() {
+        conn.command(Rcpt::new(to.clone(), Vec::new())).await?;
+    }
+    conn.command(Data).await?;
+    conn.command(Content(text)).await
+}
+
+/// True when no address of the envelope needs SMTPUTF8.
+fn ascii_envelope(envelope: &Envelope) -> bool {
+    let ascii = |address: &lettre::Address| AsRef::<str>::as_ref(address).is_ascii();
+    envelope.from().is_none_or(ascii) && envelope.to().iter().all(ascii)
+}
+
+/// Message content as sent after DATA: a `.` doubled at the start of every line, then
+/// `CRLF.CRLF` (RFC 5321, 4.5.2), as lettre's codec writes it.
+struct Content<'a>(&'a str);
+
+impl std::fmt::Display for Content<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Lines are found with memchr (a `char` pattern); runs of lines without a leading dot
+        // are written in one piece.
+        let text = self.0;
+        let mut start = 0;
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            if line.starts_with('.') {
+                f.write_str(&text[start..at])?;
+                f.write_str(".")?;
+                start = at;
+            }
+            at += line.len();
+        }
+        f.write_str(&text[start..])?;
+        f.write_str("\r\n.\r\n")
     }
 }
 
@@ -423,6 +479,16 @@ fn read_password_file(path: &Path) -> Result<String, SmtpSetupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_is_dot_stuffed_and_terminated_as_lettre_writes_it() {
+        assert_eq!(Content("a\r\nb").to_string(), "a\r\nb\r\n.\r\n");
+        assert_eq!(
+            Content(".x\r\n.\r\n..y\r\nz.\r\n").to_string(),
+            "..x\r\n..\r\n...y\r\nz.\r\n\r\n.\r\n"
+        );
+        assert_eq!(Content("").to_string(), "\r\n.\r\n");
+    }
 
     #[test]
     fn password_file_takes_the_first_line() {

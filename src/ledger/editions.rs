@@ -87,6 +87,23 @@ pub struct PlannedDelivery<'a> {
     pub message_id: &'a str,
 }
 
+/// One delivery's outcome, for [`Ledger::record`].
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded<'a> {
+    /// The edition's date.
+    pub date: NaiveDate,
+    /// The address.
+    pub email: &'a str,
+    /// Sent or failed.
+    pub status: Status,
+    /// Attempts made in this run.
+    pub attempts: u32,
+    /// The server's last reply, or the error.
+    pub reply: &'a str,
+    /// Size of the message, when one was built.
+    pub bytes: Option<usize>,
+}
+
 /// Counts by status and the failures of one edition, for `status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditionStatus {
@@ -383,80 +400,131 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
-    /// Records that a message is being handed to the transport (committed before the send),
-    /// unless the address was suppressed meanwhile (an unsubscribe during the run): then its
-    /// row, never sent, is removed and the answer is false. The check and the mark are one
-    /// statement, so an unsubscribe committed before it is always seen.
+    /// Records that messages are about to be handed to the transport, in one transaction
+    /// committed before any of them is sent; returns, per row, whether it was marked. A row
+    /// whose address was suppressed meanwhile (an unsubscribe during the run) is not marked:
+    /// never sent, it is removed. The check and the mark are one statement, so an unsubscribe
+    /// committed before it is always seen.
     ///
     /// # Errors
-    /// [`LedgerError`] on a database failure.
+    /// [`LedgerError`] on a database failure, or when the ledger file was deleted or replaced.
     pub fn mark_sending(
         &mut self,
-        date: NaiveDate,
-        email: &str,
+        rows: &[(NaiveDate, &str)],
         now: DateTime<FixedOffset>,
-    ) -> Result<bool, LedgerError> {
+    ) -> Result<Vec<bool>, LedgerError> {
         // A ledger deleted or replaced under the run must stop it before the next message:
         // what this run records would be lost, and the next run would send it again.
         self.ensure_same_file()?;
-        let marked = self
-            .conn
-            .execute(
-                "UPDATE deliveries SET status = 'sending', updated_at = ?3
-                 WHERE date = ?1 AND email = ?2
-                   AND NOT EXISTS (SELECT 1 FROM suppressions WHERE email = ?2)",
-                params![date_text(date), email, time_text(now)],
-            )
-            .map_err(|err| self.err(err))?;
-        if marked > 0 {
-            return Ok(true);
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|err| sqlite(&path, err))?;
+        let mut marked = Vec::with_capacity(rows.len());
+        {
+            let mut mark = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'sending', updated_at = ?3
+                     WHERE date = ?1 AND email = ?2
+                       AND NOT EXISTS (SELECT 1 FROM suppressions WHERE email = ?2)",
+                )
+                .map_err(|err| sqlite(&path, err))?;
+            let mut drop_row = tx
+                .prepare_cached(
+                    "DELETE FROM deliveries WHERE date = ?1 AND email = ?2
+                       AND status IN ('pending', 'failed-transient')",
+                )
+                .map_err(|err| sqlite(&path, err))?;
+            let stamp = time_text(now);
+            for (date, email) in rows {
+                let day = date_text(*date);
+                let done =
+                    mark.execute(params![day, email, stamp]).map_err(|e| sqlite(&path, e))?;
+                if done == 0 {
+                    drop_row.execute(params![day, email]).map_err(|err| sqlite(&path, err))?;
+                }
+                marked.push(done > 0);
+            }
         }
-        self.conn
-            .execute(
-                "DELETE FROM deliveries WHERE date = ?1 AND email = ?2
-                   AND status IN ('pending', 'failed-transient')",
-                params![date_text(date), email],
-            )
-            .map_err(|err| self.err(err))?;
-        Ok(false)
+        tx.commit().map_err(|err| sqlite(&path, err))?;
+        Ok(marked)
     }
 
-    /// Records the outcome of a delivery: its status, the attempts it took in this run, the
-    /// server's last reply and the message's size.
+    /// Removes the row of a message that will not be sent after all (the address left while
+    /// the run was under way), unless it was sent or refused.
     ///
     /// # Errors
     /// [`LedgerError`] on a database failure.
-    #[allow(clippy::too_many_arguments, reason = "one row's columns; called from one place")]
-    pub fn record(
-        &mut self,
-        date: NaiveDate,
-        email: &str,
-        status: Status,
-        attempts: u32,
-        reply: &str,
-        bytes: Option<usize>,
-        now: DateTime<FixedOffset>,
-    ) -> Result<(), LedgerError> {
-        let stamp = time_text(now);
-        let sent_at = (status == Status::Sent).then_some(stamp.as_str());
+    pub fn withdraw(&mut self, date: NaiveDate, email: &str) -> Result<(), LedgerError> {
         self.conn
             .execute(
-                "UPDATE deliveries SET status = ?3, attempts = attempts + ?4, last_reply = ?5,
-                     bytes = COALESCE(?6, bytes), updated_at = ?7, sent_at = COALESCE(?8, sent_at)
-                 WHERE date = ?1 AND email = ?2",
-                params![
-                    date_text(date),
-                    email,
-                    status.as_str(),
-                    attempts,
-                    reply,
-                    bytes.map(|b| b as i64),
-                    stamp,
-                    sent_at
-                ],
+                "DELETE FROM deliveries WHERE date = ?1 AND email = ?2
+                   AND status IN ('pending', 'sending', 'failed-transient')",
+                params![date_text(date), email],
             )
             .map(drop)
             .map_err(|err| self.err(err))
+    }
+
+    /// Puts rows marked `sending` that were never handed to the transport (the run stopped
+    /// first) back to `pending`, in one transaction.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn unmark_sending(&mut self, rows: &[(NaiveDate, &str)]) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|err| sqlite(&path, err))?;
+        {
+            let mut unmark = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'pending'
+                     WHERE date = ?1 AND email = ?2 AND status = 'sending'",
+                )
+                .map_err(|err| sqlite(&path, err))?;
+            for (date, email) in rows {
+                unmark.execute(params![date_text(*date), email]).map_err(|e| sqlite(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|err| sqlite(&path, err))
+    }
+
+    /// Records the outcomes of deliveries in one transaction: each row's status, the attempts
+    /// it took in this run, the server's last reply and the message's size.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn record(
+        &mut self,
+        outcomes: &[Recorded<'_>],
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|err| sqlite(&path, err))?;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET status = ?3, attempts = attempts + ?4, last_reply = ?5,
+                         bytes = COALESCE(?6, bytes), updated_at = ?7,
+                         sent_at = COALESCE(?8, sent_at)
+                     WHERE date = ?1 AND email = ?2",
+                )
+                .map_err(|err| sqlite(&path, err))?;
+            let stamp = time_text(now);
+            for outcome in outcomes {
+                let sent_at = (outcome.status == Status::Sent).then_some(stamp.as_str());
+                update
+                    .execute(params![
+                        date_text(outcome.date),
+                        outcome.email,
+                        outcome.status.as_str(),
+                        outcome.attempts,
+                        outcome.reply,
+                        outcome.bytes.map(|b| b as i64),
+                        stamp,
+                        sent_at
+                    ])
+                    .map_err(|err| sqlite(&path, err))?;
+            }
+        }
+        tx.commit().map_err(|err| sqlite(&path, err))
     }
 
     /// Messages sent since `since`, across runs (for `max_per_hour`).
@@ -632,11 +700,22 @@ mod tests {
                 message_id: "<m@x>",
             };
             ledger.plan(date, &[planned], now()).unwrap();
-            ledger.mark_sending(date, "ana@example.org", now()).unwrap();
+            assert_eq!(ledger.mark_sending(&[(date, "ana@example.org")], now()).unwrap(), [true]);
         }
         let mut ledger = Ledger::open(&path).unwrap();
         assert_eq!(ledger.deliveries(None).unwrap()[0].status, Status::Sending);
-        ledger.record(date, "ana@example.org", Status::Sent, 2, "250 ok", Some(10), now()).unwrap();
+        ledger.unmark_sending(&[(date, "ana@example.org")]).unwrap();
+        assert_eq!(ledger.deliveries(None).unwrap()[0].status, Status::Pending);
+        ledger.mark_sending(&[(date, "ana@example.org")], now()).unwrap();
+        let sent = Recorded {
+            date,
+            email: "ana@example.org",
+            status: Status::Sent,
+            attempts: 2,
+            reply: "250 ok",
+            bytes: Some(10),
+        };
+        ledger.record(&[sent], now()).unwrap();
         let row = &ledger.deliveries(None).unwrap()[0];
         assert_eq!((row.status, row.attempts), (Status::Sent, 2));
         assert_eq!(ledger.sent_since(now() - chrono::TimeDelta::hours(1)).unwrap(), 1);

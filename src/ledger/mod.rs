@@ -5,10 +5,12 @@
 //! the suppression list. The primary key on (date, address) is the guard against a second
 //! mail to the same person on the same day, whatever the config says later.
 //!
-//! Status flow: `pending → sending → sent | failed-permanent | failed-transient`. Every change
-//! is committed before the next step, so a crash loses nothing: a row left in `sending` was
-//! in flight when the process died, and is sent again by the next `run` or `retry` (the only
-//! case of a possible duplicate, bounded by the number of messages in flight).
+//! Status flow: `pending → sending → sent | failed-permanent | failed-transient`. A row is
+//! committed as `sending` before its message is sent and its outcome soon after (in groups,
+//! see [`crate::deliver::RECORD_BATCH`]), so a crash loses nothing: a row left in `sending`
+//! was in flight or not yet recorded when the process died, and is sent again by the next
+//! `run` or `retry` (the only case of a possible duplicate, bounded by the group's size plus
+//! the messages in flight).
 //!
 //! It also keeps, per feed source, the ETag and Last-Modified of the last fetch and the items
 //! fetched, until they were sent or left the window, so a 304 never hides an item.
@@ -35,7 +37,7 @@ mod subscribers;
 
 pub use bounces::{BounceEvent, BounceRates, SuppressionRow};
 pub use editions::{
-    ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, StoredEdition,
+    ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, Recorded, StoredEdition,
 };
 pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 pub use subscribers::{LedgerSubscriber, Listed, SignUp, SubscriberSource};

@@ -380,12 +380,10 @@ impl Ledger {
     /// [`LedgerError`] on a database failure.
     pub fn is_suppressed(&self, email: &str) -> Result<bool, LedgerError> {
         self.conn
-            .query_row(
-                "SELECT 1 FROM suppressions WHERE email = ?1",
-                [email.to_lowercase()],
-                |_| Ok(()),
-            )
-            .optional()
+            .prepare_cached("SELECT 1 FROM suppressions WHERE email = ?1")
+            .and_then(|mut statement| {
+                statement.query_row([email.to_lowercase()], |_| Ok(())).optional()
+            })
             .map(|found| found.is_some())
             .map_err(|err| self.err(err))
     }
