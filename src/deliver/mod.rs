@@ -223,6 +223,8 @@ pub async fn send_all<S: Sender>(
     let concurrency = policy.concurrency.max(1);
     // Marked `sending`, not launched yet.
     let mut marked: VecDeque<Job> = VecDeque::new();
+    // The ledger's data version when the marked rows were last checked for suppressions.
+    let mut seen_version = 0;
     let mut outcomes = Outcomes::new(policy.max_consecutive_failures);
 
     loop {
@@ -252,6 +254,7 @@ pub async fn send_all<S: Sender>(
                     let rows: Vec<(NaiveDate, &str)> =
                         batch.iter().map(|job| (job.date, job.email.as_str())).collect();
                     let due = ledger.mark_sending(&rows, clock.now())?;
+                    seen_version = ledger.data_version()?;
                     for (job, due) in batch.into_iter().zip(due) {
                         if due {
                             marked.push_back(job);
@@ -275,11 +278,24 @@ pub async fn send_all<S: Sender>(
         if let Some(ledger) = ledger.as_deref_mut() {
             // A ledger deleted or replaced under the run stops it before the next message.
             ledger.ensure_same_file()?;
-            // An unsubscribe is honoured up to the last moment, not only when marking.
-            if ledger.is_suppressed(&job.email)? {
-                ledger.withdraw(job.date, &job.email)?;
-                report.suppressed += 1;
-                continue;
+            // An unsubscribe is honoured up to the last moment, not only when marking: when
+            // another connection has written since the batch was checked, every address
+            // still to launch is looked up again.
+            let version = ledger.data_version()?;
+            if version != seen_version {
+                seen_version = version;
+                let mut left = Vec::new();
+                for later in std::iter::once(&job).chain(&marked) {
+                    if ledger.is_suppressed(&later.email)? {
+                        ledger.withdraw(later.date, &later.email)?;
+                        left.push(later.email.clone());
+                    }
+                }
+                report.suppressed += left.len();
+                marked.retain(|later| !left.contains(&later.email));
+                if left.contains(&job.email) {
+                    continue;
+                }
             }
         }
         if let Some(rate) = policy.rate {

@@ -317,8 +317,8 @@ impl Sender for SmtpSender {
 ///
 /// lettre's `send` passes the content through its dot-stuffing codec a byte at a time, which
 /// was the largest cost of sending a 35 KB digest. An ASCII message (every message the
-/// composer builds without DKIM) is dot-stuffed here with `str::find`, which searches with
-/// memchr, and written in one piece with the terminating `CRLF.CRLF`, byte for byte what
+/// composer builds without DKIM) is dot-stuffed here with memchr's SIMD search and written in
+/// one piece with the terminating `CRLF.CRLF`, byte for byte what
 /// lettre writes. Anything else goes through lettre's `send`.
 async fn transact(
     conn: &mut AsyncSmtpConnection,
@@ -349,18 +349,18 @@ struct Content<'a>(&'a str);
 
 impl std::fmt::Display for Content<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Lines are found with memchr (a `char` pattern); runs of lines without a leading dot
-        // are written in one piece.
+        // Line starts with a dot are found by memchr's SIMD search; the text between them is
+        // written in one piece.
         let text = self.0;
+        if text.starts_with('.') {
+            f.write_str(".")?;
+        }
         let mut start = 0;
-        let mut at = 0;
-        for line in text.split_inclusive('\n') {
-            if line.starts_with('.') {
-                f.write_str(&text[start..at])?;
-                f.write_str(".")?;
-                start = at;
-            }
-            at += line.len();
+        for at in memchr::memmem::find_iter(text.as_bytes(), b"\n.") {
+            // `at + 1` is the dot, after an ASCII byte: a char boundary.
+            f.write_str(&text[start..=at])?;
+            f.write_str(".")?;
+            start = at + 1;
         }
         f.write_str(&text[start..])?;
         f.write_str("\r\n.\r\n")
