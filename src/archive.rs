@@ -18,26 +18,30 @@ pub fn edition_dir(output_dir: &Path, date: NaiveDate) -> PathBuf {
 /// The file in a day's folder that names the ledger its messages were recorded in.
 pub const LEDGER_MARK: &str = ".newsdigest-ledger";
 
-/// Records in the folder of `date` that its messages are recorded in the ledger `ledger_id`.
+/// Records in the folder of `date` that its messages are recorded in the ledger `ledger_id`,
+/// in the file `mark` ([`LEDGER_MARK`], or a shard's own name).
 ///
 /// # Errors
 /// When the file cannot be written; the error names it.
 pub fn write_ledger_mark(
     output_dir: &Path,
     date: NaiveDate,
+    mark: &str,
     ledger_id: &str,
 ) -> anyhow::Result<()> {
-    let path = edition_dir(output_dir, date).join(LEDGER_MARK);
+    let path = edition_dir(output_dir, date).join(mark);
     if fs::read_to_string(&path).is_ok_and(|text| text.trim() == ledger_id) {
         return Ok(());
     }
     write_atomic(&path, format!("{ledger_id}\n").as_bytes())
 }
 
-/// The ledger marks of the days from `first` to `last`, oldest first: each day whose folder
+/// The ledger marks (files named `mark`) of the days from `first` to `last`, oldest first:
+/// each day whose folder
 /// has one, with the ledger id it names.
 pub fn ledger_marks(
     output_dir: &Path,
+    mark: &str,
     first: NaiveDate,
     last: NaiveDate,
 ) -> Vec<(NaiveDate, String)> {
@@ -45,7 +49,7 @@ pub fn ledger_marks(
         .iter_days()
         .take_while(|date| *date <= last)
         .filter_map(|date| {
-            let text = fs::read_to_string(edition_dir(output_dir, date).join(LEDGER_MARK)).ok()?;
+            let text = fs::read_to_string(edition_dir(output_dir, date).join(mark)).ok()?;
             let id = text.trim();
             (!id.is_empty()).then(|| (date, id.to_owned()))
         })

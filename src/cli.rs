@@ -39,6 +39,11 @@ pub enum Command {
         /// Print a machine-readable report on stdout
         #[arg(long)]
         json: bool,
+        /// Send only shard K of N: the subscribers whose address hashes to it, recorded in a
+        /// ledger of the shard's own (digests/shard-K-of-N/newsdigest.sqlite), so N machines
+        /// or processes can send one edition together
+        #[arg(long, value_name = "K/N")]
+        shard: Option<newsdigest::shard::Shard>,
     },
     /// Build today's digests and write them under digests/<date>/ with an index page; sends
     /// nothing and changes no state
@@ -82,6 +87,13 @@ pub enum Command {
         /// The day (YYYY-MM-DD) [default: every day]
         #[arg(value_parser = parse_date)]
         date: Option<chrono::NaiveDate>,
+        /// Report on shard K of N's ledger
+        #[arg(long, value_name = "K/N")]
+        shard: Option<newsdigest::shard::Shard>,
+        /// Add up the deliveries of these ledgers, read-only (shard ledgers, or copies of
+        /// them from their machines); repeat for each
+        #[arg(long = "ledger", value_name = "FILE")]
+        ledgers: Vec<PathBuf>,
     },
     /// Send what is still pending or failed-transient on a day, with the editions as stored
     Retry {
@@ -94,6 +106,9 @@ pub enum Command {
         /// Print a machine-readable report on stdout
         #[arg(long)]
         json: bool,
+        /// Retry shard K of N, with its own ledger (see `run --shard`)
+        #[arg(long, value_name = "K/N")]
+        shard: Option<newsdigest::shard::Shard>,
     },
     /// Put an address on the suppression list: it is never sent to again
     Unsubscribe {
@@ -102,6 +117,9 @@ pub enum Command {
         /// Only if this is the address's unsubscribe token (for a web handler)
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
+        /// In shard K of N's ledger, which must be the address's shard
+        #[arg(long, value_name = "K/N")]
+        shard: Option<newsdigest::shard::Shard>,
     },
     /// Take an address off the suppression list
     Resubscribe {

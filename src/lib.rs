@@ -19,6 +19,7 @@ pub mod model;
 pub mod opml;
 pub mod render;
 pub mod select;
+pub mod shard;
 pub mod summarize;
 pub mod text;
 pub mod token;

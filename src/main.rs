@@ -370,24 +370,38 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.toml"));
             check(&path, smtp)
         }
-        Command::Run { dry_run, new_ledger, json } => {
-            let config = load_config(cli.config.as_deref(), false)?;
-            send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger }, json)
+        Command::Run { dry_run, new_ledger, json, shard } => {
+            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger, shard }, json)
         }
-        Command::Retry { date, new_ledger, json } => {
-            let config = load_config(cli.config.as_deref(), false)?;
-            send::retry(&config, clock.as_ref(), date, new_ledger, json)
+        Command::Retry { date, new_ledger, json, shard } => {
+            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            let options = RunOptions { dry_run: false, new_ledger, shard };
+            send::retry(&config, clock.as_ref(), date, options, json)
         }
         Command::Serve { listen } => {
             let config = load_config(cli.config.as_deref(), false)?;
             serve(config, listen)
         }
-        Command::Status { date } => {
-            let config = load_config(cli.config.as_deref(), false)?;
-            send::status(&config, date, clock.now().date_naive())
+        Command::Status { date, shard, ledgers } => {
+            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            if ledgers.is_empty() {
+                send::status(&config, date, clock.now().date_naive())
+            } else {
+                send::merged_status(&ledgers, date)
+            }
         }
-        Command::Unsubscribe { email, token } => {
-            let config = load_config(cli.config.as_deref(), false)?;
+        Command::Unsubscribe { email, token, shard } => {
+            if let Some(shard) = shard
+                && !shard.contains(&email)
+            {
+                let own = newsdigest::shard::Shard::of(&email, shard.count);
+                anyhow::bail!(
+                    "`{email}` is sent by shard {own}/{}, not {shard}: unsubscribe it there",
+                    shard.count
+                );
+            }
+            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
             let added = run::unsubscribe(&config, clock.as_ref(), &email, token.as_deref())?;
             if added {
                 writeln!(std::io::stdout(), "{email}: unsubscribed; no digest will be sent to it")?;
@@ -425,6 +439,14 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// `config` with the shard's own ledger as its `state_file` (see `newsdigest::shard`).
+fn sharded(mut config: Config, shard: Option<newsdigest::shard::Shard>) -> Config {
+    if let Some(shard) = shard {
+        config.state_file = shard.state_file(&config.state_file);
+    }
+    config
 }
 
 /// Loads `--config` (or `config.toml`). With `optional`, a missing default file gives the

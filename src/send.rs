@@ -157,11 +157,11 @@ pub fn retry(
     config: &Config,
     clock: &dyn Clock,
     date: Option<NaiveDate>,
-    new_ledger: bool,
+    options: RunOptions,
     as_json: bool,
 ) -> anyhow::Result<Exit> {
     let mut feedback = Feedback::new();
-    let report = runtime()?.block_on(run::retry(config, clock, date, new_ledger, &mut feedback))?;
+    let report = runtime()?.block_on(run::retry(config, clock, date, options, &mut feedback))?;
     drop(feedback);
     print_failures(&report);
     if let Some(stop) = &report.delivery.stopped {
@@ -244,12 +244,7 @@ pub fn status(config: &Config, date: Option<NaiveDate>, today: NaiveDate) -> any
     }
     let mut any_failed = false;
     for edition in &editions {
-        let counts: Vec<String> = edition
-            .counts
-            .iter()
-            .map(|(status, count)| format!("{count} {}", status.as_str()))
-            .collect();
-        let counts = if counts.is_empty() { "no deliveries".to_owned() } else { counts.join(", ") };
+        let counts = counts_text(&edition.counts);
         writeln!(out, "{} {} ({} stories): {counts}", edition.date, edition.digest, edition.items)?;
         for failure in &edition.failures {
             any_failed = true;
@@ -264,6 +259,58 @@ pub fn status(config: &Config, date: Option<NaiveDate>, today: NaiveDate) -> any
         }
     }
     Ok(if any_failed { Exit::Partial } else { Exit::Ok })
+}
+
+/// `status --ledger A --ledger B …`: the deliveries of several ledgers (a list sent in shards)
+/// added up per edition, then the day's totals.
+pub fn merged_status(
+    ledgers: &[std::path::PathBuf],
+    date: Option<NaiveDate>,
+) -> anyhow::Result<Exit> {
+    let editions = run::merged_status(ledgers, date)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} ledgers added up:", ledgers.len())?;
+    if editions.is_empty() {
+        writeln!(
+            out,
+            "no editions{} in these ledgers",
+            date.map(|d| format!(" on {d}")).unwrap_or_default()
+        )?;
+        return Ok(Exit::Ok);
+    }
+    let mut any_failed = false;
+    let mut totals: std::collections::BTreeMap<NaiveDate, Vec<(Status, usize)>> =
+        std::collections::BTreeMap::new();
+    for edition in &editions {
+        writeln!(
+            out,
+            "{} {} ({} stories): {}",
+            edition.date,
+            edition.digest,
+            edition.items,
+            counts_text(&edition.counts)
+        )?;
+        any_failed |= !edition.failures.is_empty();
+        let day = totals.entry(edition.date).or_default();
+        for (status, count) in &edition.counts {
+            match day.iter_mut().find(|(s, _)| s == status) {
+                Some((_, total)) => *total += count,
+                None => day.push((*status, *count)),
+            }
+        }
+    }
+    for (day, counts) in &mut totals {
+        counts.sort_by_key(|(status, _)| *status as u8);
+        writeln!(out, "{day} in all: {}", counts_text(counts))?;
+    }
+    Ok(if any_failed { Exit::Partial } else { Exit::Ok })
+}
+
+/// `3 sent, 1 pending`, or `no deliveries`.
+fn counts_text(counts: &[(Status, usize)]) -> String {
+    let parts: Vec<String> =
+        counts.iter().map(|(status, count)| format!("{count} {}", status.as_str())).collect();
+    if parts.is_empty() { "no deliveries".to_owned() } else { parts.join(", ") }
 }
 
 /// `on 2026-11-30: 1234 sent, 3 hard bounces (0.24%), …`.

@@ -428,7 +428,7 @@ fn max_per_hour_counts_earlier_runs_and_leaves_the_rest_pending() {
                 &config,
                 &clock,
                 Some(now().date_naive()),
-                false,
+                newsdigest::app::run::RunOptions::default(),
                 &mut (),
             ))
             .unwrap()

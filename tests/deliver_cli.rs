@@ -63,6 +63,92 @@ fn a_run_killed_mid_way_loses_nobody_and_resends_at_most_what_was_in_flight() {
     eprintln!("killed after {before_restart} of {N}; {duplicates} resent after the restart");
 }
 
+/// Issue 13: `run --shard K/N` splits the day's audience by a stable hash, each shard with
+/// its own ledger, so N processes (or machines) send one edition together; `status --ledger`
+/// adds their ledgers up.
+#[test]
+fn three_shards_send_every_subscriber_exactly_one_message() {
+    const N: usize = 30;
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(N), "", "concurrency = 2");
+    // The three shards at once, on one machine, as three machines would.
+    let children: Vec<_> = ["1/3", "2/3", "3/3"]
+        .into_iter()
+        .map(|shard| {
+            site.command(&["run", "--shard", shard], &[])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut per_shard = Vec::new();
+    for (k, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "shard {}: {}", k + 1, text(&out.stderr));
+        let ledger = site.path().join(format!("digests/shard-{}-of-3/newsdigest.sqlite", k + 1));
+        let rows = newsdigest::ledger::Ledger::open(&ledger).unwrap().deliveries(None).unwrap();
+        assert!(rows.iter().all(|row| row.status == Status::Sent));
+        for row in &rows {
+            assert!(
+                newsdigest::shard::Shard { index: k as u32 + 1, count: 3 }.contains(&row.email),
+                "{} is not shard {}'s",
+                row.email,
+                k + 1
+            );
+        }
+        per_shard.push(rows.len());
+    }
+    assert!(!site.state_file().exists(), "no shard used the unsharded ledger");
+    let mut per_address: BTreeMap<String, usize> = BTreeMap::new();
+    for message in server.received() {
+        *per_address.entry(message.rcpt_to[0].clone()).or_default() += 1;
+    }
+    assert_eq!(per_address.len(), N, "every subscriber got the digest");
+    assert!(per_address.values().all(|&n| n == 1), "exactly once: {per_address:?}");
+    assert_eq!(per_shard.iter().sum::<usize>(), N);
+    assert!(per_shard.iter().all(|&n| n > 0), "each shard had a share: {per_shard:?}");
+
+    // A shard run again sends nothing; its neighbours' ledgers are not its business.
+    let again = site.binary(&["run", "--shard", "2/3"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(server.count(), N, "{}", text(&again.stderr));
+
+    // The day's totals, from the three ledgers read-only.
+    let ledgers: Vec<String> = (1..=3)
+        .flat_map(|k| ["--ledger".to_owned(), format!("digests/shard-{k}-of-3/newsdigest.sqlite")])
+        .collect();
+    let mut args = vec!["status"];
+    args.extend(ledgers.iter().map(String::as_str));
+    let status = site.binary(&args, &[]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let report = text(&status.stdout);
+    assert!(report.starts_with("3 ledgers added up:\n"), "{report}");
+    assert!(report.contains(&format!("2026-11-26 in all: {N} sent\n")), "{report}");
+    let shard_status = text(&site.binary(&["status", "--shard", "1/3"], &[]).stdout);
+    let first = per_shard[0];
+    assert!(shard_status.contains(&format!("on 2026-11-26: {first} message(s)")), "{shard_status}");
+    // An unsubscribe goes to the ledger of the address's shard, and only there.
+    let email = "reader000@example.org";
+    let own = newsdigest::shard::Shard::of(email, 3);
+    let other = format!("{}/3", own % 3 + 1);
+    let wrong = site.binary(&["unsubscribe", email, "--shard", &other], &[]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        text(&wrong.stderr).contains(&format!("is sent by shard {own}/3, not {other}")),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let right = site.binary(&["unsubscribe", email, "--shard", &format!("{own}/3")], &[]);
+    assert_eq!(right.status.code(), Some(0), "{}", text(&right.stderr));
+    let ledger = site.path().join(format!("digests/shard-{own}-of-3/newsdigest.sqlite"));
+    assert!(newsdigest::ledger::Ledger::open(&ledger).unwrap().is_suppressed(email).unwrap());
+
+    let bad = site.binary(&["run", "--shard", "4/3"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("the shard must be from 1 to 3"), "{}", text(&bad.stderr));
+}
+
 #[test]
 fn the_outbox_works_without_a_mail_server_and_a_second_run_writes_nothing() {
     let site = Site::new(1, &readers(3), "", "");

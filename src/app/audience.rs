@@ -22,21 +22,26 @@ pub enum Record<'a> {
 }
 
 /// Who gets a digest today, in a stable order (the config's lists first, then the ledger's
-/// own addresses by address).
+/// own addresses by address), of the addresses `keep` accepts (a shard's, or all).
 ///
 /// # Errors
 /// [`LedgerError`] when the ledger cannot be read or written.
 pub fn audience(
     config: &Config,
     record: Record<'_>,
+    keep: &dyn Fn(&str) -> bool,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<Subscriber>, LedgerError> {
+    let listed_here: Vec<&Subscriber> = config
+        .subscribers
+        .iter()
+        .filter(|subscriber| keep(subscriber.mailbox.email.as_ref()))
+        .collect();
     let ledger: Option<&Ledger> = match record {
         Record::Write(ledger) => {
             let emails: Vec<String> =
-                config.subscribers.iter().map(|s| s.mailbox.email.to_string()).collect();
-            let listed: Vec<Listed<'_>> = config
-                .subscribers
+                listed_here.iter().map(|s| s.mailbox.email.to_string()).collect();
+            let listed: Vec<Listed<'_>> = listed_here
                 .iter()
                 .zip(&emails)
                 .map(|(subscriber, email)| Listed {
@@ -75,7 +80,7 @@ pub fn audience(
     };
     let mut out = Vec::new();
     let mut listed = std::collections::BTreeSet::new();
-    for subscriber in &config.subscribers {
+    for subscriber in listed_here {
         let email = subscriber.mailbox.email.to_string().to_lowercase();
         listed.insert(email.clone());
         match known.get(&email) {
@@ -90,7 +95,7 @@ pub fn audience(
     }
     for row in known.values() {
         let own = matches!(row.source, SubscriberSource::SignUp | SubscriberSource::Shell);
-        if !own || row.pending || row.paused || listed.contains(&row.email) {
+        if !own || row.pending || row.paused || listed.contains(&row.email) || !keep(&row.email) {
             continue;
         }
         let Ok(email) = row.email.parse() else { continue };

@@ -233,7 +233,8 @@ pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Res
     let selection = select::select(loaded.articles, &config.select, now);
     let mut empty = Vec::new();
     let mut rendered_digests = Vec::new();
-    let readers = audience::audience(config, audience::Record::Read(ledger.as_ref()), now)?;
+    let readers =
+        audience::audience(config, audience::Record::Read(ledger.as_ref()), &|_| true, now)?;
     for (digest, subscribers) in plan_digests(config, &readers, &selection, now) {
         if digest.item_count() == 0 {
             empty.push(digest.slug);

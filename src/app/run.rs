@@ -29,6 +29,7 @@ use crate::ledger::{
 };
 use crate::render::UNSUBSCRIBE_PLACEHOLDER;
 use crate::select;
+use crate::shard::Shard;
 
 /// `run` options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,6 +39,9 @@ pub struct RunOptions {
     /// Take this ledger on purpose although the archive was written under another one
     /// (`--new-ledger`).
     pub new_ledger: bool,
+    /// Send only this shard's part of the audience (`--shard K/N`); the config's
+    /// `state_file` is then the shard's own ledger (see [`crate::shard`]).
+    pub shard: Option<Shard>,
 }
 
 /// One edition of the run.
@@ -137,7 +141,7 @@ pub async fn run(
     let now = clock.now();
     let date = now.date_naive();
     if let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run) {
-        check_ledger_identity(config, ledger, date, options.new_ledger, now)?;
+        check_ledger_identity(config, ledger, date, options, now)?;
     }
     let sent_before = match &ledger {
         Some(ledger) => ledger.sent_before(date)?,
@@ -148,9 +152,10 @@ pub async fn run(
         None => BTreeSet::new(),
     };
 
+    let mine = |email: &str| options.shard.is_none_or(|shard| shard.contains(email));
     let readers = match (options.dry_run, ledger.as_mut()) {
-        (false, Some(ledger)) => audience(config, Record::Write(ledger), now)?,
-        (_, ledger) => audience(config, Record::Read(ledger.map(|ledger| &*ledger)), now)?,
+        (false, Some(ledger)) => audience(config, Record::Write(ledger), &mine, now)?,
+        (_, ledger) => audience(config, Record::Read(ledger.map(|ledger| &*ledger)), &mine, now)?,
     };
     let state = match (options.dry_run, ledger.as_mut()) {
         (false, Some(ledger)) => FeedState::Write(ledger),
@@ -364,18 +369,24 @@ fn check_ledger_identity(
     config: &Config,
     ledger: &mut Ledger,
     date: NaiveDate,
-    take_new: bool,
+    options: RunOptions,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> anyhow::Result<()> {
+    let take_new = options.new_ledger;
+    let mark = match options.shard {
+        Some(shard) => shard.mark_name(),
+        None => crate::archive::LEDGER_MARK.to_owned(),
+    };
     let id = ledger.id()?;
     let adopted = ledger.adopted()?;
     let output_dir = &config.digest.output_dir;
     let first = date.checked_sub_days(chrono::Days::new(LEDGER_MARK_DAYS)).unwrap_or(date);
     let last = date.checked_add_days(chrono::Days::new(LEDGER_MARK_DAYS)).unwrap_or(date);
-    let foreign: Vec<(NaiveDate, String)> = crate::archive::ledger_marks(output_dir, first, last)
-        .into_iter()
-        .filter(|(_, mark)| *mark != id && !adopted.contains(mark))
-        .collect();
+    let foreign: Vec<(NaiveDate, String)> =
+        crate::archive::ledger_marks(output_dir, &mark, first, last)
+            .into_iter()
+            .filter(|(_, mark)| *mark != id && !adopted.contains(mark))
+            .collect();
     if let Some((day, other)) = foreign.last() {
         if !take_new {
             let state = if ledger.is_new() {
@@ -396,7 +407,7 @@ fn check_ledger_identity(
         let ids: BTreeSet<String> = foreign.into_iter().map(|(_, mark)| mark).collect();
         ledger.adopt(&ids.into_iter().collect::<Vec<_>>(), now)?;
     }
-    crate::archive::write_ledger_mark(output_dir, date, &id)
+    crate::archive::write_ledger_mark(output_dir, date, &mark, &id)
 }
 
 /// Sends what is `pending`, `sending` (left by a crash) or `failed-transient` on `date`
@@ -408,13 +419,13 @@ pub async fn retry(
     config: &Config,
     clock: &dyn Clock,
     date: Option<NaiveDate>,
-    new_ledger: bool,
+    options: RunOptions,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<SendReport> {
     let _lock = RunLock::acquire(&config.state_file)?;
     let mut ledger = Ledger::open(&config.state_file)?;
     let date = date.unwrap_or_else(|| clock.now().date_naive());
-    check_ledger_identity(config, &mut ledger, date, new_ledger, clock.now())?;
+    check_ledger_identity(config, &mut ledger, date, options, clock.now())?;
     let mut report = SendReport::default();
     let suppressed = ledger.suppressed()?;
     let mut jobs = jobs_from_rows(&ledger, date, None, &mut report)?;
@@ -442,6 +453,48 @@ pub fn status(
         Some(ledger) => Ok((ledger.status(date)?, ledger.stored_feeds()?)),
         None => Ok((Vec::new(), Vec::new())),
     }
+}
+
+/// Per edition, the deliveries of several ledgers (one list sent in shards) added up: an
+/// edition is the same date and digest in each; counts are summed and failures listed
+/// together. Every ledger is opened read-only.
+///
+/// # Errors
+/// When a ledger is missing or cannot be read; the error names it.
+pub fn merged_status(
+    ledgers: &[PathBuf],
+    date: Option<NaiveDate>,
+) -> anyhow::Result<Vec<EditionStatus>> {
+    let mut merged: BTreeMap<(NaiveDate, String), EditionStatus> = BTreeMap::new();
+    for path in ledgers {
+        let ledger = Ledger::open_read_only(path)?.with_context(|| {
+            format!("`{}` is not a newsdigest ledger (missing, empty or too old)", path.display())
+        })?;
+        for edition in ledger.status(date)? {
+            match merged.get_mut(&(edition.date, edition.digest.clone())) {
+                Some(into) => {
+                    into.items = into.items.max(edition.items);
+                    for (status, count) in edition.counts {
+                        match into.counts.iter_mut().find(|(s, _)| *s == status) {
+                            Some((_, total)) => *total += count,
+                            None => into.counts.push((status, count)),
+                        }
+                    }
+                    into.failures.extend(edition.failures);
+                }
+                None => {
+                    merged.insert((edition.date, edition.digest.clone()), edition);
+                }
+            }
+        }
+    }
+    Ok(merged
+        .into_values()
+        .map(|mut edition| {
+            edition.counts.sort_by_key(|(status, _)| *status as u8);
+            edition
+        })
+        .collect())
 }
 
 /// The audience in numbers, for `status`: addresses by source and state, and suppressions

@@ -188,7 +188,7 @@ impl Site {
         runtime.block_on(newsdigest::app::run::run(
             &config,
             &newsdigest::clock::FixedClock(at),
-            newsdigest::app::run::RunOptions { dry_run, new_ledger: false },
+            newsdigest::app::run::RunOptions { dry_run, new_ledger: false, shard: None },
             &mut (),
         ))
     }

@@ -1,0 +1,127 @@
+//! Shards: one edition sent by N machines (or N processes) together, `run --shard K/N`.
+//!
+//! A shard takes the subscribers whose address hashes to it: the first eight bytes of the
+//! SHA-256 of the lowercased address, as a big-endian number, modulo N. The hash depends on
+//! nothing but the address, so every machine agrees on who is whose without talking to the
+//! others, and an address stays in its shard from day to day.
+//!
+//! Each shard keeps its own ledger, in a folder of its own beside the configured one
+//! (`digests/shard-2-of-3/newsdigest.sqlite` for `state_file = "digests/newsdigest.sqlite"`),
+//! so shards on one machine do not share a lock, and each marks the archive folders with its
+//! own name ([`Shard::mark_name`]). `status --ledger …` adds up shard ledgers.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sha2::{Digest as _, Sha256};
+
+/// Shard `index` of `count` (both counted from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 1 to `count`.
+    pub index: u32,
+    /// How many shards share the audience.
+    pub count: u32,
+}
+
+/// The most shards a list can be split into.
+pub const MAX_SHARDS: u32 = 4096;
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let usage = || format!("`{text}` is not a shard: write K/N, as in 2/3 (shard 2 of 3)");
+        let (index, count) = text.trim().split_once('/').ok_or_else(usage)?;
+        let index: u32 = index.trim().parse().map_err(|_| usage())?;
+        let count: u32 = count.trim().parse().map_err(|_| usage())?;
+        if count == 0 || count > MAX_SHARDS {
+            return Err(format!("`{text}`: the number of shards must be from 1 to {MAX_SHARDS}"));
+        }
+        if index == 0 || index > count {
+            return Err(format!("`{text}`: the shard must be from 1 to {count}"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// The shard, from 1 to `count`, that `email` belongs to.
+    pub fn of(email: &str, count: u32) -> u32 {
+        let hash = Sha256::digest(email.trim().to_lowercase().as_bytes());
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&hash[..8]);
+        let slot = u64::from_be_bytes(head) % u64::from(count.max(1));
+        // Below `count`, which is a u32.
+        u32::try_from(slot).unwrap_or(0) + 1
+    }
+
+    /// True when `email` is this shard's to send.
+    pub fn contains(&self, email: &str) -> bool {
+        Shard::of(email, self.count) == self.index
+    }
+
+    /// This shard's ledger: `state_file`'s name in a folder `shard-K-of-N` beside it.
+    pub fn state_file(&self, state_file: &Path) -> PathBuf {
+        let name = state_file.file_name().map_or_else(
+            || std::ffi::OsString::from("newsdigest.sqlite"),
+            std::ffi::OsStr::to_os_string,
+        );
+        let parent = state_file.parent().unwrap_or_else(|| Path::new(""));
+        parent.join(format!("shard-{}-of-{}", self.index, self.count)).join(name)
+    }
+
+    /// The name of this shard's ledger mark in an archive folder.
+    pub fn mark_name(&self) -> String {
+        format!("{}.shard-{}-of-{}", crate::archive::LEDGER_MARK, self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_k_of_n_and_refuses_the_rest() {
+        assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
+        assert_eq!(" 1 / 1 ".parse::<Shard>(), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "1/5000", "-1/3"] {
+            let err = bad.parse::<Shard>().unwrap_err();
+            assert!(err.contains(bad), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_address_is_in_exactly_one_shard_and_shards_are_even() {
+        let mut sizes = [0usize; 3];
+        for i in 0..3000 {
+            let email = format!("Reader{i}@Example.org");
+            let owners: Vec<u32> =
+                (1..=3).filter(|&index| Shard { index, count: 3 }.contains(&email)).collect();
+            assert_eq!(owners.len(), 1, "{email}: {owners:?}");
+            assert!(Shard { index: owners[0], count: 3 }.contains(&email.to_lowercase()));
+            sizes[owners[0] as usize - 1] += 1;
+        }
+        assert!(sizes.iter().all(|&n| (900..1100).contains(&n)), "{sizes:?}");
+        // Stable: the hash is SHA-256, not a per-process hasher.
+        assert_eq!(Shard::of("ana@example.org", 3), Shard::of("ANA@example.org ", 3));
+        assert!(Shard { index: 1, count: 1 }.contains("anyone@example.org"));
+    }
+
+    #[test]
+    fn each_shard_has_its_own_ledger_folder_and_mark() {
+        let shard = Shard { index: 2, count: 3 };
+        assert_eq!(
+            shard.state_file(Path::new("digests/newsdigest.sqlite")),
+            Path::new("digests/shard-2-of-3/newsdigest.sqlite")
+        );
+        assert_eq!(shard.mark_name(), ".newsdigest-ledger.shard-2-of-3");
+    }
+}
