@@ -250,7 +250,7 @@ impl Composer {
 
     /// Builds the message of `edition` for `to`.
     ///
-    /// Without DKIM, the edition's MIME body is encoded once (see [`Template`]) and each
+    /// Without DKIM, the edition's MIME body is encoded once (a `Template`) and each
     /// message copies it with the subscriber's links in their slots; with DKIM, lettre builds
     /// and signs each message whole.
     ///
