@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod model;
 pub mod opml;
+pub mod parallel;
 pub mod render;
 pub mod select;
 pub mod shard;

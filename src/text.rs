@@ -79,12 +79,29 @@ impl std::fmt::Debug for Stemmer {
 /// Number of words: white-space separated tokens, where a run of CJK characters (written
 /// without spaces) counts one word for every two characters.
 pub fn word_count(text: &str) -> usize {
-    text.split_whitespace()
-        .map(|token| {
-            let cjk = token.chars().filter(|c| is_cjk(*c)).count();
-            if cjk > 2 { cjk.div_ceil(2) } else { 1 }
-        })
-        .sum()
+    text.split_whitespace().map(token_words).sum()
+}
+
+/// [`word_count`], counting only up to `limit + 1`: enough to tell whether a text has more
+/// than `limit` words without reading all of a long one.
+pub fn word_count_over(text: &str, limit: usize) -> usize {
+    let mut words = 0;
+    for token in text.split_whitespace() {
+        words += token_words(token);
+        if words > limit {
+            break;
+        }
+    }
+    words
+}
+
+/// The words of one whitespace-separated token: one, or half its CJK characters.
+fn token_words(token: &str) -> usize {
+    if token.is_ascii() {
+        return 1;
+    }
+    let cjk = token.chars().filter(|c| is_cjk(*c)).count();
+    if cjk > 2 { cjk.div_ceil(2) } else { 1 }
 }
 
 /// Why `text` is not prose a person wrote, or `None` when it is: random bytes, binary data

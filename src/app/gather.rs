@@ -177,12 +177,15 @@ pub async fn gather(
     for (source, (mut report, fresh)) in feeds.iter().zip(fetched) {
         let items = items_to_offer(&mut state, source, fresh, now, config)?;
         report.items = items.len();
-        for (entry, first_seen) in items {
-            let location = source.location.to_string();
+        let location = source.location.to_string();
+        let results = crate::parallel::map(items, |(entry, first_seen)| {
             let raw = RawArticle::feed_item(entry, &source.id, &location, Some(first_seen));
             let path = raw.path.clone();
-            match extract::clean(raw) {
-                Ok(article) => loaded.articles.push(select::classify(article, &matcher)),
+            (path, extract::clean(raw).map(|article| select::classify(article, &matcher)))
+        });
+        for (path, result) in results {
+            match result {
+                Ok(classified) => loaded.articles.push(classified),
                 Err(err) => loaded
                     .skipped
                     .push(super::Skipped { path, reason: format!("feed `{}`: {err}", source.id) }),
@@ -331,16 +334,16 @@ async fn fetch_full_pages(
         }
     }
     pages.sort_by_key(|(feed_idx, entry_idx, ..)| (*feed_idx, *entry_idx));
+    let mut bodies = Vec::new();
     for (feed_idx, entry_idx, link, teaser_words, page) in pages {
-        let Some((report, Some(fresh))) = fetched.get_mut(feed_idx) else { continue };
-        let html = match page {
+        let Some((report, Some(_))) = fetched.get_mut(feed_idx) else { continue };
+        match page {
             Ok(Ok(Fetched::Body { bytes, content_type, .. })) => {
-                decode_page(&bytes, content_type.as_deref()).0
+                bodies.push((feed_idx, entry_idx, link, teaser_words, bytes, content_type));
             }
-            Ok(Ok(Fetched::NotModified)) => continue,
+            Ok(Ok(Fetched::NotModified)) => {}
             Ok(Err(err)) => {
                 report.notes.push(format!("full article {link}: {err}; the feed's teaser is used"));
-                continue;
             }
             Err(_) => {
                 report.notes.push(format!(
@@ -348,10 +351,16 @@ async fn fetch_full_pages(
                      all pages of the run); the feed's teaser is used",
                     budget.as_secs_f64()
                 ));
-                continue;
             }
-        };
-        let paragraphs = extract::html::parse(&html).paragraphs;
+        }
+    }
+    // Extraction is CPU work on independent pages: on every core.
+    let parsed = crate::parallel::map(bodies, |(feed_idx, entry_idx, link, words, bytes, kind)| {
+        let html = decode_page(&bytes, kind.as_deref()).0;
+        (feed_idx, entry_idx, link, words, extract::html::parse(&html).paragraphs)
+    });
+    for (feed_idx, entry_idx, link, teaser_words, paragraphs) in parsed {
+        let Some((report, Some(fresh))) = fetched.get_mut(feed_idx) else { continue };
         let Some(entry) = fresh.entries.get_mut(entry_idx) else { continue };
         if word_count(&paragraphs.join(" ")) <= teaser_words {
             report.notes.push(format!(

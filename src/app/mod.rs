@@ -57,13 +57,19 @@ pub fn load_articles(config: &Config) -> Loaded {
             .collect(),
         ..Loaded::default()
     };
-    for raw in ingested.items {
+    // Extraction is the CPU work of a run: on every core.
+    let results = crate::parallel::map(ingested.items, |raw| {
         let path = raw.path.clone();
-        if raw.lossy {
+        let lossy = raw.lossy;
+        let result = extract::clean(raw).map(|article| select::classify(article, &matcher));
+        (path, lossy, result)
+    });
+    for (path, lossy, result) in results {
+        if lossy {
             loaded.lossy.push(path.clone());
         }
-        match extract::clean(raw) {
-            Ok(article) => loaded.articles.push(select::classify(article, &matcher)),
+        match result {
+            Ok(classified) => loaded.articles.push(classified),
             Err(err) => loaded.skipped.push(Skipped { path, reason: err.to_string() }),
         }
     }

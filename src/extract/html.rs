@@ -39,16 +39,21 @@ pub struct Parsed {
 }
 
 /// Parses a page.
+///
+/// The page is parsed once: its metadata is read, the elements that are never article text
+/// are removed, and readability reads what is left. Only a page where readability finds
+/// under 40 words is parsed a second time, for the fallback that reads it as lines.
 pub fn parse(html: &str) -> Parsed {
     let html = &*super::depth::limit_depth(html);
     let document = Document::from(html);
     let mut parsed = metadata(&document);
     let h1 = page_h1(&document, 2);
-    drop(document);
-    let cleaned = pre_clean(html).unwrap_or_else(|_| html.to_owned());
-    let mut paragraphs = readability_paragraphs(&cleaned, parsed.url.as_deref());
+    document.select(DROPPED_ELEMENTS).remove();
+    let mut paragraphs = readability_paragraphs(document, parsed.url.as_deref());
     if word_count(&paragraphs.join(" ")) < 40 {
-        let page_lines = block_text(&Document::from(cleaned.as_str()));
+        let cleaned = Document::from(html);
+        cleaned.select(DROPPED_ELEMENTS).remove();
+        let page_lines = block_text(&cleaned);
         let fallback = dump::extract(&page_lines.join("\n\n"));
         if word_count(&fallback.paragraphs.join(" ")) > word_count(&paragraphs.join(" ")) {
             paragraphs = fallback.paragraphs;
@@ -433,10 +438,10 @@ fn split_camel_case(names: &str) -> String {
     out
 }
 
-/// The article's paragraphs as readability sees them, filtered by the noise rules.
-fn readability_paragraphs(html: &str, url: Option<&str>) -> Vec<String> {
+/// The article's paragraphs as readability sees them in `document`, filtered by the noise
+/// rules.
+fn readability_paragraphs(document: Document, url: Option<&str>) -> Vec<String> {
     let config = dom_smoothie::Config { max_elements_to_parse: 0, ..Default::default() };
-    let document = Document::from(html);
     let standfirsts = remove_junk_by_class(&document);
     let Ok(mut readability) = dom_smoothie::Readability::with_document(document, url, Some(config))
     else {

@@ -209,7 +209,7 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
 /// A photo credit: a short line with no sentence ending that names an agency or a
 /// photographer (`Reuters`, `AP Photo/Evan Vucci`, `REUTERS/Pilar Olivares/File Photo`).
 pub fn is_credit(line: &str) -> bool {
-    let words = word_count(line);
+    let words = crate::text::word_count_over(line, 10);
     if words == 0 || words > 10 {
         return false;
     }

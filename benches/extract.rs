@@ -1,0 +1,114 @@
+//! Extraction throughput on the development set, against trafilatura in the same command:
+//! `cargo bench --bench extract [-- --python PATH] [--devset DIR]`.
+//!
+//! Reads the dev set's 90 HTML pages and 90 text dumps (`../shared/devset` beside the
+//! repository, or `--devset DIR`) into a temporary folder, then extracts every page the way
+//! `run` does (read, decode, extract, classify), on one core and on every core, best of five
+//! rounds. With `--python PATH` (a Python with trafilatura installed, see
+//! `scripts/bench_extract.sh`), it first times `trafilatura.extract` over the same HTML pages
+//! in-process (`scripts/trafilatura_pages.py`) and prints each figure as a multiple of it.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use newsdigest::config::Config;
+use newsdigest::ingest::files::{DEFAULT_MAX_BYTES, read_article};
+use newsdigest::select::{TopicMatcher, classify};
+
+const ROUNDS: usize = 5;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| args.iter().position(|arg| arg == flag).and_then(|i| args.get(i + 1));
+    let devset = value("--devset").map_or_else(|| root.join("../shared/devset"), PathBuf::from);
+    if !devset.join("truth.jsonl").exists() {
+        println!(
+            "extraction benchmark: no dev set at {} (--devset DIR); skipped",
+            devset.display()
+        );
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (html, text) = (work.path().join("html"), work.path().join("text"));
+    std::fs::create_dir_all(&html).unwrap();
+    std::fs::create_dir_all(&text).unwrap();
+    for entry in std::fs::read_dir(devset.join("html")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".html.gz") {
+            let out = Command::new("gzip").arg("-dc").arg(&path).output().unwrap();
+            assert!(out.status.success(), "gzip -dc {}", path.display());
+            std::fs::write(html.join(format!("{stem}.html")), out.stdout).unwrap();
+        } else if name.ends_with(".html") {
+            std::fs::copy(&path, html.join(&name)).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(devset.join("textdumps")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, text.join(path.file_name().unwrap())).unwrap();
+    }
+
+    let trafilatura = value("--python").map(|python| {
+        let out = Command::new(python)
+            .arg(root.join("scripts/trafilatura_pages.py"))
+            .arg(&html)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let line = String::from_utf8(out.stdout).unwrap();
+        line.split_whitespace()
+            .find_map(|field| field.strip_prefix("pages_per_s="))
+            .and_then(|rate| rate.parse::<f64>().ok())
+            .unwrap()
+    });
+
+    let config = Config::parse("[[topics]]\nid = \"news\"\nkeywords = [\"news\"]\n", root).unwrap();
+    let matcher = TopicMatcher::new(&config.select.topics);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!(
+        "extraction benchmark: the dev set, read + decode + extract + classify, best of {ROUNDS}"
+    );
+    if let Some(rate) = trafilatura {
+        println!("  trafilatura.extract, in-process, HTML:   {rate:8.1} pages/s  (baseline)");
+    }
+    for (kind, dir) in [("HTML", &html), ("text dumps", &text)] {
+        let mut paths: Vec<PathBuf> =
+            std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+        paths.sort();
+        let one = |path: &PathBuf| {
+            let raw = read_article("bench", path, DEFAULT_MAX_BYTES).unwrap();
+            newsdigest::extract::clean(raw).ok().map(|article| classify(article, &matcher))
+        };
+        let single = best(|| {
+            let found = paths.iter().map(one).filter(Option::is_some).count();
+            assert!(found >= paths.len() - 2, "{found} of {} pages gave an article", paths.len());
+        });
+        let all = best(|| {
+            let found = newsdigest::parallel::map(paths.iter().collect(), one);
+            assert_eq!(found.len(), paths.len());
+        });
+        for (label, elapsed) in [("one core", single), (&*format!("{cores} cores"), all)] {
+            let rate = paths.len() as f64 / elapsed.as_secs_f64();
+            let ratio = trafilatura
+                .filter(|_| kind == "HTML")
+                .map(|base| format!("  = {:.1} × trafilatura", rate / base))
+                .unwrap_or_default();
+            println!("  newsdigest, {kind:<10}, {label:<8}:       {rate:8.1} pages/s{ratio}");
+        }
+    }
+}
+
+/// The best of `ROUNDS` runs.
+fn best(mut work: impl FnMut()) -> Duration {
+    (0..ROUNDS)
+        .map(|_| {
+            let started = Instant::now();
+            work();
+            started.elapsed()
+        })
+        .min()
+        .unwrap()
+}
