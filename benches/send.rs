@@ -19,8 +19,8 @@
 
 #[path = "../tests/common/smtp.rs"]
 mod smtp;
+mod support;
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -41,8 +41,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 
     let small = (n / 10).max(1);
-    let site_small = site(root, sink.port, small);
-    let site_full = site(root, sink.port, n);
+    let site_small = support::site(root, sink.port, small, CONCURRENCY);
+    let site_full = support::site(root, sink.port, n, CONCURRENCY);
 
     // Warm the page cache and the binary.
     let _ = run(&site_small, Some(&sink), 0);
@@ -52,7 +52,7 @@ fn main() {
     let size = bytes / n as u64;
     let source_ours = smtp_source(sink.port, n, size);
     let postfix = PostfixSink::start().map(|postfix| {
-        let site_postfix = site(root, postfix.port, n);
+        let site_postfix = support::site(root, postfix.port, n, CONCURRENCY);
         let (rate, _, _) = run(&site_postfix, None, n);
         let source = smtp_source(postfix.port, n, size);
         (rate, source)
@@ -160,78 +160,21 @@ impl Drop for PostfixSink {
     }
 }
 
-/// A temporary installation: the sample articles, every topic, `n` subscribers in a CSV.
-fn site(root: &Path, port: u16, n: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let articles = dir.path().join("articles");
-    std::fs::create_dir_all(&articles).unwrap();
-    // A fresh copy gets a fresh modification time, so the undated samples are in the window.
-    for entry in std::fs::read_dir(root.join("articles")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), articles.join(entry.file_name())).unwrap();
-    }
-    let mut csv = String::from("email,name,topics\n");
-    for i in 0..n {
-        writeln!(csv, "reader{i:06}@example.org,Reader {i},").unwrap();
-    }
-    std::fs::write(dir.path().join("subscribers.csv"), csv).unwrap();
-    let shipped = std::fs::read_to_string(root.join("config.toml")).unwrap();
-    // The shipped topics, no inline subscribers, SMTP to the sink.
-    let topics_start = shipped.find("[[topics]]").unwrap();
-    let subscribers_start = shipped.find("# Subscribers:").unwrap();
-    let config = format!(
-        "subscribers_file = \"subscribers.csv\"\n\n[[sources]]\nid = \"sample\"\nkind = \"files\"\npath = \"articles\"\n\n\
-         {}\n[delivery]\nmode = \"smtp\"\nfrom = \"The Morning Digest <digest@example.org>\"\n\n\
-         [smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nconcurrency = {CONCURRENCY}\n",
-        &shipped[topics_start..subscribers_start]
-    );
-    std::fs::write(dir.path().join("config.toml"), config).unwrap();
-    dir
-}
-
 /// Runs `newsdigest run` in `site` (a fresh ledger each time); returns messages a second,
 /// peak resident memory in KiB and the bytes the sink received.
 fn run(site: &tempfile::TempDir, sink: Option<&smtp::SmtpServer>, n: usize) -> (f64, u64, u64) {
     let _ = std::fs::remove_dir_all(site.path().join("digests"));
     let before = sink.map_or(0, smtp::SmtpServer::count);
     let bytes_before = sink.map_or(0, smtp::SmtpServer::bytes);
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdigest"))
-        .arg("run")
-        .current_dir(site.path())
-        .env_remove("RUST_LOG")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(&status_file)
-            && let Some(kib) = status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak = peak.max(kib);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let (elapsed, peak) = support::measure(site.path(), &["run"]);
     // What the ledger says was sent (a sink of another program cannot be asked).
-    let ledger = site.path().join("digests/newsdigest.sqlite");
-    let rows = newsdigest::ledger::Ledger::open_read_only(&ledger).unwrap().map_or(0, |ledger| {
-        let day = ledger.deliveries(None).unwrap();
-        day.iter().filter(|row| row.status == newsdigest::ledger::Status::Sent).count()
-    });
+    let rows = support::sent_rows(site.path());
     assert!(n == 0 || rows == n, "the ledger says {rows} of {n} messages were sent");
     if let Some(sink) = sink {
         let got = sink.count() - before;
         assert!(n == 0 || got == n, "the sink got {got} of {n} messages");
     }
-    (n as f64 / elapsed, peak, sink.map_or(0, |sink| sink.bytes() - bytes_before))
+    (n as f64 / elapsed.as_secs_f64(), peak, sink.map_or(0, |sink| sink.bytes() - bytes_before))
 }
 
 /// lettre alone: `CONCURRENCY` connections, each sending its share of `n` copies of one

@@ -351,11 +351,11 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             preview(&config, clock.as_ref())
         }
         Command::Articles { json } => {
-            let config = load_config(cli.config.as_deref(), false)?;
+            let config = load_config_without_list(cli.config.as_deref(), false)?;
             articles(&config, clock.as_ref(), json)
         }
         Command::Article { file, json, sentences } => {
-            let mut config = load_config(cli.config.as_deref(), true)?;
+            let mut config = load_config_without_list(cli.config.as_deref(), true)?;
             if let Some(sentences) = sentences {
                 config.summary.max_sentences = usize::from(sentences);
                 config.summary.max_words = None;
@@ -363,7 +363,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             article(&config, &file, json)
         }
         Command::Feed { location, json } => {
-            let config = load_config(cli.config.as_deref(), true)?;
+            let config = load_config_without_list(cli.config.as_deref(), true)?;
             feed(&config, &location, json)
         }
         Command::Check { smtp } => {
@@ -375,7 +375,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger, shard }, json)
         }
         Command::Retry { date, new_ledger, json, shard } => {
-            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
             let options = RunOptions { dry_run: false, new_ledger, shard };
             send::retry(&config, clock.as_ref(), date, options, json)
         }
@@ -384,7 +384,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             serve(config, listen)
         }
         Command::Status { date, shard, ledgers } => {
-            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
             if ledgers.is_empty() {
                 send::status(&config, date, clock.now().date_naive())
             } else {
@@ -401,7 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                     shard.count
                 );
             }
-            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
             let added = run::unsubscribe(&config, clock.as_ref(), &email, token.as_deref())?;
             if added {
                 writeln!(std::io::stdout(), "{email}: unsubscribed; no digest will be sent to it")?;
@@ -418,11 +418,11 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             classify_bounce(&file, json)
         }
         Command::Bounces { command: cli::BouncesCommand::Read { files, maildir } } => {
-            let config = load_config(cli.config.as_deref(), false)?;
+            let config = load_config_without_list(cli.config.as_deref(), false)?;
             read_bounces(&config, clock.as_ref(), &files, maildir.as_deref())
         }
         Command::Suppressions { command } => {
-            let config = load_config(cli.config.as_deref(), false)?;
+            let config = load_config_without_list(cli.config.as_deref(), false)?;
             suppressions(&config, command)
         }
         Command::Subscribers { command } => {
@@ -430,7 +430,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             subscribers(&config, clock.as_ref(), command)
         }
         Command::Resubscribe { email } => {
-            let config = load_config(cli.config.as_deref(), false)?;
+            let config = load_config_without_list(cli.config.as_deref(), false)?;
             if run::resubscribe(&config, &email)? {
                 writeln!(std::io::stdout(), "{email}: resubscribed")?;
             } else {
@@ -452,13 +452,23 @@ fn sharded(mut config: Config, shard: Option<newsdigest::shard::Shard>) -> Confi
 /// Loads `--config` (or `config.toml`). With `optional`, a missing default file gives the
 /// defaults, so `article` works anywhere.
 fn load_config(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
+    load_config_with(path, optional, true)
+}
+
+/// [`load_config`] without reading `subscribers_file`, for the commands that work on the
+/// ledger alone: `status` on a list of a million starts at once.
+fn load_config_without_list(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
+    load_config_with(path, optional, false)
+}
+
+fn load_config_with(path: Option<&Path>, optional: bool, list: bool) -> anyhow::Result<Config> {
     let default = PathBuf::from("config.toml");
     let explicit = path.is_some();
     let path = path.unwrap_or(&default);
     if optional && !explicit && !path.exists() {
         return Ok(Config::defaults());
     }
-    Ok(Config::load(path)?)
+    Ok(if list { Config::load(path)? } else { Config::load_without_list(path)? })
 }
 
 pub(crate) fn print_skipped(skipped: &[Skipped], lossy: &[PathBuf]) {

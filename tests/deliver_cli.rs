@@ -334,10 +334,28 @@ fn starttls_with_a_private_ca_and_a_login() {
     let out = site.binary(&["run"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(server.count(), 3);
+    assert_eq!(server.pipelined(), 0, "this relay offers no PIPELINING: one command at a time");
     assert!(server.tls_sessions() >= 2, "the check and the run upgraded");
     assert!(
         server.logins().iter().all(|login| login == &("digest".to_owned(), "s3cret".to_owned()))
     );
+}
+
+/// Issue 13: to a relay that offers PIPELINING, MAIL, RCPT and DATA go in one write (two
+/// round trips a message instead of four), and every message still arrives once.
+#[test]
+fn commands_are_pipelined_when_the_relay_offers_it() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(6), "", "concurrency = 2");
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(server.count(), 6);
+    assert!(server.pipelined() > 0, "RCPT came with MAIL");
+    let mut recipients: Vec<String> =
+        server.received().iter().map(|message| message.rcpt_to[0].clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 6);
 }
 
 #[test]

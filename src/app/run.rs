@@ -663,7 +663,17 @@ fn jobs_from_rows(
 ) -> anyhow::Result<Vec<Job>> {
     let mut editions: BTreeMap<i64, Arc<StoredEdition>> = BTreeMap::new();
     let mut jobs = Vec::new();
-    for row in ledger.deliveries(Some(date))? {
+    let rows = match only {
+        Some(_) => ledger.deliveries(Some(date))?,
+        None => {
+            // `retry`: only the rows still due are read; the done ones are counted.
+            let (due, sent, refused) = ledger.due_deliveries(date)?;
+            report.already_delivered += sent;
+            report.failed_before += refused;
+            due
+        }
+    };
+    for row in rows {
         let current = match only {
             Some(only) => match only.get(&row.email) {
                 Some(job) => Some(job),

@@ -34,7 +34,8 @@ pub struct Config {
     pub summary: SummaryConfig,
     /// `[[sources]]`.
     pub sources: Vec<SourceConfig>,
-    /// `[[subscribers]]` followed by the rows of `subscribers_file`.
+    /// `[[subscribers]]` followed by the rows of `subscribers_file` (not those rows when
+    /// loaded with [`Config::load_without_list`]).
     pub subscribers: Vec<Subscriber>,
     /// `[delivery]` and `[smtp]`.
     pub delivery: DeliveryConfig,
@@ -432,17 +433,29 @@ impl Config {
     /// [`ConfigError`] when the file cannot be read, is not valid TOML, or has invalid values;
     /// all problems are collected.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, true)
+    }
+
+    /// [`Config::load`] without reading `subscribers_file`: for the commands that work on the
+    /// ledger alone (`status`, `retry`, `unsubscribe`, …), which then start at once whatever
+    /// the list's size. `subscribers` holds the config's own `[[subscribers]]` only.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_without_list(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, false)
+    }
+
+    fn load_with(path: &Path, read_list: bool) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
             path: path.to_path_buf(),
             problems: vec![ConfigProblem::new("", format!("cannot read the file: {err}"))],
             text: String::new(),
         })?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, base_dir).map_err(|problems| ConfigError {
-            path: path.to_path_buf(),
-            problems,
-            text,
-        })
+        let parsed = recover::raw_config(&text)
+            .and_then(|raw| validate::validate_with(raw, base_dir, read_list));
+        parsed.map_err(|problems| ConfigError { path: path.to_path_buf(), problems, text })
     }
 
     /// Parses and validates config text; relative paths are resolved against `base_dir`.

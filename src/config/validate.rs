@@ -21,6 +21,19 @@ use super::{BouncesConfig, SecretSource};
 /// # Errors
 /// All problems found, in file order.
 pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigProblem>> {
+    validate_with(raw, base_dir, true)
+}
+
+/// [`validate`]; with `read_list` false the rows of `subscribers_file` are neither read nor
+/// checked (for commands that work on the ledger alone).
+///
+/// # Errors
+/// All problems found, in file order.
+pub fn validate_with(
+    raw: RawConfig,
+    base_dir: &Path,
+    read_list: bool,
+) -> Result<Config, Vec<ConfigProblem>> {
     let mut problems = Vec::new();
 
     let digest = DigestConfig {
@@ -68,7 +81,7 @@ pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigPro
     let sources = validate_sources(&raw, base_dir, &mut problems);
     let (mut subscribers, mut seen_addresses) =
         subscribers::from_config(&raw, &topics, &mut problems);
-    if let Some(file) = &raw.subscribers_file {
+    if let Some(file) = raw.subscribers_file.as_ref().filter(|_| read_list) {
         subscribers::from_csv(
             file,
             base_dir,

@@ -1,7 +1,7 @@
 //! Editions, their articles, deliveries (one row per date and address), the suppression list
 //! and the per-edition status: the ledger's delivery half.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{OptionalExtension, params};
@@ -382,20 +382,7 @@ impl Ledger {
             )
             .map_err(|err| self.err(err))?;
         let rows = stmt
-            .query_map(params![date.map(date_text)], |row| {
-                let date: String = row.get(0)?;
-                let status: String = row.get(4)?;
-                Ok(Delivery {
-                    date: date_from_text(&date),
-                    email: row.get(1)?,
-                    mailbox: row.get(2)?,
-                    edition_id: row.get(3)?,
-                    status: Status::parse(&status).unwrap_or(Status::Pending),
-                    attempts: row.get(5)?,
-                    last_reply: row.get(6)?,
-                    message_id: row.get(7)?,
-                })
-            })
+            .query_map(params![date.map(date_text)], delivery_row)
             .map_err(|err| self.err(err))?;
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
@@ -605,36 +592,129 @@ impl Ledger {
             .map_err(|err| self.err(err))?
             .collect::<Result<_, _>>()
             .map_err(|err| self.err(err))?;
-        let deliveries = self.deliveries(date)?;
+        // Counted in SQL (an index holds date, edition and status), so a list of a million
+        // is never read into memory; only the failures are, to be listed.
+        // Two statements, so that a day's is a range of the index, not a scan.
+        let mut counted = self
+            .conn
+            .prepare(match date {
+                Some(_) => {
+                    "SELECT edition_id, status, COUNT(*) FROM deliveries WHERE date = ?1
+                     GROUP BY date, edition_id, status"
+                }
+                None => {
+                    "SELECT edition_id, status, COUNT(*) FROM deliveries WHERE ?1 IS NULL
+                     GROUP BY date, edition_id, status"
+                }
+            })
+            .map_err(|err| self.err(err))?;
+        let mut counts: BTreeMap<i64, Vec<(Status, usize)>> = BTreeMap::new();
+        let rows = counted
+            .query_map(params![date.map(date_text)], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+            })
+            .map_err(|err| self.err(err))?;
+        for row in rows {
+            let (edition, status, n) = row.map_err(|err| self.err(err))?;
+            let status = Status::parse(&status).unwrap_or(Status::Pending);
+            let n = usize::try_from(n).unwrap_or(0);
+            let edition = counts.entry(edition).or_default();
+            match edition.iter_mut().find(|(known, _)| *known == status) {
+                Some((_, count)) => *count += n,
+                None => edition.push((status, n)),
+            }
+        }
+        let mut failures: BTreeMap<i64, Vec<Delivery>> = BTreeMap::new();
+        for row in self.failures(date)? {
+            failures.entry(row.edition_id).or_default().push(row);
+        }
         Ok(editions
             .into_iter()
             .map(|(id, day, digest, items)| {
-                let rows: Vec<&Delivery> =
-                    deliveries.iter().filter(|row| row.edition_id == id).collect();
-                let mut counts: Vec<(Status, usize)> = Vec::new();
-                for row in &rows {
-                    match counts.iter_mut().find(|(status, _)| *status == row.status) {
-                        Some((_, count)) => *count += 1,
-                        None => counts.push((row.status, 1)),
-                    }
-                }
+                let mut counts = counts.remove(&id).unwrap_or_default();
                 counts.sort();
                 EditionStatus {
                     date: date_from_text(&day),
                     digest,
                     items,
                     counts,
-                    failures: rows
-                        .into_iter()
-                        .filter(|row| {
-                            matches!(row.status, Status::FailedPermanent | Status::FailedTransient)
-                        })
-                        .cloned()
-                        .collect(),
+                    failures: failures.remove(&id).unwrap_or_default(),
                 }
             })
             .collect())
     }
+
+    /// The rows of `date` still to send (`pending`, `sending` or `failed-transient`), in
+    /// address order, and how many are `sent` and `failed-permanent`: what `retry` needs,
+    /// without reading the day's sent rows.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn due_deliveries(
+        &self,
+        date: NaiveDate,
+    ) -> Result<(Vec<Delivery>, usize, usize), LedgerError> {
+        let day = date_text(date);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
+                 FROM deliveries
+                 WHERE date = ?1 AND status IN ('pending', 'sending', 'failed-transient')
+                 ORDER BY email",
+            )
+            .map_err(|err| self.err(err))?;
+        let due = stmt
+            .query_map(params![day], delivery_row)
+            .and_then(Iterator::collect)
+            .map_err(|err| self.err(err))?;
+        let count = |status: Status| -> Result<usize, LedgerError> {
+            self.conn
+                .query_row(
+                    "SELECT COUNT(*) FROM deliveries WHERE date = ?1 AND status = ?2",
+                    params![day, status.as_str()],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(|n| usize::try_from(n).unwrap_or(0))
+                .map_err(|err| self.err(err))
+        };
+        Ok((due, count(Status::Sent)?, count(Status::FailedPermanent)?))
+    }
+
+    /// The failed rows of `date` (every date when `None`), in address order.
+    fn failures(&self, date: Option<NaiveDate>) -> Result<Vec<Delivery>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
+                 FROM deliveries
+                 WHERE status IN ('failed-permanent', 'failed-transient')
+                   AND (?1 IS NULL OR date = ?1)
+                 ORDER BY date, email",
+            )
+            .map_err(|err| self.err(err))?;
+        let rows = stmt
+            .query_map(params![date.map(date_text)], delivery_row)
+            .map_err(|err| self.err(err))?;
+        rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
+    }
+}
+
+/// A `deliveries` row selected as `date, email, mailbox, edition_id, status, attempts,
+/// last_reply, message_id`.
+fn delivery_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    let date: String = row.get(0)?;
+    let status: String = row.get(4)?;
+    Ok(Delivery {
+        date: date_from_text(&date),
+        email: row.get(1)?,
+        mailbox: row.get(2)?,
+        edition_id: row.get(3)?,
+        status: Status::parse(&status).unwrap_or(Status::Pending),
+        attempts: row.get(5)?,
+        last_reply: row.get(6)?,
+        message_id: row.get(7)?,
+    })
 }
 
 #[cfg(test)]

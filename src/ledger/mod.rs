@@ -43,7 +43,20 @@ pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 pub use subscribers::{LedgerSubscriber, Listed, SignUp, SubscriberSource};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
+
+/// The oldest schema this build reads without migrating it (read-only commands): version 6
+/// only adds indexes.
+const MIN_READABLE_VERSION: i64 = 5;
+
+/// Version 6: indexes for `status` on a list of a million: the counts of each edition by
+/// status, the day's permanent failures for the bounce rate, and the audience by source and
+/// state.
+const SCHEMA_6: &str = "
+CREATE INDEX deliveries_by_edition ON deliveries (date, edition_id, status);
+CREATE INDEX deliveries_by_failure ON deliveries (status, updated_at);
+CREATE INDEX subscribers_by_state ON subscribers (source, status, paused);
+";
 
 /// Version 5: bounces and complaints as they arrive (one row per bounce message, so reading
 /// one twice changes nothing), and each suppression's evidence.
@@ -361,7 +374,7 @@ impl Ledger {
         if version > SCHEMA_VERSION {
             return Err(LedgerError::TooNew { path: path.to_path_buf(), found: version });
         }
-        if version < SCHEMA_VERSION {
+        if version < MIN_READABLE_VERSION {
             // An empty or older file: nothing this build can read yet.
             return Ok(None);
         }
@@ -482,6 +495,9 @@ impl Ledger {
             if version < 5 {
                 tx.execute_batch(SCHEMA_5).map_err(|err| sqlite(&self.path, err))?;
             }
+            if version < 6 {
+                tx.execute_batch(SCHEMA_6).map_err(|err| sqlite(&self.path, err))?;
+            }
             self.created = version == 0;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(|err| sqlite(&self.path, err))?;
@@ -551,13 +567,50 @@ mod tests {
         assert!(ledger.subscribers().unwrap().is_empty(), "the subscribers table exists");
     }
 
+    /// Issue 13: version 6 only adds indexes, so a version 5 file is read as it is by the
+    /// read-only commands (`status` right after an upgrade), and migrated by the next `run`.
+    #[test]
+    fn a_version_5_file_is_read_as_it_is_and_gains_the_indexes_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("five.sqlite");
+        {
+            let mut ledger = Ledger::open(&path).unwrap();
+            ledger
+                .suppress("a@b.c", "unsubscribe", "2026-11-26T07:00:00+01:00".parse().unwrap())
+                .unwrap();
+            ledger
+                .conn
+                .execute_batch(
+                    "DROP INDEX deliveries_by_edition; DROP INDEX deliveries_by_failure;
+                     DROP INDEX subscribers_by_state; PRAGMA user_version = 5;",
+                )
+                .unwrap();
+        }
+        let read = Ledger::open_read_only(&path).unwrap().expect("a version 5 file is readable");
+        assert_eq!(read.suppressed().unwrap().len(), 1);
+        assert!(read.status(None).unwrap().is_empty());
+        drop(read);
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(ledger.version().unwrap(), 6);
+        let indexes: i64 = ledger
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN
+                 ('deliveries_by_edition', 'deliveries_by_failure', 'subscribers_by_state')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 3);
+    }
+
     #[test]
     fn a_newer_file_is_refused_with_its_version() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.sqlite");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = Ledger::open(&path).unwrap_err().to_string();
-        assert!(err.contains("has schema version 99, newer than this build's 5"), "{err}");
+        assert!(err.contains("has schema version 99, newer than this build's 6"), "{err}");
     }
 
     #[test]

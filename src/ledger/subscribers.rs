@@ -353,24 +353,50 @@ impl Ledger {
     /// # Errors
     /// [`LedgerError`] on a database failure.
     pub fn audience_counts(&self) -> Result<BTreeMap<(String, String), usize>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT s.source, CASE WHEN s.status = 'pending' THEN 'pending'
-                     WHEN s.paused THEN 'paused' ELSE 'active' END AS state, COUNT(*)
-                 FROM subscribers s
-                 WHERE NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
-                 GROUP BY s.source, state",
-            )
-            .map_err(|err| self.err(err))?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok(((row.get::<_, String>(0)?, row.get::<_, String>(1)?), row.get::<_, i64>(2)?))
-            })
-            .map_err(|err| self.err(err))?;
-        rows.map(|row| row.map(|(key, n)| (key, usize::try_from(n).unwrap_or(0))))
-            .collect::<Result<_, _>>()
-            .map_err(|err| self.err(err))
+        // Every address counted from an index (in index order, so no sorting a million
+        // rows), then the suppressed ones, few, taken off.
+        let state = |status: &str, paused: bool| {
+            if status == "pending" {
+                "pending"
+            } else if paused {
+                "paused"
+            } else {
+                "active"
+            }
+        };
+        let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (query, sign) in [
+            (
+                "SELECT source, status, paused, COUNT(*) FROM subscribers
+                 GROUP BY source, status, paused",
+                1,
+            ),
+            (
+                "SELECT s.source, s.status, s.paused, COUNT(*) FROM suppressions x
+                 JOIN subscribers s ON s.email = x.email GROUP BY s.source, s.status, s.paused",
+                -1,
+            ),
+        ] {
+            let mut stmt = self.conn.prepare(query).map_err(|err| self.err(err))?;
+            let rows = stmt
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, bool>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(|err| self.err(err))?;
+            for row in rows {
+                let (source, status, paused, n) = row.map_err(|err| self.err(err))?;
+                *counts.entry((source, state(&status, paused).to_owned())).or_default() += sign * n;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .filter_map(|(key, n)| usize::try_from(n).ok().filter(|n| *n > 0).map(|n| (key, n)))
+            .collect())
     }
 
     /// A number that changes whenever another connection (`serve`, a second command)

@@ -63,6 +63,7 @@ struct Shared {
     bytes: AtomicU64,
     tls_sessions: AtomicUsize,
     connections: AtomicUsize,
+    pipelined: AtomicUsize,
     logins: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
 }
@@ -173,6 +174,11 @@ impl SmtpServer {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
+    /// Transactions whose RCPT arrived with their MAIL, before MAIL was answered.
+    pub fn pipelined(&self) -> usize {
+        self.shared.pipelined.load(Ordering::SeqCst)
+    }
+
     /// Logins seen (user, password).
     pub fn logins(&self) -> Vec<(String, String)> {
         self.shared.logins.lock().unwrap().clone()
@@ -258,8 +264,11 @@ fn session(
         let upper = command.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
             let starttls = if tls.is_some() && !upgraded { "250-STARTTLS\r\n" } else { "" };
+            // Plain servers take pipelined commands (RFC 2920), TLS ones do not, so the tests
+            // cover both ways of sending.
+            let pipelining = if tls.is_none() { "250-PIPELINING\r\n" } else { "" };
             format!(
-                "250-localhost\r\n{starttls}250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10485760"
+                "250-localhost\r\n{starttls}{pipelining}250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10485760"
             )
         } else if upper == "STARTTLS" {
             match &tls {
@@ -298,6 +307,11 @@ fn session(
             shared.logins.lock().unwrap().push((user, password));
             "235 2.7.0 authenticated".to_owned()
         } else if upper.starts_with("MAIL FROM:") {
+            // The client's next command already here, before this one was answered: it
+            // pipelines (RFC 2920).
+            if reader.buffer().windows(4).any(|word| word.eq_ignore_ascii_case(b"RCPT")) {
+                shared.pipelined.fetch_add(1, Ordering::SeqCst);
+            }
             txn = shared.transactions.fetch_add(1, Ordering::SeqCst) + 1;
             mail_from = address(&command[10..]);
             rcpt_to.clear();
