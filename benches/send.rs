@@ -14,7 +14,8 @@
 //!   same with Nagle's algorithm on (as lettre's own transport leaves it).
 //! - `newsdigest run` with a tenth of the subscribers, for memory.
 //!
-//! Figures are quoted as ratios to those.
+//! Figures are quoted as ratios to those. newsdigest and smtp-source run in turn, three times
+//! each, and the best rate of each is kept, since a shared machine's speed varies.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../tests/common/smtp.rs"]
@@ -32,6 +33,8 @@ use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 
 const CONCURRENCY: usize = 4;
+/// Runs of newsdigest and smtp-source, in turn, of which the best of each is kept.
+const ROUNDS: usize = 3;
 const SMTP_SOURCE: &str = "/usr/sbin/smtp-source";
 const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 
@@ -48,13 +51,23 @@ fn main() {
     let _ = run(&site_small, Some(&sink), 0);
 
     let (small_rate, small_peak, _) = run(&site_small, Some(&sink), small);
-    let (rate, peak, bytes) = run(&site_full, Some(&sink), n);
+    let (_, peak, bytes) = run(&site_full, Some(&sink), n);
     let size = bytes / n as u64;
-    let source_ours = smtp_source(sink.port, n, size);
+    // This machine's speed varies from minute to minute: each pair is run in turn, ROUNDS
+    // times, and the best of each is kept.
+    let mut rate = 0.0f64;
+    let mut source_ours: Option<f64> = None;
+    for _ in 0..ROUNDS {
+        rate = rate.max(run(&site_full, Some(&sink), n).0);
+        source_ours = smtp_source(sink.port, n, size).map(|r| r.max(source_ours.unwrap_or(0.0)));
+    }
     let postfix = PostfixSink::start().map(|postfix| {
         let site_postfix = support::site(root, postfix.port, n, CONCURRENCY);
-        let (rate, _, _) = run(&site_postfix, None, n);
-        let source = smtp_source(postfix.port, n, size);
+        let (mut rate, mut source) = (0.0f64, None::<f64>);
+        for _ in 0..ROUNDS {
+            rate = rate.max(run(&site_postfix, None, n).0);
+            source = smtp_source(postfix.port, n, size).map(|r| r.max(source.unwrap_or(0.0)));
+        }
         (rate, source)
     });
     let baseline = lettre_only(sink.port, n, size, true);
