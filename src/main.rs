@@ -372,10 +372,12 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Run { dry_run, new_ledger, json, shard } => {
             let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            check_shard_links(&config, shard)?;
             send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger, shard }, json)
         }
         Command::Retry { date, new_ledger, json, shard } => {
             let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
+            check_shard_links(&config, shard)?;
             let options = RunOptions { dry_run: false, new_ledger, shard };
             send::retry(&config, clock.as_ref(), date, options, json)
         }
@@ -447,6 +449,30 @@ fn sharded(mut config: Config, shard: Option<newsdigest::shard::Shard>) -> Confi
         config.state_file = shard.state_file(&config.state_file);
     }
     config
+}
+
+/// Refuses to send a shard with personal links the web service cannot read: the links of
+/// `web.base_url` and the VERP return path of `delivery.bounce_address` name the
+/// subscriber's id in the ledger that sent the message, and a shard's ledger numbers its
+/// subscribers itself.
+fn check_shard_links(
+    config: &Config,
+    shard: Option<newsdigest::shard::Shard>,
+) -> anyhow::Result<()> {
+    let Some(shard) = shard else { return Ok(()) };
+    let key = if config.web.base_url.is_some() {
+        "web.base_url"
+    } else if config.delivery.bounce_address.is_some() {
+        "delivery.bounce_address"
+    } else {
+        return Ok(());
+    };
+    anyhow::bail!(
+        "--shard {shard} cannot be used with `{key}` yet: its links name subscriber ids in the \
+         shard's own ledger, which the web service and bounce processing do not read\n  hint: \
+         leave `{key}` out for a sharded list (the unsubscribe link is then a mailto: one), \
+         see the README's \"Beyond one machine\""
+    )
 }
 
 /// Loads `--config` (or `config.toml`). With `optional`, a missing default file gives the

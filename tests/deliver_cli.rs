@@ -144,6 +144,22 @@ fn three_shards_send_every_subscriber_exactly_one_message() {
     let ledger = site.path().join(format!("digests/shard-{own}-of-3/newsdigest.sqlite"));
     assert!(newsdigest::ledger::Ledger::open(&ledger).unwrap().is_suppressed(email).unwrap());
 
+    // Links that name ledger ids would not work from a shard's ledger: refused, and why.
+    let config = std::fs::read_to_string(site.config_path()).unwrap();
+    std::fs::write(
+        site.config_path(),
+        format!("{config}\n[web]\nbase_url = \"https://news.example.org\"\n"),
+    )
+    .unwrap();
+    let linked = site.binary(&["run", "--shard", "1/3"], &[("NEWSDIGEST_UNSUBSCRIBE_SECRET", "s")]);
+    assert_eq!(linked.status.code(), Some(2));
+    assert!(
+        text(&linked.stderr).contains("--shard 1/3 cannot be used with `web.base_url` yet"),
+        "{}",
+        text(&linked.stderr)
+    );
+    std::fs::write(site.config_path(), config).unwrap();
+
     let bad = site.binary(&["run", "--shard", "4/3"], &[]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("the shard must be from 1 to 3"), "{}", text(&bad.stderr));
