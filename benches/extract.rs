@@ -11,11 +11,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use newsdigest::config::Config;
 use newsdigest::ingest::files::{DEFAULT_MAX_BYTES, read_article};
 use newsdigest::select::{TopicMatcher, classify};
+
+mod support;
 
 const ROUNDS: usize = 5;
 
@@ -82,11 +83,11 @@ fn main() {
             let raw = read_article("bench", path, DEFAULT_MAX_BYTES).unwrap();
             newsdigest::extract::clean(raw).ok().map(|article| classify(article, &matcher))
         };
-        let single = best(|| {
+        let single = support::best_of(ROUNDS, || {
             let found = paths.iter().map(one).filter(Option::is_some).count();
             assert!(found >= paths.len() - 2, "{found} of {} pages gave an article", paths.len());
         });
-        let all = best(|| {
+        let all = support::best_of(ROUNDS, || {
             let found = newsdigest::parallel::map(paths.iter().collect(), one);
             assert_eq!(found.len(), paths.len());
         });
@@ -99,16 +100,4 @@ fn main() {
             println!("  newsdigest, {kind:<10}, {label:<8}:       {rate:8.1} pages/s{ratio}");
         }
     }
-}
-
-/// The best of `ROUNDS` runs.
-fn best(mut work: impl FnMut()) -> Duration {
-    (0..ROUNDS)
-        .map(|_| {
-            let started = Instant::now();
-            work();
-            started.elapsed()
-        })
-        .min()
-        .unwrap()
 }

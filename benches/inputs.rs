@@ -5,7 +5,9 @@
 //! page of the same size (the baseline), so the figures do not depend on the machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod support;
 
 use chrono::DateTime;
 use newsdigest::config::{Config, FeedLocation, FeedSource, FetchFull};
@@ -16,15 +18,8 @@ const LEAD: &str = "<p>The storm closed the coast road on Thursday morning after
     checked the sea wall.</p>";
 
 /// The best of three runs.
-fn time(mut work: impl FnMut()) -> Duration {
-    (0..3)
-        .map(|_| {
-            let started = Instant::now();
-            work();
-            started.elapsed()
-        })
-        .min()
-        .unwrap()
+fn time(work: impl FnMut()) -> Duration {
+    support::best_of(3, work)
 }
 
 fn deep_page(depth: usize) -> String {

@@ -1,5 +1,5 @@
-//! What the send and scale benchmarks share: a temporary installation with a generated list,
-//! and running the release binary in it with its peak memory.
+//! What the benchmarks share: a temporary installation with a generated list, running the
+//! release binary in it with its peak memory, and the best time of a few runs.
 #![allow(dead_code, reason = "each benchmark uses its part")]
 
 use std::fmt::Write as _;
@@ -76,4 +76,16 @@ pub fn sent_rows(dir: &Path) -> usize {
         let rows = ledger.deliveries(None).unwrap();
         rows.iter().filter(|row| row.status == newsdigest::ledger::Status::Sent).count()
     })
+}
+
+/// The best time of `rounds` runs of `work`.
+pub fn best_of(rounds: usize, mut work: impl FnMut()) -> Duration {
+    (0..rounds)
+        .map(|_| {
+            let started = Instant::now();
+            work();
+            started.elapsed()
+        })
+        .min()
+        .unwrap()
 }
