@@ -104,8 +104,6 @@ impl std::fmt::Debug for Composer {
 /// A composed message and its sizes.
 #[derive(Debug)]
 pub struct Composed {
-    /// The message.
-    pub message: Message,
     /// Bytes of the whole message as sent.
     pub bytes: Vec<u8>,
     /// Bytes of the HTML part before transfer encoding (what Gmail's clipping counts).
@@ -302,7 +300,7 @@ impl Composer {
             envelope = lettre::address::Envelope::new(Some(return_path), envelope.to().to_vec())
                 .map_err(build_error)?;
         }
-        Ok(Composed { message, bytes, html_bytes, envelope })
+        Ok(Composed { bytes, html_bytes, envelope })
     }
 
     /// The subscriber's links: the footer's unsubscribe link, the preferences link and the

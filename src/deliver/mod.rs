@@ -1,12 +1,14 @@
-//! Deliver: one message per subscriber, through a [`Sender`] (SMTP or the outbox), each
-//! status change committed to the ledger before the next step.
+//! Deliver: one message per subscriber, through a [`Sender`] (SMTP or the outbox), each row
+//! committed as `sending` before its message goes, and its outcome soon after (group commit,
+//! see [`RECORD_BATCH`]).
 //!
-//! [`send_all`] streams the jobs: it composes a message only when a slot is free, so at most
-//! `concurrency` messages exist at a time whatever the list's size. The ledger stays on the
-//! calling task (SQLite connections are not shared); send tasks report back their outcome.
-//! Transient failures are retried inside the task with exponential backoff and jitter;
-//! permanent ones are recorded at once. The run stops cleanly after `max_consecutive_failures`
-//! failed messages in a row, or when `max_per_hour` is reached; the rest stays `pending`.
+//! [`send_all`] streams the jobs: a send task composes a message only when a slot is free, so
+//! at most `concurrency` messages exist at a time whatever the list's size. The ledger stays
+//! on the calling task (SQLite connections are not shared); send tasks report back their
+//! outcome. Transient failures are retried inside the task with exponential backoff and
+//! jitter; permanent ones are recorded with the next group. The run stops cleanly after
+//! `max_consecutive_failures` failed messages in a row, or when `max_per_hour` is reached;
+//! the rest stays `pending`.
 
 pub mod message;
 pub mod smtp;
