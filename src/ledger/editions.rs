@@ -309,7 +309,8 @@ impl Ledger {
                 "SELECT DISTINCT a.article_id, a.url FROM edition_articles a
                  JOIN editions e ON e.id = a.edition_id
                  WHERE e.date < ?1 AND EXISTS (
-                     SELECT 1 FROM deliveries d WHERE d.edition_id = e.id AND d.status = 'sent')",
+                     SELECT 1 FROM deliveries d
+                     WHERE d.date = e.date AND d.edition_id = e.id AND d.status = 'sent')",
             )
             .map_err(|err| self.err(err))?;
         let rows = stmt

@@ -50,11 +50,13 @@ const SCHEMA_VERSION: i64 = 6;
 const MIN_READABLE_VERSION: i64 = 5;
 
 /// Version 6: indexes for `status` on a list of a million: the counts of each edition by
-/// status, the day's permanent failures for the bounce rate, and the audience by source and
-/// state.
+/// status (it takes the place of the index on date and status, which every status change
+/// had to keep up too), the permanent refusals by time for the bounce rate (only those rows
+/// are in it), and the audience by source and state.
 const SCHEMA_6: &str = "
+DROP INDEX deliveries_by_status;
 CREATE INDEX deliveries_by_edition ON deliveries (date, edition_id, status);
-CREATE INDEX deliveries_by_failure ON deliveries (status, updated_at);
+CREATE INDEX deliveries_refused ON deliveries (updated_at) WHERE status = 'failed-permanent';
 CREATE INDEX subscribers_by_state ON subscribers (source, status, paused);
 ";
 
@@ -581,8 +583,10 @@ mod tests {
             ledger
                 .conn
                 .execute_batch(
-                    "DROP INDEX deliveries_by_edition; DROP INDEX deliveries_by_failure;
-                     DROP INDEX subscribers_by_state; PRAGMA user_version = 5;",
+                    "DROP INDEX deliveries_by_edition; DROP INDEX deliveries_refused;
+                     DROP INDEX subscribers_by_state;
+                     CREATE INDEX deliveries_by_status ON deliveries (date, status);
+                     PRAGMA user_version = 5;",
                 )
                 .unwrap();
         }
@@ -596,12 +600,21 @@ mod tests {
             .conn
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN
-                 ('deliveries_by_edition', 'deliveries_by_failure', 'subscribers_by_state')",
+                 ('deliveries_by_edition', 'deliveries_refused', 'subscribers_by_state')",
                 [],
                 |row| row.get(0),
             )
             .unwrap();
         assert_eq!(indexes, 3);
+        let replaced: i64 = ledger
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'deliveries_by_status'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(replaced, 0, "the index on date and status gave way to the edition's");
     }
 
     #[test]
