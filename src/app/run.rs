@@ -466,10 +466,19 @@ pub fn merged_status(
     date: Option<NaiveDate>,
 ) -> anyhow::Result<Vec<EditionStatus>> {
     let mut merged: BTreeMap<(NaiveDate, String), EditionStatus> = BTreeMap::new();
+    // Each ledger's identity, so that one given twice (or a copy of it) is not counted twice.
+    let mut seen: BTreeMap<String, &PathBuf> = BTreeMap::new();
     for path in ledgers {
         let ledger = Ledger::open_read_only(path)?.with_context(|| {
             format!("`{}` is not a newsdigest ledger (missing, empty or too old)", path.display())
         })?;
+        if let Some(first) = seen.insert(ledger.id()?, path) {
+            anyhow::bail!(
+                "`{}` and `{}` are the same ledger (or copies of one): each shard's ledger once",
+                first.display(),
+                path.display()
+            );
+        }
         for edition in ledger.status(date)? {
             match merged.get_mut(&(edition.date, edition.digest.clone())) {
                 Some(into) => {
