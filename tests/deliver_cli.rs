@@ -125,7 +125,7 @@ fn three_shards_send_every_subscriber_exactly_one_message() {
     let report = text(&status.stdout);
     assert!(report.starts_with("3 ledgers added up:\n"), "{report}");
     assert!(report.contains(&format!("2026-11-26 in all: {N} sent\n")), "{report}");
-    let twice = site.binary(&["status", &args[1], &args[2], &args[1], &args[2]], &[]);
+    let twice = site.binary(&["status", args[1], args[2], args[1], args[2]], &[]);
     assert_eq!(twice.status.code(), Some(2));
     assert!(text(&twice.stderr).contains("are the same ledger"), "{}", text(&twice.stderr));
     let shard_status = text(&site.binary(&["status", "--shard", "1/3"], &[]).stdout);
