@@ -87,6 +87,8 @@ pub struct Composer {
     dkim: Option<LettreDkim>,
     /// Each edition's encoded body, built on first use.
     templates: Mutex<Vec<Arc<Template>>>,
+    /// The List-Id header's value: the list's name and id.
+    list_id_header: String,
 }
 
 impl std::fmt::Debug for Composer {
@@ -189,6 +191,7 @@ impl Composer {
             bounce,
             dkim,
             templates: Mutex::new(Vec::new()),
+            list_id_header: format!("{} <{}>", list_name(&config.from), config.list_id),
         })
     }
 
@@ -267,12 +270,17 @@ impl Composer {
             to.name.as_deref().map(|name| header_text(name, MAX_NAME_CHARS)),
             to.email.clone(),
         );
-        let builder = self.headers(edition, &to, &links, message_id, now);
         let build_error = |source| ComposeError::Build { to: to.to_string(), source };
+        // The envelope is given, so lettre need not parse it back out of the headers.
+        let envelope =
+            lettre::address::Envelope::new(Some(self.from.email.clone()), vec![to.email.clone()])
+                .map_err(build_error)?;
         let (message, bytes, html_bytes) = match &self.dkim {
             None => {
                 let template = self.template(edition);
+                let builder = self.headers(&template.subject, &to, &links, message_id, now);
                 let mut message = builder
+                    .envelope(envelope)
                     .header(lettre::message::header::MIME_VERSION_1_0)
                     .header(template.content_type.clone())
                     .body(Vec::new())
@@ -287,7 +295,10 @@ impl Composer {
                 let html = fill_slots(&edition.html, &links, true);
                 let text = fill_slots(&edition.text, &links, false);
                 let html_bytes = html.len();
-                let mut message = builder
+                let subject = header_text(&edition.subject, MAX_SUBJECT_CHARS);
+                let mut message = self
+                    .headers(&subject, &to, &links, message_id, now)
+                    .envelope(envelope)
                     .multipart(MultiPart::alternative_plain_html(text, html))
                     .map_err(build_error)?;
                 message.sign(dkim);
@@ -330,7 +341,7 @@ impl Composer {
     /// The message's headers, up to the body's.
     fn headers(
         &self,
-        edition: &StoredEdition,
+        subject: &str,
         to: &Mailbox,
         links: &Links,
         message_id: &str,
@@ -339,12 +350,12 @@ impl Composer {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to.clone())
-            .subject(header_text(&edition.subject, MAX_SUBJECT_CHARS))
+            .subject(subject)
             .date(now.into())
             .message_id(Some(message_id.to_owned()))
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("List-Id"),
-                format!("{} <{}>", list_name(&self.from), self.list_id),
+                self.list_id_header.clone(),
             ));
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
@@ -460,6 +471,8 @@ struct Template {
     key: (NaiveDate, String, i64),
     /// `multipart/alternative` with the boundary.
     content_type: ContentType,
+    /// The subject line, made safe for a header and cut to length.
+    subject: String,
     /// The encoded pieces, and the slot that follows each.
     pieces: Vec<Piece>,
     /// Bytes of HTML outside the slots.
@@ -522,6 +535,7 @@ impl Template {
         Template {
             key: (edition.date, edition.digest.clone(), edition.id),
             content_type,
+            subject: header_text(&edition.subject, MAX_SUBJECT_CHARS),
             pieces,
             html_bytes,
         }
