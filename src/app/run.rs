@@ -672,26 +672,16 @@ fn jobs_from_rows(
 ) -> anyhow::Result<Vec<Job>> {
     let mut editions: BTreeMap<i64, Arc<StoredEdition>> = BTreeMap::new();
     let mut jobs = Vec::new();
-    let rows = match only {
-        Some(_) => ledger.deliveries(Some(date))?,
-        None => {
-            // `retry`: only the rows still due are read; the done ones are counted.
-            let (due, sent, refused) = ledger.due_deliveries(date)?;
-            report.already_delivered += sent;
-            report.failed_before += refused;
-            due
-        }
-    };
-    for row in rows {
+    let mut add = |row: crate::ledger::Delivery, report: &mut SendReport| -> anyhow::Result<()> {
         let current = match only {
             Some(only) => match only.get(&row.email) {
                 Some(job) => Some(job),
-                None => continue,
+                None => return Ok(()),
             },
             None => None,
         };
         if !still_due(row.status, report) {
-            continue;
+            return Ok(());
         }
         let edition = match editions.get(&row.edition_id) {
             Some(edition) => Arc::clone(edition),
@@ -724,6 +714,20 @@ fn jobs_from_rows(
             edition,
             message_id: row.message_id,
         });
+        Ok(())
+    };
+    match only {
+        // `run`: the day's rows one at a time, those of today's audience taken.
+        Some(_) => ledger.for_each_delivery(date, |row| add(row, report))?,
+        None => {
+            // `retry`: only the rows still due are read; the done ones are counted.
+            let (due, sent, refused) = ledger.due_deliveries(date)?;
+            report.already_delivered += sent;
+            report.failed_before += refused;
+            for row in due {
+                add(row, report)?;
+            }
+        }
     }
     Ok(jobs)
 }

@@ -388,6 +388,31 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
+    /// Calls `each` with every row of `date`, in address order, one at a time: a day of a
+    /// million rows is never held in memory.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure, or what `each` returns.
+    pub fn for_each_delivery<E: From<LedgerError>>(
+        &self,
+        date: NaiveDate,
+        mut each: impl FnMut(Delivery) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
+                 FROM deliveries WHERE date = ?1 ORDER BY email",
+            )
+            .map_err(|err| self.err(err))?;
+        let rows =
+            stmt.query_map(params![date_text(date)], delivery_row).map_err(|err| self.err(err))?;
+        for row in rows {
+            each(row.map_err(|err| self.err(err))?)?;
+        }
+        Ok(())
+    }
+
     /// Records that messages are about to be handed to the transport, in one transaction
     /// committed before any of them is sent; returns, per row, whether it was marked. A row
     /// whose address was suppressed meanwhile (an unsubscribe during the run) is not marked:
