@@ -260,19 +260,23 @@ pub async fn run(
     // subscriber whose topics changed since the morning still gets one mail, not two.
     let jobs = match ledger.as_mut() {
         Some(ledger) if !options.dry_run => {
-            let mailboxes: Vec<String> =
-                jobs_by_email.values().map(|job| job.to.to_string()).collect();
-            let planned: Vec<PlannedDelivery<'_>> = jobs_by_email
-                .values()
-                .zip(&mailboxes)
-                .map(|(job, mailbox)| PlannedDelivery {
-                    email: &job.email,
-                    mailbox,
-                    edition_id: job.edition.id,
-                    message_id: &job.message_id,
-                })
-                .collect();
-            ledger.plan(date, &planned, now)?;
+            // Planned in chunks, each one transaction, so the rows to insert are never all
+            // in memory at once; a run that dies between two chunks plans the rest next time.
+            let to_plan: Vec<&Job> = jobs_by_email.values().collect();
+            for chunk in to_plan.chunks(PLAN_CHUNK) {
+                let mailboxes: Vec<String> = chunk.iter().map(|job| job.to.to_string()).collect();
+                let planned: Vec<PlannedDelivery<'_>> = chunk
+                    .iter()
+                    .zip(&mailboxes)
+                    .map(|(job, mailbox)| PlannedDelivery {
+                        email: &job.email,
+                        mailbox,
+                        edition_id: job.edition.id,
+                        message_id: &job.message_id,
+                    })
+                    .collect();
+                ledger.plan(date, &planned, now)?;
+            }
             jobs_from_rows(ledger, date, Some(&jobs_by_email), &mut report.send)?
         }
         _ => {
@@ -352,6 +356,9 @@ fn delivery_notes(
     };
     (notes, status)
 }
+
+/// Ledger rows planned in one transaction.
+const PLAN_CHUNK: usize = 10_000;
 
 /// Days before and after a run's date whose archive folders must name this run's ledger.
 pub const LEDGER_MARK_DAYS: u64 = 30;
