@@ -293,14 +293,11 @@ pub fn merged_status(
         any_failed |= !edition.failures.is_empty();
         let day = totals.entry(edition.date).or_default();
         for (status, count) in &edition.counts {
-            match day.iter_mut().find(|(s, _)| s == status) {
-                Some((_, total)) => *total += count,
-                None => day.push((*status, *count)),
-            }
+            newsdigest::ledger::add_count(day, *status, *count);
         }
     }
     for (day, counts) in &mut totals {
-        counts.sort_by_key(|(status, _)| *status as u8);
+        counts.sort();
         writeln!(out, "{day} in all: {}", counts_text(counts))?;
     }
     Ok(if any_failed { Exit::Partial } else { Exit::Ok })

@@ -491,10 +491,7 @@ pub fn merged_status(
                 Some(into) => {
                     into.items = into.items.max(edition.items);
                     for (status, count) in edition.counts {
-                        match into.counts.iter_mut().find(|(s, _)| *s == status) {
-                            Some((_, total)) => *total += count,
-                            None => into.counts.push((status, count)),
-                        }
+                        crate::ledger::add_count(&mut into.counts, status, count);
                     }
                     into.failures.extend(edition.failures);
                 }
@@ -507,7 +504,7 @@ pub fn merged_status(
     Ok(merged
         .into_values()
         .map(|mut edition| {
-            edition.counts.sort_by_key(|(status, _)| *status as u8);
+            edition.counts.sort();
             edition
         })
         .collect())

@@ -119,6 +119,15 @@ pub struct EditionStatus {
     pub failures: Vec<Delivery>,
 }
 
+/// Adds `n` rows in `status` to `counts` (one entry a status, as in
+/// [`EditionStatus::counts`]).
+pub fn add_count(counts: &mut Vec<(Status, usize)>, status: Status, n: usize) {
+    match counts.iter_mut().find(|(known, _)| *known == status) {
+        Some((_, count)) => *count += n,
+        None => counts.push((status, n)),
+    }
+}
+
 impl Ledger {
     /// The stored edition of `digest` on `date`, if it was built already.
     ///
@@ -377,10 +386,10 @@ impl Ledger {
     pub fn deliveries(&self, date: Option<NaiveDate>) -> Result<Vec<Delivery>, LedgerError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
-                 FROM deliveries WHERE ?1 IS NULL OR date = ?1 ORDER BY date, email",
-            )
+            .prepare(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                     WHERE ?1 IS NULL OR date = ?1 ORDER BY date, email"
+            ))
             .map_err(|err| self.err(err))?;
         let rows = stmt
             .query_map(params![date.map(date_text)], delivery_row)
@@ -400,10 +409,9 @@ impl Ledger {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
-                 FROM deliveries WHERE date = ?1 ORDER BY email",
-            )
+            .prepare(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE date = ?1 ORDER BY email"
+            ))
             .map_err(|err| self.err(err))?;
         let rows =
             stmt.query_map(params![date_text(date)], delivery_row).map_err(|err| self.err(err))?;
@@ -644,11 +652,7 @@ impl Ledger {
             let (edition, status, n) = row.map_err(|err| self.err(err))?;
             let status = Status::parse(&status).unwrap_or(Status::Pending);
             let n = usize::try_from(n).unwrap_or(0);
-            let edition = counts.entry(edition).or_default();
-            match edition.iter_mut().find(|(known, _)| *known == status) {
-                Some((_, count)) => *count += n,
-                None => edition.push((status, n)),
-            }
+            add_count(counts.entry(edition).or_default(), status, n);
         }
         let mut failures: BTreeMap<i64, Vec<Delivery>> = BTreeMap::new();
         for row in self.failures(date)? {
@@ -683,12 +687,11 @@ impl Ledger {
         let day = date_text(date);
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
-                 FROM deliveries
-                 WHERE date = ?1 AND status IN ('pending', 'sending', 'failed-transient')
-                 ORDER BY email",
-            )
+            .prepare(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                     WHERE date = ?1 AND status IN ('pending', 'sending', 'failed-transient')
+                     ORDER BY email"
+            ))
             .map_err(|err| self.err(err))?;
         let due = stmt
             .query_map(params![day], delivery_row)
@@ -711,13 +714,12 @@ impl Ledger {
     fn failures(&self, date: Option<NaiveDate>) -> Result<Vec<Delivery>, LedgerError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT date, email, mailbox, edition_id, status, attempts, last_reply, message_id
-                 FROM deliveries
-                 WHERE status IN ('failed-permanent', 'failed-transient')
-                   AND (?1 IS NULL OR date = ?1)
-                 ORDER BY date, email",
-            )
+            .prepare(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                     WHERE status IN ('failed-permanent', 'failed-transient')
+                       AND (?1 IS NULL OR date = ?1)
+                     ORDER BY date, email"
+            ))
             .map_err(|err| self.err(err))?;
         let rows = stmt
             .query_map(params![date.map(date_text)], delivery_row)
@@ -726,8 +728,11 @@ impl Ledger {
     }
 }
 
-/// A `deliveries` row selected as `date, email, mailbox, edition_id, status, attempts,
-/// last_reply, message_id`.
+/// The columns [`delivery_row`] reads, in its order.
+const DELIVERY_COLUMNS: &str =
+    "date, email, mailbox, edition_id, status, attempts, last_reply, message_id";
+
+/// A `deliveries` row selected as [`DELIVERY_COLUMNS`].
 fn delivery_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let date: String = row.get(0)?;
     let status: String = row.get(4)?;

@@ -37,7 +37,8 @@ mod subscribers;
 
 pub use bounces::{BounceEvent, BounceRates, SuppressionRow};
 pub use editions::{
-    ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, Recorded, StoredEdition,
+    ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, Recorded,
+    StoredEdition, add_count,
 };
 pub use feeds::{StoredFeed, StoredItem, StoredValidators};
 pub use subscribers::{LedgerSubscriber, Listed, SignUp, SubscriberSource};
