@@ -399,11 +399,13 @@ struct Links {
 }
 
 impl Links {
-    fn get(&self, slot: Slot) -> &str {
-        match slot {
+    /// The link of `slot`, HTML-escaped for the HTML part.
+    fn get(&self, slot: Slot, html: bool) -> std::borrow::Cow<'_, str> {
+        let link = match slot {
             Slot::Unsubscribe => &self.unsubscribe,
             Slot::Preferences => &self.preferences,
-        }
+        };
+        if html { crate::text::escape_html(link).into() } else { link.into() }
     }
 }
 
@@ -437,11 +439,7 @@ fn fill_slots(text: &str, links: &Links, html: bool) -> String {
     let mut out = String::with_capacity(text.len() + 256);
     for (before, slot) in pieces {
         out.push_str(before);
-        if html {
-            out.push_str(&crate::text::escape_html(links.get(slot)));
-        } else {
-            out.push_str(links.get(slot));
-        }
+        out.push_str(&links.get(slot, html));
     }
     out.push_str(rest);
     out
@@ -553,16 +551,12 @@ impl Template {
         for (piece, slot) in &self.pieces {
             out.extend_from_slice(piece);
             let Some((slot, html)) = slot else { continue };
-            let link = links.get(*slot);
-            let link = if *html {
-                let escaped = crate::text::escape_html(link);
-                html_bytes += escaped.len();
-                quoted_printable(&escaped)
-            } else {
-                quoted_printable(link)
-            };
+            let link = links.get(*slot, *html);
+            if *html {
+                html_bytes += link.len();
+            }
             out.extend_from_slice(b"=\r\n");
-            out.extend_from_slice(&link);
+            out.extend_from_slice(&quoted_printable(&link));
             out.extend_from_slice(b"=\r\n");
         }
         html_bytes
