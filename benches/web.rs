@@ -91,7 +91,7 @@ fn setup(dir: &Path, base: &str, n: usize) {
     let mut ledger = Ledger::open(&dir.join("state.sqlite")).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z").unwrap();
     let ids = ledger.record_listed(&listed, now).unwrap();
-    assert_eq!(ids.values().copied().max(), Some(n as i64), "ids run from 1 to n");
+    assert_eq!(ids.iter().map(|choices| choices.id).max(), Some(n as i64), "ids run from 1 to n");
 }
 
 /// The service's process, killed if the benchmark fails before stopping it.

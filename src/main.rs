@@ -16,7 +16,7 @@ use newsdigest::app::gather::{FeedReport, FeedState, gather};
 use newsdigest::app::run::{self, RunOptions};
 use newsdigest::app::{self, Skipped};
 use newsdigest::clock::{Clock, FixedClock, SystemClock};
-use newsdigest::config::Config;
+use newsdigest::config::{Config, ListMode};
 use newsdigest::model::{Article, Classified, DateOrigin};
 
 /// Exit codes, documented in the README.
@@ -347,7 +347,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     };
     match cli.command {
         Command::Preview => {
-            let config = load_config(cli.config.as_deref(), false)?;
+            let config = load_config_checking_list(cli.config.as_deref(), false)?;
             preview(&config, clock.as_ref())
         }
         Command::Articles { json } => {
@@ -371,7 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             check(&path, smtp)
         }
         Command::Run { dry_run, new_ledger, json, shard } => {
-            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            let config = sharded(load_config_checking_list(cli.config.as_deref(), false)?, shard);
             check_shard_links(&config, shard)?;
             send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger, shard }, json)
         }
@@ -478,23 +478,33 @@ fn check_shard_links(
 /// Loads `--config` (or `config.toml`). With `optional`, a missing default file gives the
 /// defaults, so `article` works anywhere.
 fn load_config(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
-    load_config_with(path, optional, true)
+    load_config_with(path, optional, ListMode::Load)
 }
 
 /// [`load_config`] without reading `subscribers_file`, for the commands that work on the
 /// ledger alone: `status` on a list of a million starts at once.
 fn load_config_without_list(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
-    load_config_with(path, optional, false)
+    load_config_with(path, optional, ListMode::Skip)
 }
 
-fn load_config_with(path: Option<&Path>, optional: bool, list: bool) -> anyhow::Result<Config> {
+/// [`load_config`] checking `subscribers_file` without keeping its rows, for `run` and
+/// `preview`, which read them again as they go.
+fn load_config_checking_list(path: Option<&Path>, optional: bool) -> anyhow::Result<Config> {
+    load_config_with(path, optional, ListMode::Check)
+}
+
+fn load_config_with(path: Option<&Path>, optional: bool, list: ListMode) -> anyhow::Result<Config> {
     let default = PathBuf::from("config.toml");
     let explicit = path.is_some();
     let path = path.unwrap_or(&default);
     if optional && !explicit && !path.exists() {
         return Ok(Config::defaults());
     }
-    Ok(if list { Config::load(path)? } else { Config::load_without_list(path)? })
+    Ok(match list {
+        ListMode::Load => Config::load(path)?,
+        ListMode::Check => Config::load_checking_list(path)?,
+        ListMode::Skip => Config::load_without_list(path)?,
+    })
 }
 
 pub(crate) fn print_skipped(skipped: &[Skipped], lossy: &[PathBuf]) {

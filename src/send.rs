@@ -90,7 +90,7 @@ pub fn run(
         eprintln!("warning: {warning}");
     }
     for skipped in &report.skipped_subscribers {
-        eprintln!("note: no digest for {} today: {}", skipped.email, skipped.reason);
+        eprintln!("note: {}", skipped_note(skipped));
     }
     print_failures(&report.send);
     if let Some(stop) = &report.send.delivery.stopped {
@@ -133,7 +133,7 @@ pub fn run(
         sources - failed_sources.min(sources),
         report.selected,
         human_window(config.select.window),
-        send_summary(config, &report.send, options.dry_run, report.skipped_subscribers.len()),
+        send_summary(config, &report.send, options.dry_run, skipped_count(&report)),
         report.index.display()
     );
     Ok(exit)
@@ -415,9 +415,24 @@ fn send_exit(report: &SendReport, skipped: usize) -> Exit {
     }
 }
 
+/// Subscribers who get nothing today, of every topic set.
+fn skipped_count(report: &RunReport) -> usize {
+    report.skipped_subscribers.iter().map(|skipped| skipped.count).sum()
+}
+
+/// "no digest today for ana@example.org: …", or for the first few of many and how many more.
+fn skipped_note(skipped: &run::SkippedSubscribers) -> String {
+    let more = skipped.count.saturating_sub(skipped.first.len());
+    let who = match more {
+        0 => skipped.first.join(", "),
+        _ => format!("{} and {more} more", skipped.first.join(", ")),
+    };
+    format!("no digest today for {who} (digest `{}`): {}", skipped.digest, skipped.reason)
+}
+
 fn run_exit(report: &RunReport) -> Exit {
     let feed_failed = report.feeds.iter().any(|feed| feed.failure.is_some());
-    match send_exit(&report.send, report.skipped_subscribers.len()) {
+    match send_exit(&report.send, skipped_count(report)) {
         Exit::Ok if !report.skipped_files.is_empty() || feed_failed => Exit::Partial,
         exit => exit,
     }
@@ -475,7 +490,9 @@ fn run_json(
             "clipped": e.clipped,
         })).collect::<Vec<_>>(),
         "skipped_subscribers": report.skipped_subscribers.iter().map(|s| json!({
-            "email": s.email,
+            "digest": s.digest,
+            "count": s.count,
+            "first": s.first,
             "reason": s.reason,
         })).collect::<Vec<_>>(),
         "warnings": report.warnings,

@@ -341,7 +341,9 @@ fn min_items_skips_a_thin_digest_and_says_so() {
     let report = site.run().unwrap();
     assert_eq!(report.send.planned, 1);
     assert_eq!(report.skipped_subscribers.len(), 1);
-    assert_eq!(report.skipped_subscribers[0].email, "health@example.org");
+    assert_eq!(report.skipped_subscribers[0].count, 1);
+    assert_eq!(report.skipped_subscribers[0].first, ["health@example.org"]);
+    assert_eq!(report.skipped_subscribers[0].digest, "health");
     assert_eq!(
         report.skipped_subscribers[0].reason,
         "1 story selected for their topics, fewer than delivery.min_items = 2"

@@ -3,6 +3,10 @@
 //! addresses, each with the topics the subscriber chose winning over the config's. Paused
 //! subscribers and pending sign-ups are left out here; suppressed addresses are left out,
 //! and counted, by the caller.
+//!
+//! The audience is not held in memory: it is written, [`CHUNK`] subscribers at a time, to
+//! the run's temporary audience table in the ledger's connection (see
+//! `crate::ledger::Member`); what stays in memory is the list of distinct topic sets.
 
 use std::collections::BTreeMap;
 
@@ -10,38 +14,101 @@ use chrono::{DateTime, FixedOffset};
 use lettre::message::Mailbox;
 
 use crate::config::Config;
-use crate::ledger::{Ledger, LedgerError, LedgerSubscriber, Listed, SubscriberSource};
+use crate::ledger::{Choices, Ledger, Listed, Member, SubscriberSource};
 use crate::model::Subscriber;
 
+/// Subscribers recorded, looked up and added to the audience in one transaction (a few in
+/// unit tests, so that they cross chunk boundaries).
+pub const CHUNK: usize = if cfg!(test) { 7 } else { 10_000 };
+
 /// How much the ledger may be used.
-pub enum Record<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
     /// Record the listed addresses (giving new ones their ids), then read.
-    Write(&'a mut Ledger),
-    /// Read only (previews, dry runs).
-    Read(Option<&'a Ledger>),
+    Write,
+    /// Read only (previews, dry runs): the ledger may be read-only or a scratch one.
+    Read,
 }
 
-/// Who gets a digest today, in a stable order (the config's lists first, then the ledger's
-/// own addresses by address), of the addresses `keep` accepts (a shard's, or all).
+/// One distinct topic set of the day's audience.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSet {
+    /// Topic ids, sorted; empty means every topic.
+    pub topics: Vec<String>,
+    /// Members of the audience with this set.
+    pub subscribers: usize,
+}
+
+/// Fills the ledger's audience table with who gets a digest today, of the addresses `keep`
+/// accepts (a shard's, or all), and returns the distinct topic sets, indexed as the table's
+/// `topic_set` column names them (a set whose only members were listed twice may be left
+/// with none). With nobody at all, one set of every topic with no subscriber (the digest is
+/// then a preview only).
 ///
 /// # Errors
-/// [`LedgerError`] when the ledger cannot be read or written.
+/// When the ledger cannot be read or written, or a row of `subscribers_file` is no longer
+/// valid.
 pub fn audience(
     config: &Config,
-    record: Record<'_>,
+    ledger: &mut Ledger,
+    record: Record,
     keep: &dyn Fn(&str) -> bool,
     now: DateTime<FixedOffset>,
-) -> Result<Vec<Subscriber>, LedgerError> {
-    let listed_here: Vec<&Subscriber> = config
-        .subscribers
+) -> anyhow::Result<Vec<TopicSet>> {
+    ledger.audience_start()?;
+    let mut sets = Sets::new(config);
+    let mut chunk: Vec<Subscriber> = Vec::with_capacity(CHUNK);
+    config.for_each_listed(|subscriber| {
+        if keep(subscriber.mailbox.email.as_ref()) {
+            chunk.push(subscriber);
+            if chunk.len() == CHUNK {
+                add_listed(ledger, record, &mut chunk, &mut sets, now)?;
+            }
+        }
+        Ok(())
+    })?;
+    add_listed(ledger, record, &mut chunk, &mut sets, now)?;
+
+    // The ledger's own addresses, page by page; the listed ones are in the table already.
+    let mut after = String::new();
+    loop {
+        let page = ledger.own_subscribers_page(&after, CHUNK)?;
+        let Some(last) = page.last() else { break };
+        after.clone_from(&last.email);
+        let members: Vec<Member> = page
+            .into_iter()
+            .filter(|own| keep(&own.email))
+            .filter_map(|own| {
+                let address = own.email.parse().ok()?;
+                let topic_set = sets.index(sets.chosen(own.topics.as_deref(), &[]));
+                let mailbox = Mailbox::new(own.name, address).to_string();
+                Some(Member { email: own.email, mailbox, subscriber: Some(own.id), topic_set })
+            })
+            .collect();
+        ledger.audience_add(&members)?;
+    }
+    Ok(sets.finish(ledger.audience_sizes()?))
+}
+
+/// Records (or looks up) a chunk of listed subscribers and adds those not paused to the
+/// audience; empties the chunk.
+fn add_listed(
+    ledger: &mut Ledger,
+    record: Record,
+    chunk: &mut Vec<Subscriber>,
+    sets: &mut Sets,
+    now: DateTime<FixedOffset>,
+) -> anyhow::Result<()> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let emails: Vec<String> = chunk
         .iter()
-        .filter(|subscriber| keep(subscriber.mailbox.email.as_ref()))
+        .map(|subscriber| subscriber.mailbox.email.to_string().to_lowercase())
         .collect();
-    let ledger: Option<&Ledger> = match record {
-        Record::Write(ledger) => {
-            let emails: Vec<String> =
-                listed_here.iter().map(|s| s.mailbox.email.to_string()).collect();
-            let listed: Vec<Listed<'_>> = listed_here
+    let choices: Vec<Option<Choices>> = match record {
+        Record::Write => {
+            let listed: Vec<Listed<'_>> = chunk
                 .iter()
                 .zip(&emails)
                 .map(|(subscriber, email)| Listed {
@@ -54,57 +121,87 @@ pub fn audience(
                     },
                 })
                 .collect();
-            ledger.record_listed(&listed, now)?;
-            Some(&*ledger)
+            ledger.record_listed(&listed, now)?.into_iter().map(Some).collect()
         }
-        Record::Read(ledger) => ledger,
-    };
-    let known: BTreeMap<String, LedgerSubscriber> = match ledger {
-        Some(ledger) => {
-            ledger.subscribers()?.into_iter().map(|row| (row.email.clone(), row)).collect()
+        Record::Read => {
+            let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+            ledger.choices(&emails)?
         }
-        None => BTreeMap::new(),
     };
-    let topic_ids: Vec<&str> = config.select.topics.iter().map(|t| t.id.as_str()).collect();
-    let chosen = |row: &LedgerSubscriber, fallback: &[String]| -> Vec<String> {
-        match &row.topics {
-            // Topics removed from the config since the choice are dropped; a choice left
-            // with none of its topics falls back to the config's.
+    let members: Vec<Member> = chunk
+        .drain(..)
+        .zip(emails)
+        .zip(choices)
+        .filter(|(_, choice)| !choice.as_ref().is_some_and(|choice| choice.paused))
+        .map(|((subscriber, email), choice)| {
+            let topics = match &choice {
+                Some(choice) => sets.chosen(choice.topics.as_deref(), &subscriber.topics),
+                None => subscriber.topics.clone(),
+            };
+            Member {
+                email,
+                mailbox: subscriber.mailbox.to_string(),
+                subscriber: choice.map(|choice| choice.id),
+                topic_set: sets.index(topics),
+            }
+        })
+        .collect();
+    ledger.audience_add(&members)?;
+    Ok(())
+}
+
+/// The distinct topic sets met so far.
+struct Sets {
+    /// The config's topic ids, to drop choices of topics removed since.
+    topic_ids: Vec<String>,
+    by_topics: BTreeMap<Vec<String>, usize>,
+}
+
+impl Sets {
+    fn new(config: &Config) -> Self {
+        let topic_ids = config.select.topics.iter().map(|t| t.id.clone()).collect();
+        Sets { topic_ids, by_topics: BTreeMap::new() }
+    }
+
+    /// The topics a subscriber gets: their choice, with topics removed from the config since
+    /// dropped (a choice left with none of its topics falls back to `fallback`); without a
+    /// choice, `fallback`.
+    fn chosen(&self, choice: Option<&[String]>, fallback: &[String]) -> Vec<String> {
+        match choice {
             Some(topics) => {
                 let kept: Vec<String> =
-                    topics.iter().filter(|t| topic_ids.contains(&t.as_str())).cloned().collect();
+                    topics.iter().filter(|t| self.topic_ids.contains(t)).cloned().collect();
                 if kept.is_empty() && !topics.is_empty() { fallback.to_vec() } else { kept }
             }
             None => fallback.to_vec(),
         }
-    };
-    let mut out = Vec::new();
-    let mut listed = std::collections::BTreeSet::new();
-    for subscriber in listed_here {
-        let email = subscriber.mailbox.email.to_string().to_lowercase();
-        listed.insert(email.clone());
-        match known.get(&email) {
-            Some(row) if row.paused => {}
-            Some(row) => out.push(Subscriber {
-                topics: chosen(row, &subscriber.topics),
-                id: Some(row.id),
-                ..subscriber.clone()
-            }),
-            None => out.push(subscriber.clone()),
-        }
     }
-    for row in known.values() {
-        let own = matches!(row.source, SubscriberSource::SignUp | SubscriberSource::Shell);
-        if !own || row.pending || row.paused || listed.contains(&row.email) || !keep(&row.email) {
-            continue;
-        }
-        let Ok(email) = row.email.parse() else { continue };
-        out.push(Subscriber {
-            mailbox: Mailbox::new(row.name.clone(), email),
-            topics: chosen(row, &[]),
-            id: Some(row.id),
-            from_file: false,
-        });
+
+    /// The index of a topic set, sorted first.
+    fn index(&mut self, mut topics: Vec<String>) -> usize {
+        topics.sort();
+        topics.dedup();
+        let next = self.by_topics.len();
+        *self.by_topics.entry(topics).or_insert(next)
     }
-    Ok(out)
+
+    /// The sets by index, with their sizes from the table.
+    fn finish(self, sizes: Vec<(usize, usize)>) -> Vec<TopicSet> {
+        let mut sets = vec![TopicSet { topics: Vec::new(), subscribers: 0 }; self.by_topics.len()];
+        for (topics, index) in self.by_topics {
+            if let Some(set) = sets.get_mut(index) {
+                set.topics = topics;
+            }
+        }
+        for (index, size) in sizes {
+            if let Some(set) = sets.get_mut(index) {
+                set.subscribers = size;
+            }
+        }
+        if sets.iter().all(|set| set.subscribers == 0) {
+            // Nobody (the table is empty): one digest of every topic, a preview only.
+            return vec![TopicSet { topics: Vec::new(), subscribers: 0 }];
+        }
+        sets
+    }
 }

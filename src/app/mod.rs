@@ -19,7 +19,7 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::Config;
-use crate::model::{Article, Classified, Digest, RawArticle, Subscriber, Summary};
+use crate::model::{Article, Classified, Digest, RawArticle, Summary};
 use crate::render::{Audience, IndexEntry};
 use crate::select::TopicMatcher;
 use crate::summarize::DigestMeta;
@@ -191,18 +191,23 @@ pub struct PreviewReport {
     pub feeds: Vec<gather::FeedReport>,
 }
 
-/// The digests of one day, one per distinct subscriber topic set (one for all topics when no
-/// subscriber is configured), with the subscribers of each.
-pub fn plan_digests<'a>(
+/// The digests of one day, one per distinct topic set of the audience (see
+/// [`audience::audience`]; one for all topics when there is nobody), each with its set's
+/// index, in the sets' order by topics. A set left with no member has no digest.
+pub fn plan_digests(
     config: &Config,
-    audience: &'a [Subscriber],
+    sets: &[audience::TopicSet],
     selection: &crate::model::Selection,
     now: DateTime<FixedOffset>,
-) -> Vec<(Digest, Vec<&'a Subscriber>)> {
-    topic_groups(audience)
+) -> Vec<(Digest, usize)> {
+    let mut order: Vec<usize> =
+        (0..sets.len()).filter(|&index| sets[index].subscribers > 0 || sets.len() == 1).collect();
+    order.sort_by(|&a, &b| sets[a].topics.cmp(&sets[b].topics));
+    order
         .into_iter()
-        .map(|(topics, subscribers)| {
-            let sections = select::sections(selection, &topics, &config.select);
+        .map(|index| {
+            let topics = &sets[index].topics;
+            let sections = select::sections(selection, topics, &config.select);
             let topic_names = if topics.is_empty() {
                 Vec::new()
             } else {
@@ -217,11 +222,11 @@ pub fn plan_digests<'a>(
             let meta = DigestMeta {
                 title: config.digest.title.clone(),
                 date: now.date_naive(),
-                slug: slug(&topics),
+                slug: slug(topics),
                 topic_names,
                 language: config.digest.language.clone(),
             };
-            (summarize::digest(sections, meta, &config.summary), subscribers)
+            (summarize::digest(sections, meta, &config.summary), index)
         })
         .collect()
 }
@@ -232,16 +237,18 @@ pub fn plan_digests<'a>(
 /// # Errors
 /// When a digest cannot be rendered or a file cannot be written.
 pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Result<PreviewReport> {
-    let ledger = crate::ledger::Ledger::open_read_only(&config.state_file)?;
+    let mut ledger = match crate::ledger::Ledger::open_read_only(&config.state_file)? {
+        Some(ledger) => ledger,
+        None => crate::ledger::Ledger::scratch()?,
+    };
+    let sets = audience::audience(config, &mut ledger, audience::Record::Read, &|_| true, now)?;
     let (loaded, feeds) =
-        gather::gather(config, gather::FeedState::Read(ledger.as_ref()), now).await?;
+        gather::gather(config, gather::FeedState::Read(Some(&ledger)), now).await?;
     let n_articles = loaded.articles.len();
     let selection = select::select(loaded.articles, &config.select, now);
     let mut empty = Vec::new();
     let mut rendered_digests = Vec::new();
-    let readers =
-        audience::audience(config, audience::Record::Read(ledger.as_ref()), &|_| true, now)?;
-    for (digest, subscribers) in plan_digests(config, &readers, &selection, now) {
+    for (digest, set) in plan_digests(config, &sets, &selection, now) {
         if digest.item_count() == 0 {
             empty.push(digest.slug);
             continue;
@@ -250,7 +257,7 @@ pub async fn preview(config: &Config, now: DateTime<FixedOffset>) -> anyhow::Res
             Audience { reason: reason(&digest), unsubscribe_url: None, ..Audience::default() };
         let rendered = render::render(&digest, &config.digest.language, &audience)
             .with_context(|| format!("cannot render the digest `{}`", digest.slug))?;
-        rendered_digests.push((digest, rendered, subscribers.len()));
+        rendered_digests.push((digest, rendered, sets[set].subscribers));
     }
     let pages: Vec<ArchivePage> = rendered_digests
         .iter()
@@ -401,24 +408,19 @@ pub fn slug(topics: &[String]) -> String {
     format!("{head}+{short}")
 }
 
-/// Number of distinct digests a day produces: one per distinct subscriber topic set.
+/// Number of distinct digests the config's lists make: one per distinct topic set (one when
+/// nobody is listed).
 pub fn topic_sets(config: &Config) -> usize {
-    topic_groups(&config.subscribers).len()
-}
-
-/// Subscribers grouped by their sorted topic set; one group for every topic, with nobody in
-/// it, when no subscriber is configured (the digest is then a preview only).
-fn topic_groups(audience: &[Subscriber]) -> BTreeMap<Vec<String>, Vec<&Subscriber>> {
-    let mut groups: BTreeMap<Vec<String>, Vec<&Subscriber>> = BTreeMap::new();
-    if audience.is_empty() {
-        groups.insert(Vec::new(), Vec::new());
-    }
-    for subscriber in audience {
-        let mut topics = subscriber.topics.clone();
-        topics.sort();
-        groups.entry(topics).or_default().push(subscriber);
-    }
-    groups
+    let sets: std::collections::BTreeSet<Vec<&str>> = config
+        .subscribers
+        .iter()
+        .map(|subscriber| {
+            let mut topics: Vec<&str> = subscriber.topics.iter().map(String::as_str).collect();
+            topics.sort_unstable();
+            topics
+        })
+        .collect();
+    sets.len().max(1)
 }
 
 /// Renders a small built-in digest through every template, to prove they work.

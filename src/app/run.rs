@@ -23,9 +23,10 @@ use crate::clock::Clock;
 use crate::config::{Config, DeliveryMode};
 use crate::deliver::message::{Composer, UNSUBSCRIBE_MARKER, message_id, token};
 use crate::deliver::smtp::SmtpSender;
-use crate::deliver::{self, DeliveryReport, Job, OutboxSender, Policy, Progress};
+use crate::deliver::{self, DeliveryReport, Job, Jobs, OutboxSender, Policy, Progress};
 use crate::ledger::{
-    EditionStatus, Ledger, PlannedDelivery, RunLock, Status, StoredEdition, StoredFeed,
+    DueRow, EditionStatus, Ledger, LedgerError, PlannedDelivery, RunLock, Scope, Status,
+    StoredEdition, StoredFeed,
 };
 use crate::render::UNSUBSCRIBE_PLACEHOLDER;
 use crate::select;
@@ -61,11 +62,15 @@ pub struct EditionReport {
     pub clipped: usize,
 }
 
-/// A subscriber who gets no mail today, and why.
+/// Subscribers of one topic set who get no mail today, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedSubscriber {
-    /// The address.
-    pub email: String,
+pub struct SkippedSubscribers {
+    /// The digest they would have had.
+    pub digest: String,
+    /// How many they are.
+    pub count: usize,
+    /// The first few addresses, in address order.
+    pub first: Vec<String>,
     /// Why.
     pub reason: String,
 }
@@ -102,8 +107,8 @@ pub struct RunReport {
     pub selected: usize,
     /// The day's editions.
     pub editions: Vec<EditionReport>,
-    /// Subscribers with too few stories.
-    pub skipped_subscribers: Vec<SkippedSubscriber>,
+    /// Subscribers with too few stories, by topic set.
+    pub skipped_subscribers: Vec<SkippedSubscribers>,
     /// The archive's index page.
     pub index: PathBuf,
     /// The archive's digest files.
@@ -133,33 +138,29 @@ pub async fn run(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<RunReport> {
     let _lock = if options.dry_run { None } else { Some(RunLock::acquire(&config.state_file)?) };
-    let mut ledger = if options.dry_run {
-        Ledger::open_read_only(&config.state_file)?
-    } else {
-        Some(Ledger::open(&config.state_file)?)
+    // A dry run reads the ledger read-only, or an empty scratch one when there is none yet,
+    // so that it runs the same queries; the day's audience is a temporary table of it.
+    let mut ledger = match options.dry_run {
+        true => match Ledger::open_read_only(&config.state_file)? {
+            Some(ledger) => ledger,
+            None => Ledger::scratch()?,
+        },
+        false => Ledger::open(&config.state_file)?,
     };
     let now = clock.now();
     let date = now.date_naive();
-    if let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run) {
-        check_ledger_identity(config, ledger, date, options, now)?;
+    if !options.dry_run {
+        check_ledger_identity(config, &mut ledger, date, options, now)?;
     }
-    let sent_before = match &ledger {
-        Some(ledger) => ledger.sent_before(date)?,
-        None => BTreeSet::new(),
-    };
-    let suppressed = match &ledger {
-        Some(ledger) => ledger.suppressed()?,
-        None => BTreeSet::new(),
-    };
+    let sent_before = ledger.sent_before(date)?;
 
     let mine = |email: &str| options.shard.is_none_or(|shard| shard.contains(email));
-    let readers = match (options.dry_run, ledger.as_mut()) {
-        (false, Some(ledger)) => audience(config, Record::Write(ledger), &mine, now)?,
-        (_, ledger) => audience(config, Record::Read(ledger.map(|ledger| &*ledger)), &mine, now)?,
-    };
-    let state = match (options.dry_run, ledger.as_mut()) {
-        (false, Some(ledger)) => FeedState::Write(ledger),
-        (_, ledger) => FeedState::Read(ledger.map(|ledger| &*ledger)),
+    let record = if options.dry_run { Record::Read } else { Record::Write };
+    let sets = audience(config, &mut ledger, record, &mine, now)?;
+    let state = if options.dry_run {
+        FeedState::Read(Some(&ledger))
+    } else {
+        FeedState::Write(&mut ledger)
     };
     let (loaded, feeds) = gather(config, state, now).await?;
     let mut report = RunReport {
@@ -177,27 +178,27 @@ pub async fn run(
     report.already_sent_articles = repeated.len();
     let selection = select::select(fresh, &config.select, now);
     report.selected = selection.articles.len();
+    report.send.suppressed = ledger.audience_drop_suppressed()?;
 
+    // The edition each topic set gets today; `None` for a set that gets nothing.
+    let mut editions: Vec<Option<Arc<StoredEdition>>> = vec![None; sets.len()];
     let mut pages = Vec::new();
-    let mut jobs_by_email: BTreeMap<String, Job> = BTreeMap::new();
-    for (mut digest, subscribers) in plan_digests(config, &readers, &selection, now) {
-        let stored = ledger.as_ref().map(|l| l.edition(date, &digest.slug)).transpose()?.flatten();
-        let (stored, reused, clipped) = match stored {
+    for (mut digest, set) in plan_digests(config, &sets, &selection, now) {
+        let subscribers = sets[set].subscribers;
+        let (stored, reused, clipped) = match ledger.edition(date, &digest.slug)? {
             Some(stored) => (stored, true, 0),
             None if digest.item_count() == 0 => {
-                skip_all(&mut report, &subscribers, digest.item_count(), config);
+                skip_set(&mut report, &mut ledger, set, &digest.slug, 0, config)?;
                 continue;
             }
             None => {
                 let (edition, articles, clipped) = build_edition(&mut digest, config, date)?;
-                let keep = !options.dry_run && !subscribers.is_empty();
-                let stored = match ledger.as_mut() {
-                    Some(ledger) if keep => {
-                        let stored = ledger.create_edition(&edition, &articles, now)?;
-                        ledger.set_web_page(stored.id, &web_page(&digest, config)?)?;
-                        stored
-                    }
-                    _ => edition,
+                let stored = if !options.dry_run && subscribers > 0 {
+                    let stored = ledger.create_edition(&edition, &articles, now)?;
+                    ledger.set_web_page(stored.id, &web_page(&digest, config)?)?;
+                    stored
+                } else {
+                    edition
                 };
                 (stored, false, clipped)
             }
@@ -207,7 +208,7 @@ pub async fn run(
             digest: stored.digest.clone(),
             items: stored.items,
             html_bytes,
-            subscribers: subscribers.len(),
+            subscribers,
             reused,
             clipped,
         });
@@ -217,35 +218,17 @@ pub async fn run(
             items: stored.items,
             html: stored.html.replace(UNSUBSCRIBE_MARKER, UNSUBSCRIBE_PLACEHOLDER),
             text: stored.text.replace(UNSUBSCRIBE_MARKER, UNSUBSCRIBE_PLACEHOLDER),
-            subscribers: subscribers.len(),
+            subscribers,
         });
         if stored.items < config.delivery.min_items.max(1) {
-            skip_all(&mut report, &subscribers, stored.items, config);
+            skip_set(&mut report, &mut ledger, set, &stored.digest, stored.items, config)?;
             continue;
         }
-        if html_bytes > GMAIL_CLIP_BYTES && !subscribers.is_empty() {
-            report.warnings.push(size_warning(&stored, &subscribers));
+        if html_bytes > GMAIL_CLIP_BYTES && subscribers > 0 {
+            let first = ledger.audience_sample(set, 3)?;
+            report.warnings.push(size_warning(&stored, &first, subscribers));
         }
-        let stored = Arc::new(stored);
-        for subscriber in subscribers {
-            let email = subscriber.mailbox.email.to_string().to_lowercase();
-            if suppressed.contains(&email) {
-                report.send.suppressed += 1;
-                continue;
-            }
-            let message_id = message_id(date, &stored.digest, &email, &config.delivery.from);
-            jobs_by_email.insert(
-                email.clone(),
-                Job {
-                    date,
-                    email,
-                    to: subscriber.mailbox.clone(),
-                    subscriber: subscriber.id,
-                    edition: Arc::clone(&stored),
-                    message_id,
-                },
-            );
-        }
+        editions[set] = Some(Arc::new(stored));
     }
     let status = if options.dry_run {
         "Dry run: messages were written to dry-run/, nothing has been sent."
@@ -258,53 +241,74 @@ pub async fn run(
 
     // Rows of today decide what is sent: a row keeps the edition it was planned with, so a
     // subscriber whose topics changed since the morning still gets one mail, not two.
-    let jobs = match ledger.as_mut() {
-        Some(ledger) if !options.dry_run => {
-            // Planned in chunks, each one transaction, so the rows to insert are never all
-            // in memory at once; a run that dies between two chunks plans the rest next time.
-            let to_plan: Vec<&Job> = jobs_by_email.values().collect();
-            for chunk in to_plan.chunks(PLAN_CHUNK) {
-                let mailboxes: Vec<String> = chunk.iter().map(|job| job.to.to_string()).collect();
-                let planned: Vec<PlannedDelivery<'_>> = chunk
-                    .iter()
-                    .zip(&mailboxes)
-                    .map(|(job, mailbox)| PlannedDelivery {
-                        email: &job.email,
-                        mailbox,
-                        edition_id: job.edition.id,
-                        message_id: &job.message_id,
-                    })
-                    .collect();
-                ledger.plan(date, &planned, now)?;
-            }
-            jobs_from_rows(ledger, date, Some(&jobs_by_email), &mut report.send)?
-        }
-        _ => {
-            let done: BTreeMap<String, Status> = match &ledger {
-                Some(ledger) => ledger
-                    .deliveries(Some(date))?
-                    .into_iter()
-                    .map(|row| (row.email, row.status))
-                    .collect(),
-                None => BTreeMap::new(),
-            };
-            jobs_by_email
-                .into_values()
-                .filter(|job| match done.get(&job.email) {
-                    Some(status) => still_due(*status, &mut report.send),
-                    None => true,
-                })
-                .collect()
-        }
+    let scope = if options.dry_run {
+        Scope::AudienceUnplanned
+    } else {
+        plan(config, &mut ledger, date, &editions, now)?;
+        Scope::Audience
     };
-    let sending_ledger = if options.dry_run { None } else { ledger.as_mut() };
-    send(config, clock, date, jobs, sending_ledger, options.dry_run, progress, &mut report.send)
+    let counts = ledger.day_counts(date, scope)?;
+    report.send.already_delivered = counts.sent;
+    report.send.failed_before = counts.refused;
+    let mut jobs = DueJobs::new(date, scope, &editions, &config.delivery.from);
+    if options.dry_run {
+        jobs.reader = Some(&ledger);
+        send(config, clock, date, (&mut jobs, counts.due), None, true, progress, &mut report.send)
+            .await?;
+    } else {
+        let sending = Some(&mut ledger);
+        send(
+            config,
+            clock,
+            date,
+            (&mut jobs, counts.due),
+            sending,
+            false,
+            progress,
+            &mut report.send,
+        )
         .await?;
-    if let Some(ledger) = ledger.as_ref().filter(|_| !options.dry_run) {
         let (delivered, status) = delivery_notes(&ledger.status(Some(date))?, config);
         super::write_index(config, date, &pages, &delivered, &status)?;
     }
     Ok(report)
+}
+
+/// Plans a ledger row for every member of the audience with an edition, [`PLAN_CHUNK`] to a
+/// transaction, so the rows to insert are never all in memory at once; a run that dies
+/// between two chunks plans the rest next time. A row planned earlier today is kept.
+fn plan(
+    config: &Config,
+    ledger: &mut Ledger,
+    date: NaiveDate,
+    editions: &[Option<Arc<StoredEdition>>],
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> anyhow::Result<()> {
+    let mut after = String::new();
+    loop {
+        let page = ledger.audience_page(&after, PLAN_CHUNK)?;
+        let Some(last) = page.last() else { break };
+        after.clone_from(&last.email);
+        let rows: Vec<(&crate::ledger::Member, &StoredEdition, String)> = page
+            .iter()
+            .filter_map(|member| {
+                let edition = editions.get(member.topic_set)?.as_deref()?;
+                let id = message_id(date, &edition.digest, &member.email, &config.delivery.from);
+                Some((member, edition, id))
+            })
+            .collect();
+        let planned: Vec<PlannedDelivery<'_>> = rows
+            .iter()
+            .map(|(member, edition, message_id)| PlannedDelivery {
+                email: &member.email,
+                mailbox: &member.mailbox,
+                edition_id: edition.id,
+                message_id,
+            })
+            .collect();
+        ledger.plan(date, &planned, now)?;
+    }
+    Ok(())
 }
 
 /// What the index page says of each digest of the day (by slug) and of the day as a whole,
@@ -357,8 +361,8 @@ fn delivery_notes(
     (notes, status)
 }
 
-/// Ledger rows planned in one transaction.
-const PLAN_CHUNK: usize = 10_000;
+/// Ledger rows planned in one transaction (a few in unit tests).
+const PLAN_CHUNK: usize = if cfg!(test) { 6 } else { 10_000 };
 
 /// Days before and after a run's date whose archive folders must name this run's ledger.
 pub const LEDGER_MARK_DAYS: u64 = 30;
@@ -434,15 +438,12 @@ pub async fn retry(
     let date = date.unwrap_or_else(|| clock.now().date_naive());
     check_ledger_identity(config, &mut ledger, date, options, clock.now())?;
     let mut report = SendReport::default();
-    let suppressed = ledger.suppressed()?;
-    let mut jobs = jobs_from_rows(&ledger, date, None, &mut report)?;
-    jobs.retain(|job| {
-        let keep = !suppressed.contains(&job.email);
-        if !keep {
-            report.suppressed += 1;
-        }
-        keep
-    });
+    let counts = ledger.day_counts(date, Scope::Day)?;
+    report.already_delivered = counts.sent;
+    report.failed_before = counts.refused;
+    report.suppressed = counts.suppressed;
+    let mut jobs = DueJobs::new(date, Scope::Day, &[], &config.delivery.from);
+    let jobs = (&mut jobs as &mut dyn Jobs, counts.due);
     send(config, clock, date, jobs, Some(&mut ledger), false, progress, &mut report).await?;
     Ok(report)
 }
@@ -648,107 +649,144 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn skip_all(
+/// Takes a topic set's members out of today's audience, noting who they are and why.
+fn skip_set(
     report: &mut RunReport,
-    subscribers: &[&crate::model::Subscriber],
+    ledger: &mut Ledger,
+    set: usize,
+    digest: &str,
     items: usize,
     config: &Config,
-) {
-    let min = config.delivery.min_items.max(1);
-    for subscriber in subscribers {
-        report.skipped_subscribers.push(SkippedSubscriber {
-            email: subscriber.mailbox.email.to_string(),
-            reason: format!(
-                "{items} {} selected for their topics, fewer than delivery.min_items = {min}",
-                if items == 1 { "story" } else { "stories" }
-            ),
-        });
+) -> anyhow::Result<()> {
+    let first = ledger.audience_sample(set, SKIPPED_NAMED)?;
+    let count = ledger.audience_drop_set(set)?;
+    if count == 0 {
+        return Ok(());
     }
+    let min = config.delivery.min_items.max(1);
+    report.skipped_subscribers.push(SkippedSubscribers {
+        digest: digest.to_owned(),
+        count,
+        first,
+        reason: format!(
+            "{items} {} selected for their topics, fewer than delivery.min_items = {min}",
+            if items == 1 { "story" } else { "stories" }
+        ),
+    });
+    Ok(())
 }
 
-/// Today's rows still to send, as jobs; counts the rows that are done in `report`. With
-/// `only`, rows of other addresses are left alone and the jobs take the current mailbox.
-fn jobs_from_rows(
-    ledger: &Ledger,
+/// Addresses named for each topic set that gets nothing today.
+const SKIPPED_NAMED: usize = 10;
+
+/// Rows read from the ledger at a time by [`DueJobs`] (a few in unit tests).
+const JOB_PAGE: usize = if cfg!(test) { 5 } else { 1_000 };
+
+/// The rows still to send, read from the ledger a page at a time in address order, as jobs.
+struct DueJobs<'a> {
     date: NaiveDate,
-    only: Option<&BTreeMap<String, Job>>,
-    report: &mut SendReport,
-) -> anyhow::Result<Vec<Job>> {
-    let mut editions: BTreeMap<i64, Arc<StoredEdition>> = BTreeMap::new();
-    let mut jobs = Vec::new();
-    let mut add = |row: crate::ledger::Delivery, report: &mut SendReport| -> anyhow::Result<()> {
-        let current = match only {
-            Some(only) => match only.get(&row.email) {
-                Some(job) => Some(job),
-                None => return Ok(()),
-            },
-            None => None,
-        };
-        if !still_due(row.status, report) {
-            return Ok(());
-        }
-        let edition = match editions.get(&row.edition_id) {
-            Some(edition) => Arc::clone(edition),
-            None => {
-                let edition = ledger.edition_by_id(row.edition_id)?.with_context(|| {
-                    format!("the ledger has no edition {} for `{}`", row.edition_id, row.email)
-                })?;
-                let edition = Arc::new(edition);
-                editions.insert(row.edition_id, Arc::clone(&edition));
-                edition
-            }
-        };
-        let to = match current {
-            Some(job) => job.to.clone(),
-            None => row
-                .mailbox
-                .parse::<Mailbox>()
-                .or_else(|_| row.email.parse::<Mailbox>())
-                .with_context(|| format!("the ledger's address `{}` is not valid", row.email))?,
-        };
-        let subscriber = match current {
-            Some(job) => job.subscriber,
-            None => ledger.subscriber_by_email(&row.email)?.map(|known| known.id),
-        };
-        jobs.push(Job {
+    scope: Scope,
+    /// The address of the last row read.
+    after: String,
+    /// Rows read and not taken yet.
+    buffer: std::collections::VecDeque<Job>,
+    /// The last page has been read.
+    finished: bool,
+    /// Editions by id, read from the ledger once each.
+    by_id: BTreeMap<i64, Arc<StoredEdition>>,
+    /// Each topic set's edition today (dry runs: a member without a row gets it).
+    by_set: &'a [Option<Arc<StoredEdition>>],
+    /// The sender, for Message-IDs of members without a row.
+    from: &'a Mailbox,
+    /// The ledger to read when `send_all` has none (dry runs).
+    reader: Option<&'a Ledger>,
+}
+
+impl<'a> DueJobs<'a> {
+    fn new(
+        date: NaiveDate,
+        scope: Scope,
+        by_set: &'a [Option<Arc<StoredEdition>>],
+        from: &'a Mailbox,
+    ) -> Self {
+        DueJobs {
             date,
+            scope,
+            after: String::new(),
+            buffer: std::collections::VecDeque::new(),
+            finished: false,
+            by_id: BTreeMap::new(),
+            by_set,
+            from,
+            reader: None,
+        }
+    }
+
+    fn job(&mut self, ledger: &Ledger, row: DueRow) -> Result<Job, LedgerError> {
+        let inconsistent =
+            |what: String| LedgerError::Inconsistent { path: ledger.path().to_path_buf(), what };
+        let edition = match (self.scope, row.edition_id) {
+            // A dry run shows what a run would plan now.
+            (Scope::AudienceUnplanned, _) | (_, None) => row
+                .topic_set
+                .and_then(|set| self.by_set.get(set))
+                .and_then(Option::clone)
+                .ok_or_else(|| inconsistent(format!("no edition for `{}`", row.email)))?,
+            (_, Some(id)) => match self.by_id.get(&id) {
+                Some(edition) => Arc::clone(edition),
+                None => {
+                    let edition = ledger.edition_by_id(id)?.ok_or_else(|| {
+                        inconsistent(format!("no edition {id}, planned for `{}`", row.email))
+                    })?;
+                    let edition = Arc::new(edition);
+                    self.by_id.insert(id, Arc::clone(&edition));
+                    edition
+                }
+            },
+        };
+        let to = row.mailbox.parse::<Mailbox>().or_else(|_| row.email.parse()).map_err(|_| {
+            inconsistent(format!("the address `{}` of the day's rows is not valid", row.email))
+        })?;
+        let message_id = match row.message_id {
+            Some(id) if self.scope != Scope::AudienceUnplanned => id,
+            _ => message_id(self.date, &edition.digest, &row.email, self.from),
+        };
+        Ok(Job {
+            date: self.date,
             email: row.email,
             to,
-            subscriber,
+            subscriber: row.subscriber,
             edition,
-            message_id: row.message_id,
-        });
-        Ok(())
-    };
-    match only {
-        // `run`: the day's rows one at a time, those of today's audience taken.
-        Some(_) => ledger.for_each_delivery(date, |row| add(row, report))?,
-        None => {
-            // `retry`: only the rows still due are read; the done ones are counted.
-            let (due, sent, refused) = ledger.due_deliveries(date)?;
-            report.already_delivered += sent;
-            report.failed_before += refused;
-            for row in due {
-                add(row, report)?;
-            }
-        }
+            message_id,
+        })
     }
-    Ok(jobs)
 }
 
-/// True when a row in `status` is still to be sent (pending, left `sending` by a crash, or
-/// failed-transient); sent and permanently failed rows are counted in `report` instead.
-fn still_due(status: Status, report: &mut SendReport) -> bool {
-    match status {
-        Status::Sent => {
-            report.already_delivered += 1;
-            false
+impl Jobs for DueJobs<'_> {
+    fn next(&mut self, ledger: Option<&Ledger>, max: usize) -> Result<Vec<Job>, LedgerError> {
+        if self.buffer.len() < max && !self.finished {
+            let Some(ledger) = self.reader.or(ledger) else {
+                self.finished = true;
+                return Ok(Vec::new());
+            };
+            let rows = ledger.due_page(self.date, self.scope, &self.after, JOB_PAGE)?;
+            self.finished = rows.len() < JOB_PAGE;
+            for row in rows {
+                self.after.clone_from(&row.email);
+                let job = self.job(ledger, row)?;
+                self.buffer.push_back(job);
+            }
         }
-        Status::FailedPermanent => {
-            report.failed_before += 1;
-            false
+        let take = max.min(self.buffer.len());
+        Ok(self.buffer.drain(..take).collect())
+    }
+
+    fn left(&mut self, ledger: Option<&Ledger>) -> Result<usize, LedgerError> {
+        let mut left = self.buffer.len();
+        while !self.finished {
+            left += self.next(ledger, JOB_PAGE)?.len();
         }
-        Status::Pending | Status::Sending | Status::FailedTransient => true,
+        Ok(left)
     }
 }
 
@@ -757,7 +795,7 @@ async fn send(
     config: &Config,
     clock: &dyn Clock,
     date: NaiveDate,
-    jobs: Vec<Job>,
+    (jobs, total): (&mut dyn Jobs, usize),
     ledger: Option<&mut Ledger>,
     dry_run: bool,
     progress: &mut dyn Progress,
@@ -765,8 +803,8 @@ async fn send(
 ) -> anyhow::Result<()> {
     let mut ledger = ledger;
     report.date = Some(date);
-    report.planned = jobs.len();
-    if jobs.is_empty() {
+    report.planned = total;
+    if total == 0 {
         return Ok(());
     }
     let secret =
@@ -783,7 +821,7 @@ async fn send(
         max_consecutive_failures: delivery.max_consecutive_failures,
     };
     let edition_dir = crate::archive::edition_dir(&config.digest.output_dir, date);
-    progress.start(jobs.len());
+    progress.start(total);
     let smtp = match (&delivery.mode, &delivery.smtp) {
         (DeliveryMode::Smtp, Some(smtp)) if !dry_run => Some(smtp),
         _ => None,
@@ -871,6 +909,123 @@ mod tests {
         );
         let (_, status) = delivery_notes(&[], &config);
         assert_eq!(status, "Nothing was due to be sent today.");
+    }
+
+    /// Issue 13: a list read as a stream (`Config::load_checking_list`), recorded, planned
+    /// and sent in chunks and pages (a few rows each in unit tests, so every boundary is
+    /// crossed), reaches exactly the audience: the CSV and the config's own entry, plus a
+    /// confirmed sign-up, less a paused and a suppressed subscriber; a rerun sends nothing.
+    /// A site of two stories and a list of 40 in a CSV (three topic sets) plus one entry of
+    /// the config's own, delivering to the outbox.
+    fn csv_site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("articles")).unwrap();
+        for (stem, topic) in [("heat", "climate"), ("chips", "technology")] {
+            std::fs::write(
+                dir.path().join(format!("articles/{stem}.md")),
+                format!(
+                    "+++\ntitle = \"A {topic} story\"\ndate = 2026-11-26T05:00:00+01:00\n\
+                     url = \"https://news.example.com/{stem}\"\nsource = \"Example\"\n+++\n\n\
+                     The {topic} story begins here, with one whole sentence.\n"
+                ),
+            )
+            .unwrap();
+        }
+        let mut csv = String::from("email,name,topics\n");
+        for i in 0..40 {
+            let topics = ["climate", "technology", ""][i % 3];
+            csv.push_str(&format!("r{i:03}@example.org,Reader {i},{topics}\n"));
+        }
+        std::fs::write(dir.path().join("list.csv"), csv).unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "subscribers_file = \"list.csv\"\n\
+             [[sources]]\nid = \"files\"\nkind = \"files\"\npath = \"articles\"\n\
+             [[topics]]\nid = \"climate\"\nkeywords = [\"climate\"]\n\
+             [[topics]]\nid = \"technology\"\nkeywords = [\"technology\"]\n\
+             [[subscribers]]\nemail = \"editor@example.org\"\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    fn at() -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T07:00:00+01:00").unwrap()
+    }
+
+    #[test]
+    fn a_list_read_as_a_stream_is_planned_and_sent_in_chunks() {
+        let (dir, at) = (csv_site(), at());
+        let config = Config::load_checking_list(&dir.path().join("config.toml")).unwrap();
+        assert_eq!(config.subscribers.len(), 1, "the CSV's rows are checked, not kept");
+        assert_eq!(config.subscribers_file.as_ref().and_then(|list| list.rows), Some(40));
+        {
+            let mut ledger = Ledger::open(&config.state_file).unwrap();
+            let crate::ledger::SignUp::Pending(id) =
+                ledger.sign_up("own@example.org", None, &["technology".into()], at).unwrap()
+            else {
+                panic!("a new address is pending")
+            };
+            ledger.confirm(id, at).unwrap();
+            let listed = crate::ledger::Listed {
+                email: "r004@example.org",
+                name: None,
+                source: crate::ledger::SubscriberSource::Csv,
+            };
+            let paused = ledger.record_listed(&[listed], at).unwrap()[0].id;
+            ledger.save_preferences(paused, None, true, at).unwrap();
+            ledger.suppress("r005@example.org", "unsubscribe", at).unwrap();
+        }
+        let clock = crate::clock::FixedClock(at);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let report =
+            runtime.block_on(run(&config, &clock, RunOptions::default(), &mut ())).unwrap();
+
+        let mut expected: Vec<String> = (0..40)
+            .filter(|i| ![4, 5].contains(i))
+            .map(|i| format!("r{i:03}@example.org"))
+            .chain(["editor@example.org".to_owned(), "own@example.org".to_owned()])
+            .collect();
+        expected.sort();
+        let ledger = Ledger::open_read_only(&config.state_file).unwrap().unwrap();
+        let rows = ledger.deliveries(Some(at.date_naive())).unwrap();
+        let sent: Vec<&str> = rows
+            .iter()
+            .filter(|row| row.status == Status::Sent)
+            .map(|row| row.email.as_str())
+            .collect();
+        assert_eq!(sent, expected);
+        assert_eq!(rows.len(), expected.len(), "no row for the paused or the suppressed");
+        assert_eq!((report.send.planned, report.send.suppressed), (expected.len(), 1));
+        let outbox = report.send.outbox.clone().unwrap();
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), expected.len());
+        // Three topic sets, counted before suppressions: climate (14 rows), technology (13
+        // rows, less the paused one, plus the sign-up) and every topic (13 rows with the
+        // suppressed one, plus the config's entry).
+        let mut editions: Vec<(&str, usize)> =
+            report.editions.iter().map(|e| (e.digest.as_str(), e.subscribers)).collect();
+        editions.sort_unstable();
+        assert_eq!(editions, [("all", 14), ("climate", 14), ("technology", 13)]);
+
+        let again = runtime.block_on(run(&config, &clock, RunOptions::default(), &mut ())).unwrap();
+        assert_eq!((again.send.planned, again.send.already_delivered), (0, expected.len()));
+    }
+
+    /// A dry run with no ledger yet reads an empty scratch one: everyone is due, and no
+    /// ledger file is made.
+    #[test]
+    fn a_dry_run_without_a_ledger_plans_everyone_and_writes_no_ledger() {
+        let dir = csv_site();
+        let config = Config::load_checking_list(&dir.path().join("config.toml")).unwrap();
+        let clock = crate::clock::FixedClock(at());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let options = RunOptions { dry_run: true, ..RunOptions::default() };
+        let report = runtime.block_on(run(&config, &clock, options, &mut ())).unwrap();
+        assert_eq!(report.send.planned, 41);
+        let folder = report.send.outbox.clone().unwrap();
+        assert!(folder.ends_with("dry-run"), "{}", folder.display());
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 41);
+        assert!(!config.state_file.exists());
     }
 
     #[test]

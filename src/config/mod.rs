@@ -9,7 +9,7 @@ mod recover;
 mod subscribers;
 pub mod validate;
 
-pub use subscribers::check_address;
+pub use subscribers::{ListMode, SubscriberList, check_address};
 
 use std::fmt;
 use std::ops::Range;
@@ -35,8 +35,10 @@ pub struct Config {
     /// `[[sources]]`.
     pub sources: Vec<SourceConfig>,
     /// `[[subscribers]]` followed by the rows of `subscribers_file` (not those rows when
-    /// loaded with [`Config::load_without_list`]).
+    /// loaded with [`Config::load_without_list`] or [`Config::load_checking_list`]).
     pub subscribers: Vec<Subscriber>,
+    /// `subscribers_file`, when the config names one.
+    pub subscribers_file: Option<SubscriberList>,
     /// `[delivery]` and `[smtp]`.
     pub delivery: DeliveryConfig,
     /// The delivery ledger (SQLite).
@@ -433,7 +435,17 @@ impl Config {
     /// [`ConfigError`] when the file cannot be read, is not valid TOML, or has invalid values;
     /// all problems are collected.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_with(path, true)
+        Config::load_with(path, ListMode::Load)
+    }
+
+    /// [`Config::load`] checking every row of `subscribers_file` without keeping them: for
+    /// `run`, which reads them again as it goes ([`Config::for_each_listed`]), so that its
+    /// memory does not grow with the list.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_checking_list(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, ListMode::Check)
     }
 
     /// [`Config::load`] without reading `subscribers_file`: for the commands that work on the
@@ -443,18 +455,18 @@ impl Config {
     /// # Errors
     /// As [`Config::load`].
     pub fn load_without_list(path: &Path) -> Result<Config, ConfigError> {
-        Config::load_with(path, false)
+        Config::load_with(path, ListMode::Skip)
     }
 
-    fn load_with(path: &Path, read_list: bool) -> Result<Config, ConfigError> {
+    fn load_with(path: &Path, list: ListMode) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
             path: path.to_path_buf(),
             problems: vec![ConfigProblem::new("", format!("cannot read the file: {err}"))],
             text: String::new(),
         })?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        let parsed = recover::raw_config(&text)
-            .and_then(|raw| validate::validate_with(raw, base_dir, read_list));
+        let parsed =
+            recover::raw_config(&text).and_then(|raw| validate::validate_with(raw, base_dir, list));
         parsed.map_err(|problems| ConfigError { path: path.to_path_buf(), problems, text })
     }
 
@@ -467,10 +479,34 @@ impl Config {
         validate::validate(raw, base_dir)
     }
 
+    /// Calls `each` with every listed subscriber: `[[subscribers]]`, then the rows of
+    /// `subscribers_file`, from memory when they were loaded, else read from the file again
+    /// one at a time (see [`Config::load_checking_list`]). Not the rows of a config loaded
+    /// with [`Config::load_without_list`].
+    ///
+    /// # Errors
+    /// A row that is no longer valid (the file changed since it was checked), or what `each`
+    /// returns.
+    pub fn for_each_listed(
+        &self,
+        mut each: impl FnMut(Subscriber) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        for subscriber in &self.subscribers {
+            each(subscriber.clone())?;
+        }
+        match &self.subscribers_file {
+            Some(list) if list.mode == ListMode::Check => {
+                subscribers::for_each_row(list, &self.select.topics, each)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// What is valid but probably not meant: no subscribers at all.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
-        if self.subscribers.is_empty() {
+        let listed = self.subscribers_file.as_ref().is_some_and(|list| list.rows != Some(0));
+        if self.subscribers.is_empty() && !listed {
             warnings.push(
                 "no subscribers: `run` writes the digests but sends them to nobody; add \
                  [[subscribers]] or `subscribers_file`"

@@ -4,10 +4,16 @@
 //! Every address is parsed as a lettre [`Mailbox`] once, here; an invalid address, an unknown
 //! topic or an address subscribed twice is a problem that names its place (config line and
 //! column, or the CSV file and line). Nothing here sends or reads the ledger.
+//!
+//! A list of a million is checked without being kept: [`ListMode::Check`] reads every row,
+//! finds duplicates through 64-bit hashes of the addresses (16 MB for a million, where the
+//! addresses themselves would take ten times that), and keeps nothing; `run` then reads the
+//! rows again as it goes ([`for_each_row`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash as _, Hasher as _};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lettre::message::Mailbox;
 use toml::Spanned;
@@ -25,8 +31,86 @@ enum Place<'a> {
     Csv { file: &'a str, line: u64, key_span: Range<usize> },
 }
 
-/// The addresses seen so far (lowercased) and where each was first seen.
-type Seen = BTreeMap<String, String>;
+/// How the rows of `subscribers_file` are read when the config is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListMode {
+    /// Not read at all (the commands that work on the ledger alone).
+    Skip,
+    /// Every row checked, none kept: `run` reads them again as it goes.
+    Check,
+    /// Every row checked and kept in [`crate::config::Config::subscribers`].
+    Load,
+}
+
+/// The config's `subscribers_file`: where it is, and whether its rows were loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberList {
+    /// The file.
+    pub path: PathBuf,
+    /// The path as the config writes it, for messages.
+    pub written: String,
+    /// The value's place in the config.
+    span: Range<usize>,
+    /// How the config was loaded: with [`ListMode::Load`] the rows are in `subscribers`.
+    pub mode: ListMode,
+    /// The valid rows found when the config was loaded (`None` with [`ListMode::Skip`]).
+    pub rows: Option<usize>,
+}
+
+impl SubscriberList {
+    pub(super) fn new(file: &Spanned<String>, base_dir: &Path, mode: ListMode) -> Self {
+        let written = file.get_ref().trim().to_owned();
+        SubscriberList {
+            path: base_dir.join(&written),
+            written,
+            span: file.span(),
+            mode,
+            rows: None,
+        }
+    }
+}
+
+/// The addresses seen so far (lowercased): those of `[[subscribers]]`, and with
+/// [`Seen::exact`] those of the CSV, with where each was first seen; otherwise the CSV's as
+/// 64-bit hashes, a repeated hash making the whole file be checked again exactly.
+pub(super) struct Seen {
+    places: BTreeMap<String, String>,
+    hashes: Option<HashSet<u64>>,
+    /// A hash was seen twice: a duplicate, or (once in billions) two addresses that share a
+    /// hash.
+    suspect: bool,
+}
+
+impl Seen {
+    fn exact() -> Self {
+        Seen { places: BTreeMap::new(), hashes: None, suspect: false }
+    }
+
+    /// Where `folded` was first seen, if it was; records it otherwise.
+    fn first_place(
+        &mut self,
+        folded: String,
+        here: impl FnOnce() -> String,
+        csv: bool,
+    ) -> Option<String> {
+        if let Some(first) = self.places.get(&folded) {
+            return Some(first.clone());
+        }
+        match &mut self.hashes {
+            Some(hashes) if csv => {
+                let mut hasher = std::hash::DefaultHasher::new();
+                folded.hash(&mut hasher);
+                if !hashes.insert(hasher.finish()) {
+                    self.suspect = true;
+                }
+            }
+            _ => {
+                self.places.insert(folded, here());
+            }
+        }
+        None
+    }
+}
 
 /// The `[[subscribers]]` tables.
 pub(super) fn from_config(
@@ -35,7 +119,7 @@ pub(super) fn from_config(
     problems: &mut Vec<ConfigProblem>,
 ) -> (Vec<Subscriber>, Seen) {
     let known: Vec<&str> = topics.iter().map(|topic| topic.id.as_str()).collect();
-    let mut seen = Seen::new();
+    let mut seen = Seen::exact();
     let mut subscribers = Vec::new();
     for (idx, raw_subscriber) in raw.subscribers.iter().enumerate() {
         let topic_ids: Vec<(&str, Range<usize>)> = raw_subscriber
@@ -49,7 +133,7 @@ pub(super) fn from_config(
             &topic_ids,
             &known,
             &Place::Config { idx },
-            &mut seen,
+            Some(&mut seen),
             problems,
         );
         subscribers.extend(checked);
@@ -57,20 +141,89 @@ pub(super) fn from_config(
     (subscribers, seen)
 }
 
-/// The rows of a CSV file with the header `email,name,topics` (topics separated by `;`, an
-/// empty cell meaning every topic), appended to `subscribers`.
+/// Checks the rows of the CSV file with the header `email,name,topics` (topics separated by
+/// `;`, an empty cell meaning every topic); with [`ListMode::Load`] appends them to
+/// `subscribers`. Duplicates are found through hashes, and only when one is suspected is the
+/// file read again keeping every address, to name where each was first seen.
 pub(super) fn from_csv(
-    file: &Spanned<String>,
-    base_dir: &Path,
+    list: &mut SubscriberList,
     topics: &[TopicConfig],
     subscribers: &mut Vec<Subscriber>,
-    seen: &mut Seen,
+    mut seen: Seen,
     problems: &mut Vec<ConfigProblem>,
 ) {
-    let path_text = file.get_ref().trim();
-    let path = base_dir.join(path_text);
-    let problem = |message: String| ConfigProblem::new("subscribers_file", message).at(file.span());
-    let mut reader = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(&path) {
+    let (before, listed) = (problems.len(), subscribers.len());
+    let mut hashed = Seen { hashes: Some(HashSet::new()), ..Seen::exact() };
+    hashed.places.clone_from(&seen.places);
+    let keep = list.mode == ListMode::Load;
+    let mut rows = 0;
+    let mut each = |subscriber: Subscriber| {
+        rows += 1;
+        if keep {
+            subscribers.push(subscriber);
+        }
+    };
+    read_csv(list, topics, Some(&mut hashed), problems, &mut each);
+    if hashed.suspect {
+        problems.truncate(before);
+        subscribers.truncate(listed);
+        rows = 0;
+        let mut each = |subscriber: Subscriber| {
+            rows += 1;
+            if keep {
+                subscribers.push(subscriber);
+            }
+        };
+        read_csv(list, topics, Some(&mut seen), problems, &mut each);
+    }
+    list.rows = Some(rows);
+}
+
+/// Calls `each` with every row of the list, checked again as it is read (the file may have
+/// changed since the config was loaded): `run` reads a list of a million this way rather than
+/// keeping it. Duplicates are not looked for again; the ledger keeps one row per address.
+///
+/// # Errors
+/// The first row that is no longer valid, naming the file and line, or what `each` returns.
+pub fn for_each_row(
+    list: &SubscriberList,
+    topics: &[TopicConfig],
+    mut each: impl FnMut(Subscriber) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    let mut failed = None;
+    read_csv(list, topics, None, &mut problems, &mut |subscriber| {
+        if failed.is_none()
+            && let Err(err) = each(subscriber)
+        {
+            failed = Some(err);
+        }
+    });
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    if let Some(problem) = problems.first() {
+        anyhow::bail!(
+            "{}: {} (the file changed since the config was checked; run again)",
+            list.path.display(),
+            problem.message
+        );
+    }
+    Ok(())
+}
+
+fn read_csv(
+    list: &SubscriberList,
+    topics: &[TopicConfig],
+    mut seen: Option<&mut Seen>,
+    problems: &mut Vec<ConfigProblem>,
+    each: &mut dyn FnMut(Subscriber),
+) {
+    let path_text = list.written.as_str();
+    let path = &list.path;
+    let problem =
+        |message: String| ConfigProblem::new("subscribers_file", message).at(list.span.clone());
+    let mut reader = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path) {
         Ok(reader) => reader,
         Err(err) => {
             problems.push(problem(format!("cannot read `{}`: {err}", path.display())));
@@ -95,15 +248,21 @@ pub(super) fn from_csv(
         return;
     };
     let known: Vec<&str> = topics.iter().map(|topic| topic.id.as_str()).collect();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(err) => {
                 let line = err.position().map_or(0, csv::Position::line);
                 problems.push(problem(format!("`{path_text}` line {line}: {err}")));
+                // An I/O error does not move the reader on: stop rather than repeat it.
+                if matches!(err.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
                 continue;
             }
-        };
+        }
         let line = record.position().map_or(0, csv::Position::line);
         let email = record.get(email_col).unwrap_or("");
         if email.is_empty() && record.iter().all(str::is_empty) {
@@ -118,8 +277,12 @@ pub(super) fn from_csv(
             .filter(|id| !id.is_empty())
             .map(|id| (id, 0..0))
             .collect();
-        let place = Place::Csv { file: path_text, line, key_span: file.span() };
-        subscribers.extend(check((email, 0..0), name, &topic_ids, &known, &place, seen, problems));
+        let place = Place::Csv { file: path_text, line, key_span: list.span.clone() };
+        let checked =
+            check((email, 0..0), name, &topic_ids, &known, &place, seen.as_deref_mut(), problems);
+        if let Some(subscriber) = checked {
+            each(subscriber);
+        }
     }
 }
 
@@ -163,7 +326,7 @@ fn check(
     topic_ids: &[(&str, Range<usize>)],
     known: &[&str],
     place: &Place<'_>,
-    seen: &mut Seen,
+    seen: Option<&mut Seen>,
     problems: &mut Vec<ConfigProblem>,
 ) -> Option<Subscriber> {
     let problem = |field: &str, message: String, span: Range<usize>| match place {
@@ -175,7 +338,7 @@ fn check(
                 .at(key_span.clone())
         }
     };
-    let here = match place {
+    let here = || match place {
         Place::Config { idx } => format!("subscribers[{idx}]"),
         Place::Csv { file, line, .. } => format!("`{file}` line {line}"),
     };
@@ -211,16 +374,15 @@ fn check(
             None
         }
     };
-    if let Some(mailbox) = &mailbox {
+    if let (Some(mailbox), Some(seen)) = (&mailbox, seen) {
         let folded = mailbox.email.to_string().to_lowercase();
-        if let Some(first) = seen.get(&folded) {
+        let csv = matches!(place, Place::Csv { .. });
+        if let Some(first) = seen.first_place(folded, here, csv) {
             problems.push(problem(
                 "email",
                 format!("`{email}` is already subscribed as {first}"),
                 email_span,
             ));
-        } else {
-            seen.insert(folded, here);
         }
     }
     let mut subscriber_topics: Vec<String> = Vec::new();
@@ -332,6 +494,68 @@ mod tests {
                 ),
                 "`subs.csv` line 5: the name is 300 characters long; at most 200 fit in a mail header",
             ]
+        );
+    }
+
+    /// Issue 13: a list checked without being kept (`run`) finds the same problems, the
+    /// duplicates through hashes and then exactly, and keeps no row.
+    #[test]
+    fn a_checked_list_keeps_no_rows_and_names_its_problems_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "subs.csv",
+            "email,name,topics\nana@example.org,Ana,climate\nben@example.org,Ben,\nBEN@example.org,B,climat\n",
+        );
+        let text = format!("subscribers_file = \"subs.csv\"\n{TOPICS}");
+        write(dir.path(), "config.toml", &text);
+        let loaded = Config::parse(&text, dir.path()).unwrap_err();
+        let checked = Config::load_checking_list(&dir.path().join("config.toml")).unwrap_err();
+        assert_eq!(checked.problems, loaded);
+        let messages: Vec<&str> = loaded.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`subs.csv` line 4: `BEN@example.org` is already subscribed as `subs.csv` line 3",
+                "`subs.csv` line 4: unknown topic \"climat\"",
+            ]
+        );
+
+        write(
+            dir.path(),
+            "subs.csv",
+            "email,name,topics\nana@example.org,Ana,climate\nben@example.org,,\n",
+        );
+        let config = Config::load_checking_list(&dir.path().join("config.toml")).unwrap();
+        assert!(config.subscribers.is_empty());
+        assert_eq!(config.subscribers_file.as_ref().and_then(|list| list.rows), Some(2));
+        assert!(config.warnings().is_empty(), "a list of two is not `no subscribers`");
+        let mut read = Vec::new();
+        config
+            .for_each_listed(|subscriber| {
+                read.push((
+                    subscriber.mailbox.to_string(),
+                    subscriber.topics,
+                    subscriber.from_file,
+                ));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            read,
+            [
+                ("Ana <ana@example.org>".to_owned(), vec!["climate".to_owned()], true),
+                ("ben@example.org".to_owned(), Vec::new(), true),
+            ]
+        );
+
+        // A row that went bad since the check stops the reading, naming its line.
+        write(dir.path(), "subs.csv", "email,name,topics\nana@example.org,Ana,climate\nben@,,\n");
+        let err = config.for_each_listed(|_| Ok(())).unwrap_err().to_string();
+        assert!(
+            err.contains("`subs.csv` line 3: `ben@` is not a valid email address")
+                && err.contains("the file changed since the config was checked"),
+            "{err}"
         );
     }
 

@@ -14,25 +14,24 @@ use super::{
     FetchFull, SelectConfig, SourceConfig, SummaryConfig, TopicConfig, WebConfig, delivery,
     subscribers,
 };
-use super::{BouncesConfig, SecretSource};
+use super::{BouncesConfig, ListMode, SecretSource, SubscriberList};
 
 /// Validates `raw`; relative paths are resolved against `base_dir`.
 ///
 /// # Errors
 /// All problems found, in file order.
 pub fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigProblem>> {
-    validate_with(raw, base_dir, true)
+    validate_with(raw, base_dir, ListMode::Load)
 }
 
-/// [`validate`]; with `read_list` false the rows of `subscribers_file` are neither read nor
-/// checked (for commands that work on the ledger alone).
+/// [`validate`], reading the rows of `subscribers_file` as `list` says.
 ///
 /// # Errors
 /// All problems found, in file order.
 pub fn validate_with(
     raw: RawConfig,
     base_dir: &Path,
-    read_list: bool,
+    list: ListMode,
 ) -> Result<Config, Vec<ConfigProblem>> {
     let mut problems = Vec::new();
 
@@ -79,17 +78,11 @@ pub fn validate_with(
 
     let topics = validate_topics(&raw, &mut problems);
     let sources = validate_sources(&raw, base_dir, &mut problems);
-    let (mut subscribers, mut seen_addresses) =
-        subscribers::from_config(&raw, &topics, &mut problems);
-    if let Some(file) = raw.subscribers_file.as_ref().filter(|_| read_list) {
-        subscribers::from_csv(
-            file,
-            base_dir,
-            &topics,
-            &mut subscribers,
-            &mut seen_addresses,
-            &mut problems,
-        );
+    let (mut subscribers, seen_addresses) = subscribers::from_config(&raw, &topics, &mut problems);
+    let mut subscribers_file =
+        raw.subscribers_file.as_ref().map(|file| SubscriberList::new(file, base_dir, list));
+    if let Some(file) = subscribers_file.as_mut().filter(|_| list != ListMode::Skip) {
+        subscribers::from_csv(file, &topics, &mut subscribers, seen_addresses, &mut problems);
     }
     let delivery = delivery::validate(&raw, base_dir, &mut problems);
     let fetch = validate_fetch(&raw, &mut problems);
@@ -118,6 +111,7 @@ pub fn validate_with(
         summary: SummaryConfig { max_sentences, max_words: Some(max_words) },
         sources,
         subscribers,
+        subscribers_file,
         delivery,
         state_file,
         fetch,

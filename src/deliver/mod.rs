@@ -93,6 +93,34 @@ pub struct Policy {
     pub max_consecutive_failures: usize,
 }
 
+/// Where [`send_all`] takes its jobs from, a few at a time, so that a list of a million is
+/// never held in memory.
+pub trait Jobs {
+    /// Up to `max` more jobs, in order; none when there are no more. `ledger` is the sending
+    /// ledger (`None` in dry runs), for a source that reads its rows between two commits.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when the source's rows cannot be read.
+    fn next(&mut self, ledger: Option<&Ledger>, max: usize) -> Result<Vec<Job>, LedgerError>;
+
+    /// How many jobs are left, without taking them (for the report of a run that stopped).
+    ///
+    /// # Errors
+    /// As [`Jobs::next`].
+    fn left(&mut self, ledger: Option<&Ledger>) -> Result<usize, LedgerError>;
+}
+
+/// Jobs from memory.
+impl Jobs for std::vec::IntoIter<Job> {
+    fn next(&mut self, _ledger: Option<&Ledger>, max: usize) -> Result<Vec<Job>, LedgerError> {
+        Ok(self.by_ref().take(max).collect())
+    }
+
+    fn left(&mut self, _ledger: Option<&Ledger>) -> Result<usize, LedgerError> {
+        Ok(self.len())
+    }
+}
+
 /// One message to send.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -205,7 +233,7 @@ pub const RECORD_INTERVAL: Duration = Duration::from_millis(100);
 /// [`LedgerError`] when a status change cannot be committed: the run stops at once, since
 /// sending on without a record could send twice.
 pub async fn send_all<S: Sender>(
-    jobs: impl IntoIterator<Item = Job>,
+    jobs: &mut dyn Jobs,
     composer: Arc<Composer>,
     sender: Arc<S>,
     mut ledger: Option<&mut Ledger>,
@@ -221,7 +249,6 @@ pub async fn send_all<S: Sender>(
         _ => 0,
     };
     let mut launched = 0usize;
-    let mut jobs = jobs.into_iter();
     let concurrency = policy.concurrency.max(1);
     // Marked `sending`, not launched yet.
     let mut marked: VecDeque<Job> = VecDeque::new();
@@ -247,7 +274,7 @@ pub async fn send_all<S: Sender>(
             break;
         }
         if marked.is_empty() {
-            let batch: Vec<Job> = jobs.by_ref().take(RECORD_BATCH).collect();
+            let batch: Vec<Job> = jobs.next(ledger.as_deref(), RECORD_BATCH)?;
             if batch.is_empty() {
                 break;
             }
@@ -337,7 +364,7 @@ pub async fn send_all<S: Sender>(
             marked.iter().map(|job| (job.date, job.email.as_str())).collect();
         ledger.unmark_sending(&rows)?;
     }
-    report.not_attempted += marked.len() + jobs.count();
+    report.not_attempted += marked.len() + jobs.left(ledger.as_deref())?;
     while let Some(done) = tasks.join_next().await {
         outcomes.push(done, progress, &mut report);
     }

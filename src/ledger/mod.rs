@@ -30,11 +30,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{Connection, OpenFlags};
 
+mod audience;
 mod bounces;
 mod editions;
 mod feeds;
 mod subscribers;
 
+pub use audience::{Choices, DayCounts, DueRow, Member, OwnSubscriber, Scope};
 pub use bounces::{BounceEvent, BounceRates, SuppressionRow};
 pub use editions::{
     ArchiveEntry, Delivery, EditionArticle, EditionStatus, PlannedDelivery, Recorded,
@@ -276,6 +278,14 @@ pub enum LedgerError {
         /// Its version.
         found: i64,
     },
+    /// A row refers to something the ledger does not hold, or holds a value no longer valid.
+    #[error("state database `{}`: {what}", path.display())]
+    Inconsistent {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong, naming the row.
+        what: String,
+    },
 }
 
 /// The open ledger.
@@ -356,6 +366,19 @@ impl Ledger {
         ledger.configure()?;
         ledger.migrate()?;
         ledger.file_id = file_id(path);
+        Ok(ledger)
+    }
+
+    /// An empty ledger in a private temporary file, deleted when it is dropped: what a dry
+    /// run reads when there is no ledger yet, so that it runs the same queries.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when the temporary file cannot be made.
+    pub fn scratch() -> Result<Ledger, LedgerError> {
+        let path = PathBuf::from("(an empty ledger, for this run only)");
+        let conn = Connection::open("").map_err(|source| sqlite(&path, source))?;
+        let mut ledger = Ledger { conn, path, file_id: None, created: false };
+        ledger.migrate()?;
         Ok(ledger)
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Ledger, LedgerError, time_text};
+use super::{Choices, Ledger, LedgerError, time_text};
 
 /// Where an address came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,7 +118,7 @@ fn topics_text(topics: Option<&[String]>) -> Option<String> {
 impl Ledger {
     /// Records the config's listed addresses (new ones as active, of their source; known ones
     /// keep their row, and a pending sign-up the operator lists becomes active) and returns
-    /// the id of each, by lower-cased address. One transaction.
+    /// each one's id and recorded choices, in order. One transaction.
     ///
     /// # Errors
     /// [`LedgerError`] on a database failure.
@@ -126,14 +126,14 @@ impl Ledger {
         &mut self,
         listed: &[Listed<'_>],
         now: DateTime<FixedOffset>,
-    ) -> Result<BTreeMap<String, i64>, LedgerError> {
+    ) -> Result<Vec<Choices>, LedgerError> {
         let path = self.path.clone();
         let err = |source| super::sqlite(&path, source);
         let tx = self.conn.transaction().map_err(err)?;
-        let mut ids = BTreeMap::new();
+        let mut recorded = Vec::with_capacity(listed.len());
         {
             let mut insert = tx
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO subscribers (email, name, source, status, created_at, confirmed_at, updated_at)
                      VALUES (?1, ?2, ?3, 'active', ?4, ?4, ?4)
                      ON CONFLICT (email) DO UPDATE SET status = 'active',
@@ -141,19 +141,18 @@ impl Ledger {
                      WHERE status = 'pending'",
                 )
                 .map_err(err)?;
-            let mut id = tx.prepare("SELECT id FROM subscribers WHERE email = ?1").map_err(err)?;
+            let mut find = tx.prepare_cached(super::audience::CHOICES).map_err(err)?;
             let now = time_text(now);
             for entry in listed {
                 let email = entry.email.to_lowercase();
                 insert
                     .execute(params![email, entry.name, entry.source.as_str(), now])
                     .map_err(err)?;
-                let found: i64 = id.query_row([&email], |row| row.get(0)).map_err(err)?;
-                ids.insert(email, found);
+                recorded.push(find.query_row([&email], super::audience::choices_row).map_err(err)?);
             }
         }
         tx.commit().map_err(err)?;
-        Ok(ids)
+        Ok(recorded)
     }
 
     /// The subscriber with this id.
@@ -452,7 +451,7 @@ mod tests {
         assert_eq!(ids.len(), 2);
         // Ids are stable across runs.
         assert_eq!(ledger.record_listed(&listed, now()).unwrap(), ids);
-        let ana = ledger.subscriber(ids["ana@example.org"]).unwrap().unwrap();
+        let ana = ledger.subscriber(ids[0].id).unwrap().unwrap();
         assert_eq!(
             (ana.source, ana.pending, ana.topics.clone()),
             (SubscriberSource::Config, false, None)
@@ -479,17 +478,13 @@ mod tests {
         assert_eq!(cara.topics, Some(vec![]));
 
         // Choices, suppression and its counts.
-        assert!(
-            ledger
-                .save_preferences(ids["ben@example.org"], Some(&["health".into()]), true, now())
-                .unwrap()
-        );
+        assert!(ledger.save_preferences(ids[1].id, Some(&["health".into()]), true, now()).unwrap());
         let ben = ledger.subscriber_by_email("ben@example.org").unwrap().unwrap();
         assert_eq!((ben.topics, ben.paused), (Some(vec!["health".to_owned()]), true));
         assert!(ledger.suppress("ana@example.org", "unsubscribe (one-click)", now()).unwrap());
         assert!(ledger.is_suppressed("ANA@example.org").unwrap());
         assert_eq!(
-            ledger.subscriber(ids["ana@example.org"]).unwrap().unwrap().suppressed.map(|s| s.0),
+            ledger.subscriber(ids[0].id).unwrap().unwrap().suppressed.map(|s| s.0),
             Some("unsubscribe (one-click)".to_owned())
         );
         assert_eq!(ledger.suppression_counts().unwrap()["unsubscribe (one-click)"], 1);
@@ -498,7 +493,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(again, ids["ana@example.org"]);
+        assert_eq!(again, ids[0].id);
         ledger.confirm(again, now()).unwrap();
         assert!(!ledger.is_suppressed("ana@example.org").unwrap());
 
