@@ -397,30 +397,6 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
-    /// Calls `each` with every row of `date`, in address order, one at a time: a day of a
-    /// million rows is never held in memory.
-    ///
-    /// # Errors
-    /// [`LedgerError`] on a database failure, or what `each` returns.
-    pub fn for_each_delivery<E: From<LedgerError>>(
-        &self,
-        date: NaiveDate,
-        mut each: impl FnMut(Delivery) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE date = ?1 ORDER BY email"
-            ))
-            .map_err(|err| self.err(err))?;
-        let rows =
-            stmt.query_map(params![date_text(date)], delivery_row).map_err(|err| self.err(err))?;
-        for row in rows {
-            each(row.map_err(|err| self.err(err))?)?;
-        }
-        Ok(())
-    }
-
     /// Records that messages are about to be handed to the transport, in one transaction
     /// committed before any of them is sent; returns, per row, whether it was marked. A row
     /// whose address was suppressed meanwhile (an unsubscribe during the run) is not marked:
@@ -672,42 +648,6 @@ impl Ledger {
                 }
             })
             .collect())
-    }
-
-    /// The rows of `date` still to send (`pending`, `sending` or `failed-transient`), in
-    /// address order, and how many are `sent` and `failed-permanent`: what `retry` needs,
-    /// without reading the day's sent rows.
-    ///
-    /// # Errors
-    /// [`LedgerError`] on a database failure.
-    pub fn due_deliveries(
-        &self,
-        date: NaiveDate,
-    ) -> Result<(Vec<Delivery>, usize, usize), LedgerError> {
-        let day = date_text(date);
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries
-                     WHERE date = ?1 AND status IN ('pending', 'sending', 'failed-transient')
-                     ORDER BY email"
-            ))
-            .map_err(|err| self.err(err))?;
-        let due = stmt
-            .query_map(params![day], delivery_row)
-            .and_then(Iterator::collect)
-            .map_err(|err| self.err(err))?;
-        let count = |status: Status| -> Result<usize, LedgerError> {
-            self.conn
-                .query_row(
-                    "SELECT COUNT(*) FROM deliveries WHERE date = ?1 AND status = ?2",
-                    params![day, status.as_str()],
-                    |row| row.get::<_, i64>(0),
-                )
-                .map(|n| usize::try_from(n).unwrap_or(0))
-                .map_err(|err| self.err(err))
-        };
-        Ok((due, count(Status::Sent)?, count(Status::FailedPermanent)?))
     }
 
     /// The failed rows of `date` (every date when `None`), in address order.
