@@ -11,6 +11,7 @@
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 
+use super::subscribers::topics_from_text;
 use super::{Ledger, LedgerError, Status, date_text};
 
 /// One subscriber of the day's audience.
@@ -97,12 +98,7 @@ pub struct DayCounts {
 pub(super) const CHOICES: &str = "SELECT id, topics, paused FROM subscribers WHERE email = ?1";
 
 pub(super) fn choices_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Choices> {
-    let topics: Option<String> = row.get(1)?;
-    Ok(Choices {
-        id: row.get(0)?,
-        topics: topics.and_then(|text| serde_json::from_str(&text).ok()),
-        paused: row.get(2)?,
-    })
+    Ok(Choices { id: row.get(0)?, topics: topics_from_text(row.get(1)?), paused: row.get(2)? })
 }
 
 const DUE: &str = "('pending', 'sending', 'failed-transient')";
@@ -208,12 +204,11 @@ impl Ledger {
             .map_err(|err| self.err(err))?;
         let rows = stmt
             .query_map(params![after, sql_int(limit)], |row| {
-                let topics: Option<String> = row.get(3)?;
                 Ok(OwnSubscriber {
                     id: row.get(0)?,
                     email: row.get(1)?,
                     name: row.get(2)?,
-                    topics: topics.and_then(|text| serde_json::from_str(&text).ok()),
+                    topics: topics_from_text(row.get(3)?),
                 })
             })
             .map_err(|err| self.err(err))?;

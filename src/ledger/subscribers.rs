@@ -94,7 +94,6 @@ const COLUMNS: &str = "s.id, s.email, s.name, s.source, s.status, s.topics, s.pa
 const FROM: &str = "subscribers s LEFT JOIN suppressions x ON x.email = s.email";
 
 fn subscriber(row: &Row<'_>) -> rusqlite::Result<LedgerSubscriber> {
-    let topics: Option<String> = row.get(5)?;
     let reason: Option<String> = row.get(9)?;
     let suppressed_at: Option<String> = row.get(10)?;
     Ok(LedgerSubscriber {
@@ -103,12 +102,17 @@ fn subscriber(row: &Row<'_>) -> rusqlite::Result<LedgerSubscriber> {
         name: row.get(2)?,
         source: SubscriberSource::parse(&row.get::<_, String>(3)?),
         pending: row.get::<_, String>(4)? == "pending",
-        topics: topics.and_then(|text| serde_json::from_str(&text).ok()),
+        topics: topics_from_text(row.get(5)?),
         paused: row.get(6)?,
         created_at: row.get(7)?,
         confirmed_at: row.get(8)?,
         suppressed: reason.zip(suppressed_at),
     })
+}
+
+/// A `topics` column read back: the JSON list of a subscriber's choice, `None` for none.
+pub(super) fn topics_from_text(text: Option<String>) -> Option<Vec<String>> {
+    text.and_then(|text| serde_json::from_str(&text).ok())
 }
 
 fn topics_text(topics: Option<&[String]>) -> Option<String> {
