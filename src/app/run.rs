@@ -782,11 +782,15 @@ impl Jobs for DueJobs<'_> {
     }
 
     fn left(&mut self, ledger: Option<&Ledger>) -> Result<usize, LedgerError> {
-        let mut left = self.buffer.len();
-        while !self.finished {
-            left += self.next(ledger, JOB_PAGE)?.len();
-        }
-        Ok(left)
+        // Counted by the ledger, not built into jobs: a run that stops early may leave most
+        // of a long list.
+        let unread = match self.reader.or(ledger) {
+            Some(ledger) if !self.finished => {
+                ledger.due_after(self.date, self.scope, &self.after)?
+            }
+            _ => 0,
+        };
+        Ok(self.buffer.len() + unread)
     }
 }
 

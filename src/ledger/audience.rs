@@ -103,6 +103,39 @@ pub(super) fn choices_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Choices> 
 
 const DUE: &str = "('pending', 'sending', 'failed-transient')";
 
+/// The rows still to send in `scope`, for [`Ledger::due_page`] and [`Ledger::due_after`]:
+/// the columns a [`DueRow`] reads, the `FROM … WHERE …` clause (the date is `?1`, the
+/// address to start after `?2`) and the address column they are ordered by.
+fn due_rows(scope: Scope) -> (&'static str, String, &'static str) {
+    match scope {
+        Scope::Audience => (
+            "d.email, a.mailbox, a.subscriber, d.edition_id, a.topic_set, d.message_id",
+            format!(
+                "FROM deliveries d JOIN temp.audience a ON a.email = d.email
+                 WHERE d.date = ?1 AND d.email > ?2 AND d.status IN {DUE}"
+            ),
+            "d.email",
+        ),
+        Scope::AudienceUnplanned => (
+            "a.email, a.mailbox, a.subscriber, d.edition_id, a.topic_set, d.message_id",
+            format!(
+                "FROM temp.audience a LEFT JOIN deliveries d ON d.date = ?1 AND d.email = a.email
+                 WHERE a.email > ?2 AND (d.status IS NULL OR d.status IN {DUE})"
+            ),
+            "a.email",
+        ),
+        Scope::Day => (
+            "d.email, d.mailbox, s.id, d.edition_id, NULL, d.message_id",
+            format!(
+                "FROM deliveries d LEFT JOIN subscribers s ON s.email = d.email
+                 WHERE d.date = ?1 AND d.email > ?2 AND d.status IN {DUE}
+                   AND d.email NOT IN (SELECT email FROM suppressions)"
+            ),
+            "d.email",
+        ),
+    }
+}
+
 fn sql_int(value: usize) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -313,27 +346,8 @@ impl Ledger {
         after: &str,
         limit: usize,
     ) -> Result<Vec<DueRow>, LedgerError> {
-        let sql = match scope {
-            Scope::Audience => format!(
-                "SELECT d.email, a.mailbox, a.subscriber, d.edition_id, a.topic_set, d.message_id
-                 FROM deliveries d JOIN temp.audience a ON a.email = d.email
-                 WHERE d.date = ?1 AND d.email > ?2 AND d.status IN {DUE}
-                 ORDER BY d.email LIMIT ?3"
-            ),
-            Scope::AudienceUnplanned => format!(
-                "SELECT a.email, a.mailbox, a.subscriber, d.edition_id, a.topic_set, d.message_id
-                 FROM temp.audience a LEFT JOIN deliveries d ON d.date = ?1 AND d.email = a.email
-                 WHERE a.email > ?2 AND (d.status IS NULL OR d.status IN {DUE})
-                 ORDER BY a.email LIMIT ?3"
-            ),
-            Scope::Day => format!(
-                "SELECT d.email, d.mailbox, s.id, d.edition_id, NULL, d.message_id
-                 FROM deliveries d LEFT JOIN subscribers s ON s.email = d.email
-                 WHERE d.date = ?1 AND d.email > ?2 AND d.status IN {DUE}
-                   AND d.email NOT IN (SELECT email FROM suppressions)
-                 ORDER BY d.email LIMIT ?3"
-            ),
-        };
+        let (columns, rows, key) = due_rows(scope);
+        let sql = format!("SELECT {columns} {rows} ORDER BY {key} LIMIT ?3");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|err| self.err(err))?;
         let rows = stmt
             .query_map(params![date_text(date), after, sql_int(limit)], |row| {
@@ -348,6 +362,25 @@ impl Ledger {
             })
             .map_err(|err| self.err(err))?;
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
+    }
+
+    /// How many rows [`Ledger::due_page`] would still give after `after` (for the report of a
+    /// run that stopped), without reading them.
+    ///
+    /// # Errors
+    /// [`LedgerError`] on a database failure.
+    pub fn due_after(
+        &self,
+        date: NaiveDate,
+        scope: Scope,
+        after: &str,
+    ) -> Result<usize, LedgerError> {
+        let (_, rows, _) = due_rows(scope);
+        self.conn
+            .prepare_cached(&format!("SELECT COUNT(*) {rows}"))
+            .and_then(|mut stmt| stmt.query_row(params![date_text(date), after], |row| row.get(0)))
+            .map(count)
+            .map_err(|err| self.err(err))
     }
 
     /// The rows of `date` in `scope`, counted by what is left to do.
@@ -391,5 +424,95 @@ impl Ledger {
             }
         }
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, FixedOffset};
+
+    use super::*;
+    use crate::ledger::{PlannedDelivery, Recorded, StoredEdition};
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-26T07:00:00+01:00").unwrap()
+    }
+
+    /// What is left after a page is what the next pages give, in every scope: `run` counts
+    /// the jobs a stopped run leaves this way, without reading them.
+    #[test]
+    fn the_rows_left_after_a_page_are_counted_as_the_pages_read_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("state.sqlite")).unwrap();
+        let date = now().date_naive();
+        let draft = StoredEdition {
+            id: 0,
+            date,
+            digest: "all".to_owned(),
+            subject: "S".to_owned(),
+            html: "<p>h</p>".to_owned(),
+            text: "t".to_owned(),
+            items: 1,
+        };
+        let edition = ledger.create_edition(&draft, &[], now()).unwrap();
+        let emails: Vec<String> = (0..9).map(|i| format!("r{i}@example.org")).collect();
+        ledger.audience_start().unwrap();
+        let members: Vec<Member> = emails
+            .iter()
+            .map(|email| Member {
+                email: email.clone(),
+                mailbox: email.clone(),
+                subscriber: None,
+                topic_set: 0,
+            })
+            .collect();
+        assert_eq!(ledger.audience_add(&members).unwrap(), 9);
+        // Rows for the first six; the first sent, the second suppressed.
+        let ids: Vec<String> = emails.iter().map(|email| format!("<{email}>")).collect();
+        let planned: Vec<PlannedDelivery<'_>> = emails[..6]
+            .iter()
+            .zip(&ids)
+            .map(|(email, id)| PlannedDelivery {
+                email,
+                mailbox: email,
+                edition_id: edition.id,
+                message_id: id,
+            })
+            .collect();
+        ledger.plan(date, &planned, now()).unwrap();
+        let sent = Recorded {
+            date,
+            email: &emails[0],
+            status: Status::Sent,
+            attempts: 1,
+            reply: "250 ok",
+            bytes: Some(1),
+        };
+        ledger.record(&[sent], now()).unwrap();
+        ledger.suppress(&emails[1], "unsubscribe", now()).unwrap();
+
+        for (scope, due) in [(Scope::Audience, 5), (Scope::AudienceUnplanned, 8), (Scope::Day, 4)] {
+            let mut after = String::new();
+            let mut read = 0;
+            loop {
+                let left = ledger.due_after(date, scope, &after).unwrap();
+                let page = ledger.due_page(date, scope, &after, 2).unwrap();
+                let rest: usize = {
+                    let mut n = page.len();
+                    let mut from = page.last().map(|row| row.email.clone());
+                    while let Some(start) = from {
+                        let more = ledger.due_page(date, scope, &start, 2).unwrap();
+                        n += more.len();
+                        from = more.last().map(|row| row.email.clone());
+                    }
+                    n
+                };
+                assert_eq!(left, rest, "{scope:?} after {after:?}");
+                let Some(last) = page.last() else { break };
+                read += page.len();
+                after.clone_from(&last.email);
+            }
+            assert_eq!(read, due, "{scope:?}");
+        }
     }
 }
