@@ -156,25 +156,22 @@ pub(super) fn from_csv(
     let mut hashed = Seen { hashes: Some(HashSet::new()), ..Seen::exact() };
     hashed.places.clone_from(&seen.places);
     let keep = list.mode == ListMode::Load;
-    let mut rows = 0;
-    let mut each = |subscriber: Subscriber| {
-        rows += 1;
-        if keep {
-            subscribers.push(subscriber);
-        }
+    // Reads the file with `seen`; returns the valid rows, kept in `subscribers` with `Load`.
+    let read = |seen: &mut Seen, problems: &mut Vec<ConfigProblem>, kept: &mut Vec<Subscriber>| {
+        let mut rows = 0;
+        read_csv(list, topics, Some(seen), problems, &mut |subscriber| {
+            rows += 1;
+            if keep {
+                kept.push(subscriber);
+            }
+        });
+        rows
     };
-    read_csv(list, topics, Some(&mut hashed), problems, &mut each);
+    let mut rows = read(&mut hashed, problems, subscribers);
     if hashed.suspect {
         problems.truncate(before);
         subscribers.truncate(listed);
-        rows = 0;
-        let mut each = |subscriber: Subscriber| {
-            rows += 1;
-            if keep {
-                subscribers.push(subscriber);
-            }
-        };
-        read_csv(list, topics, Some(&mut seen), problems, &mut each);
+        rows = read(&mut seen, problems, subscribers);
     }
     list.rows = Some(rows);
 }
