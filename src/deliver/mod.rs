@@ -110,17 +110,6 @@ pub trait Jobs {
     fn left(&mut self, ledger: Option<&Ledger>) -> Result<usize, LedgerError>;
 }
 
-/// Jobs from memory.
-impl Jobs for std::vec::IntoIter<Job> {
-    fn next(&mut self, _ledger: Option<&Ledger>, max: usize) -> Result<Vec<Job>, LedgerError> {
-        Ok(self.by_ref().take(max).collect())
-    }
-
-    fn left(&mut self, _ledger: Option<&Ledger>) -> Result<usize, LedgerError> {
-        Ok(self.len())
-    }
-}
-
 /// One message to send.
 #[derive(Debug, Clone)]
 pub struct Job {
