@@ -47,9 +47,10 @@ fn a_run_killed_mid_way_loses_nobody_and_resends_at_most_what_was_in_flight() {
     }
     assert_eq!(per_address.len(), N, "every subscriber got the digest");
     let duplicates: usize = per_address.values().map(|ids| ids.len() - 1).sum();
-    // Accepted but not recorded yet: the messages in flight and the outcomes waiting for the
-    // next group commit.
-    let bound = CONCURRENCY + newsdigest::deliver::RECORD_BATCH;
+    // Accepted but not recorded yet: the send tasks (sending, or done and not taken yet) and
+    // the outcomes waiting for the next group commit.
+    let bound =
+        newsdigest::deliver::COMPOSE_AHEAD * CONCURRENCY + newsdigest::deliver::RECORD_BATCH;
     assert!(
         duplicates <= bound,
         "{duplicates} duplicates; at most {bound} (in flight or not yet recorded) may be resent"

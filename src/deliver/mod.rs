@@ -2,10 +2,11 @@
 //! committed as `sending` before its message goes, and its outcome soon after (group commit,
 //! see [`RECORD_BATCH`]).
 //!
-//! [`send_all`] streams the jobs: a send task composes a message only when a slot is free, so
-//! at most `concurrency` messages exist at a time whatever the list's size. The ledger stays
-//! on the calling task (SQLite connections are not shared); send tasks report back their
-//! outcome. Transient failures are retried inside the task with exponential backoff and
+//! [`send_all`] streams the jobs: at most [`COMPOSE_AHEAD`] × `concurrency` send tasks exist
+//! at a time, whatever the list's size; each composes its message, then waits for one of
+//! `concurrency` sessions, looks its address up again (an unsubscribe during the run) and
+//! sends. The ledger's writes stay on the calling task (SQLite connections are not shared);
+//! send tasks report back their outcome. Transient failures are retried inside the task with exponential backoff and
 //! jitter; permanent ones are recorded with the next group. The run stops cleanly after
 //! `max_consecutive_failures` failed messages in a row, or when `max_per_hour` is reached;
 //! the rest stays `pending`.
@@ -18,6 +19,7 @@ use std::future::Future;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeDelta};
@@ -206,7 +208,8 @@ impl DeliveryReport {
 /// Outcomes are recorded when this many are waiting, or [`RECORD_INTERVAL`] after the
 /// oldest, whichever comes first. A message the relay accepted but whose outcome is not
 /// recorded yet is sent again after a crash (its row is still `sending`), so a killed process
-/// or a power loss can cause at most `RECORD_BATCH + concurrency` messages to be sent twice.
+/// or a power loss can cause at most `RECORD_BATCH + COMPOSE_AHEAD × concurrency` messages to
+/// be sent twice.
 pub const RECORD_BATCH: usize = 32;
 
 /// The longest an outcome waits before it is recorded (see [`RECORD_BATCH`]).
@@ -216,7 +219,12 @@ pub const RECORD_INTERVAL: Duration = Duration::from_millis(100);
 /// which records nothing).
 ///
 /// Jobs are taken [`RECORD_BATCH`] at a time and marked `sending` together, then launched as
-/// slots free up; outcomes are recorded in groups as well (see [`RECORD_BATCH`]).
+/// slots free up; outcomes are recorded in groups as well (see [`RECORD_BATCH`]). Up to
+/// [`COMPOSE_AHEAD`] × `concurrency` send tasks exist at once: each composes its message, then
+/// waits for one of `concurrency` sessions, so a session freed while this task commits to
+/// the ledger is taken at once by a message already composed. Just before sending, each
+/// task looks its address up again in a read-only connection to the ledger, so an
+/// unsubscribe committed during the run is honoured up to the last moment.
 ///
 /// # Errors
 /// [`LedgerError`] when a status change cannot be committed: the run stops at once, since
@@ -231,7 +239,7 @@ pub async fn send_all<S: Sender>(
     progress: &mut dyn Progress,
 ) -> Result<DeliveryReport, LedgerError> {
     let mut report = DeliveryReport::default();
-    let mut tasks: JoinSet<(Job, Outcome)> = JoinSet::new();
+    let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
     let mut next_slot = Instant::now();
     let sent_last_hour = match (policy.max_per_hour, ledger.as_deref()) {
         (Some(_), Some(ledger)) => ledger.sent_since(clock.now() - TimeDelta::hours(1))?,
@@ -239,21 +247,35 @@ pub async fn send_all<S: Sender>(
     };
     let mut launched = 0usize;
     let concurrency = policy.concurrency.max(1);
+    // Paced runs compose no further ahead than they send, so that a burst of messages
+    // composed while the sessions were busy cannot break the rate.
+    let tasks_at_once =
+        if policy.rate.is_some() { concurrency } else { COMPOSE_AHEAD * concurrency };
+    let gate = Arc::new(Gate {
+        sessions: tokio::sync::Semaphore::new(concurrency),
+        streak: AtomicUsize::new(0),
+        stopped_at: AtomicUsize::new(0),
+        max_streak: policy.max_consecutive_failures.max(1),
+        reader: match ledger.as_deref() {
+            Some(ledger) => Some(std::sync::Mutex::new(ledger.reader()?)),
+            None => None,
+        },
+    });
     // Marked `sending`, not launched yet.
     let mut marked: VecDeque<Job> = VecDeque::new();
-    // The ledger's data version when the marked rows were last checked for suppressions.
-    let mut seen_version = 0;
-    let mut outcomes = Outcomes::new(policy.max_consecutive_failures);
+    let mut outcomes = Outcomes::new();
+    // Tasks that came back unsent because the run stopped while they waited for a session.
+    let mut unsent: Vec<Job> = Vec::new();
 
     loop {
         while let Some(done) = tasks.try_join_next() {
-            outcomes.push(done, progress, &mut report);
+            take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
         }
-        // The bound on messages in flight: a JoinSet of at most `concurrency` tasks plays the
-        // part of a semaphore, and keeps every outcome on this task, beside the ledger.
-        while tasks.len() >= concurrency {
+        // The bound on messages in existence: a JoinSet of at most `tasks_at_once` tasks,
+        // which keeps every outcome on this task, beside the ledger.
+        while tasks.len() >= tasks_at_once {
             if let Some(done) = tasks.join_next().await {
-                outcomes.push(done, progress, &mut report);
+                take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
             }
         }
         if outcomes.due() {
@@ -272,7 +294,6 @@ pub async fn send_all<S: Sender>(
                     let rows: Vec<(NaiveDate, &str)> =
                         batch.iter().map(|job| (job.date, job.email.as_str())).collect();
                     let due = ledger.mark_sending(&rows, clock.now())?;
-                    seen_version = ledger.data_version()?;
                     for (job, due) in batch.into_iter().zip(due) {
                         if due {
                             marked.push_back(job);
@@ -293,28 +314,9 @@ pub async fn send_all<S: Sender>(
             break;
         }
         let Some(job) = marked.pop_front() else { continue };
-        if let Some(ledger) = ledger.as_deref_mut() {
+        if let Some(ledger) = ledger.as_deref() {
             // A ledger deleted or replaced under the run stops it before the next message.
             ledger.ensure_same_file()?;
-            // An unsubscribe is honoured up to the last moment, not only when marking: when
-            // another connection has written since the batch was checked, every address
-            // still to launch is looked up again.
-            let version = ledger.data_version()?;
-            if version != seen_version {
-                seen_version = version;
-                let mut left = Vec::new();
-                for later in std::iter::once(&job).chain(&marked) {
-                    if ledger.is_suppressed(&later.email)? {
-                        ledger.withdraw(later.date, &later.email)?;
-                        left.push(later.email.clone());
-                    }
-                }
-                report.suppressed += left.len();
-                marked.retain(|later| !left.contains(&later.email));
-                if left.contains(&job.email) {
-                    continue;
-                }
-            }
         }
         if let Some(rate) = policy.rate {
             tokio::time::sleep_until(next_slot).await;
@@ -324,86 +326,171 @@ pub async fn send_all<S: Sender>(
         let now = clock.now();
         let sender = Arc::clone(&sender);
         let composer = Arc::clone(&composer);
+        let gate = Arc::clone(&gate);
         let policy = policy.clone();
         // Composing runs in the task, so messages are built on every core while this task
         // keeps the ledger.
         tasks.spawn(async move {
             let composed =
                 composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
-            let outcome = match composed {
-                Ok(composed) => attempt(sender.as_ref(), &job, composed, &policy).await,
-                Err(err) => Outcome {
-                    email: job.email.clone(),
-                    digest: job.edition.digest.clone(),
-                    status: Status::FailedPermanent,
-                    attempts: 0,
-                    reply: err.to_string(),
-                    bytes: 0,
-                    html_bytes: 0,
-                },
-            };
-            (job, outcome)
+            let done = gate.send(sender.as_ref(), &job, composed, &policy).await;
+            (job, done)
         });
     }
-    // Marked but never launched (the run stopped): pending again, for the next run.
+    while let Some(done) = tasks.join_next().await {
+        take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
+    }
+    // Marked but never sent (the run stopped): pending again, for the next run.
+    unsent.extend(marked);
     if let Some(ledger) = ledger.as_deref_mut()
-        && !marked.is_empty()
+        && !unsent.is_empty()
     {
         let rows: Vec<(NaiveDate, &str)> =
-            marked.iter().map(|job| (job.date, job.email.as_str())).collect();
+            unsent.iter().map(|job| (job.date, job.email.as_str())).collect();
         ledger.unmark_sending(&rows)?;
     }
-    report.not_attempted += marked.len() + jobs.left(ledger.as_deref())?;
-    while let Some(done) = tasks.join_next().await {
-        outcomes.push(done, progress, &mut report);
-    }
+    report.not_attempted += unsent.len() + jobs.left(ledger.as_deref())?;
     outcomes.record(ledger, clock)?;
     sender.finish().await;
     Ok(report)
 }
 
-/// Outcomes waiting to be recorded, and the run of failures that stops a run.
+/// How many send tasks may exist for each session: one sending, the others composed and
+/// waiting for it. A killed process or a power loss can cause at most
+/// `RECORD_BATCH + COMPOSE_AHEAD × concurrency` messages to be sent twice.
+pub const COMPOSE_AHEAD: usize = 2;
+
+/// What a send task comes back with.
+enum Done {
+    /// Sent, or failed after its attempts.
+    Tried(Outcome),
+    /// Not sent: the run stopped while it waited for a session.
+    Unsent,
+    /// Not sent: the address was unsubscribed while it waited.
+    Withdrawn,
+    /// Not sent: the ledger could not be read to check the address.
+    Unreadable(LedgerError),
+}
+
+/// What the send tasks share: the sessions, the run of failures that stops a run, and the
+/// ledger to check an address in just before its message goes.
+struct Gate {
+    /// One permit a session: at most `concurrency` messages are being sent at once.
+    sessions: tokio::sync::Semaphore,
+    /// Failed messages in a row, in the order they finished.
+    streak: AtomicUsize,
+    /// The streak that stopped the run (0 while it goes on).
+    stopped_at: AtomicUsize,
+    /// `max_consecutive_failures`.
+    max_streak: usize,
+    /// A read-only connection to the ledger (`None` in dry runs).
+    reader: Option<std::sync::Mutex<Ledger>>,
+}
+
+impl Gate {
+    /// Waits for a session, then sends `composed` unless the run has stopped or the address
+    /// has left since it was marked.
+    async fn send<S: Sender>(
+        &self,
+        sender: &S,
+        job: &Job,
+        composed: Result<Composed, message::ComposeError>,
+        policy: &Policy,
+    ) -> Done {
+        let Ok(_session) = self.sessions.acquire().await else { return Done::Unsent };
+        if self.stopped_at.load(Ordering::SeqCst) > 0 {
+            return Done::Unsent;
+        }
+        if let Some(reader) = &self.reader {
+            let reader = reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match reader.is_suppressed(&job.email) {
+                Ok(false) => {}
+                Ok(true) => return Done::Withdrawn,
+                Err(err) => return Done::Unreadable(err),
+            }
+        }
+        let outcome = match composed {
+            Ok(composed) => attempt(sender, job, composed, policy).await,
+            Err(err) => Outcome {
+                email: job.email.clone(),
+                digest: job.edition.digest.clone(),
+                status: Status::FailedPermanent,
+                attempts: 0,
+                reply: err.to_string(),
+                bytes: 0,
+                html_bytes: 0,
+            },
+        };
+        // Counted while the session is still held, so that a task waiting for it sees the
+        // stop before it sends.
+        if outcome.status == Status::Sent {
+            self.streak.store(0, Ordering::SeqCst);
+        } else {
+            let streak = self.streak.fetch_add(1, Ordering::SeqCst) + 1;
+            if streak >= self.max_streak {
+                let _ =
+                    self.stopped_at.compare_exchange(0, streak, Ordering::SeqCst, Ordering::SeqCst);
+            }
+        }
+        Done::Tried(outcome)
+    }
+}
+
+/// Takes a finished task: an outcome is counted and waits for the next group commit, a
+/// withdrawn row is removed, an unsent one is kept to be put back to `pending`.
+#[allow(clippy::too_many_arguments, reason = "the state of send_all, borrowed apart")]
+fn take(
+    done: Result<(Job, Done), tokio::task::JoinError>,
+    gate: &Gate,
+    outcomes: &mut Outcomes,
+    unsent: &mut Vec<Job>,
+    ledger: &mut Option<&mut Ledger>,
+    progress: &mut dyn Progress,
+    report: &mut DeliveryReport,
+) -> Result<(), LedgerError> {
+    match done {
+        Err(_) => {
+            tracing::error!("a send task ended without an outcome; its row stays `sending`");
+            report.lost += 1;
+        }
+        Ok((job, Done::Tried(outcome))) => outcomes.push(job, outcome, progress, report),
+        Ok((job, Done::Unsent)) => unsent.push(job),
+        Ok((job, Done::Withdrawn)) => {
+            if let Some(ledger) = ledger.as_deref_mut() {
+                ledger.withdraw(job.date, &job.email)?;
+            }
+            report.suppressed += 1;
+        }
+        Ok((_, Done::Unreadable(err))) => return Err(err),
+    }
+    let stopped_at = gate.stopped_at.load(Ordering::SeqCst);
+    if stopped_at > 0 && report.stopped.is_none() {
+        report.stopped = Some(Stop::RelayRejecting(stopped_at));
+    }
+    Ok(())
+}
+
+/// Outcomes waiting to be recorded.
 struct Outcomes {
     waiting: Vec<(Job, Outcome)>,
     /// When the oldest waiting outcome arrived.
     since: Instant,
-    consecutive_failures: usize,
-    max_consecutive_failures: usize,
 }
 
 impl Outcomes {
-    fn new(max_consecutive_failures: usize) -> Outcomes {
-        Outcomes {
-            waiting: Vec::with_capacity(RECORD_BATCH),
-            since: Instant::now(),
-            consecutive_failures: 0,
-            max_consecutive_failures,
-        }
+    fn new() -> Outcomes {
+        Outcomes { waiting: Vec::with_capacity(RECORD_BATCH), since: Instant::now() }
     }
 
-    /// Takes a finished task's outcome: counts it in `report` and tells `progress`; it is
-    /// recorded with the next group.
+    /// Takes a task's outcome: counts it in `report` and tells `progress`; it is recorded
+    /// with the next group.
     fn push(
         &mut self,
-        done: Result<(Job, Outcome), tokio::task::JoinError>,
+        job: Job,
+        outcome: Outcome,
         progress: &mut dyn Progress,
         report: &mut DeliveryReport,
     ) {
-        let Ok((job, outcome)) = done else {
-            tracing::error!("a send task ended without an outcome; its row stays `sending`");
-            report.lost += 1;
-            return;
-        };
-        if outcome.status == Status::Sent {
-            self.consecutive_failures = 0;
-        } else {
-            self.consecutive_failures += 1;
-            if self.consecutive_failures >= self.max_consecutive_failures
-                && report.stopped.is_none()
-            {
-                report.stopped = Some(Stop::RelayRejecting(self.consecutive_failures));
-            }
-        }
         progress.outcome(&outcome);
         if outcome.status == Status::Sent {
             report.sent += 1;

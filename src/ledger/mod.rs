@@ -409,6 +409,24 @@ impl Ledger {
         Ok(Some(ledger))
     }
 
+    /// A second, read-only connection to this ledger's file, for readers on other threads:
+    /// the send tasks look their address up in it just before sending, while this
+    /// connection writes. Under WAL a reader never waits for the writer, and sees every
+    /// commit made before its query began.
+    ///
+    /// # Errors
+    /// [`LedgerError`] naming the file.
+    pub fn reader(&self) -> Result<Ledger, LedgerError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| sqlite(&self.path, source))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|source| sqlite(&self.path, source))?;
+        Ok(Ledger { conn, path: self.path.clone(), file_id: self.file_id, created: false })
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

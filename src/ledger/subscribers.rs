@@ -402,19 +402,6 @@ impl Ledger {
             .collect())
     }
 
-    /// A number that changes whenever another connection (`serve`, a second command)
-    /// commits to the ledger: SQLite's `PRAGMA data_version`. While it stays the same, what
-    /// this connection read is still true.
-    ///
-    /// # Errors
-    /// [`LedgerError`] on a database failure.
-    pub fn data_version(&self) -> Result<i64, LedgerError> {
-        self.conn
-            .prepare_cached("PRAGMA data_version")
-            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
-            .map_err(|err| self.err(err))
-    }
-
     /// True when the address is suppressed now (read at send time, so an unsubscribe made
     /// during a run is honoured before the next message).
     ///

@@ -63,6 +63,9 @@ struct Shared {
     bytes: AtomicU64,
     tls_sessions: AtomicUsize,
     connections: AtomicUsize,
+    /// Connections open now, and the most ever open at once.
+    open: AtomicUsize,
+    most_open: AtomicUsize,
     pipelined: AtomicUsize,
     logins: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
@@ -137,7 +140,10 @@ impl SmtpServer {
                 let script = Arc::clone(&script);
                 let tls = tls.clone();
                 thread::spawn(move || {
+                    let open = shared.open.fetch_add(1, Ordering::SeqCst) + 1;
+                    shared.most_open.fetch_max(open, Ordering::SeqCst);
                     let _ = session(stream, &shared, &script, keep, tls);
+                    shared.open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
@@ -172,6 +178,11 @@ impl SmtpServer {
     /// Connections opened so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were ever open at once.
+    pub fn most_open(&self) -> usize {
+        self.shared.most_open.load(Ordering::SeqCst)
     }
 
     /// Transactions whose RCPT arrived with their MAIL, before MAIL was answered.
