@@ -9,9 +9,23 @@ use unicode_normalization::UnicodeNormalization;
 /// non-breaking and zero-width spaces) into single spaces, and trims the ends. The zero-width
 /// joiner and non-joiner are kept: they shape Persian and Indic words and join emoji.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    // Most text is in NFC already (all ASCII text is): composing is skipped when the quick
+    // check says so, which is most of the time this function takes otherwise.
+    if text.is_ascii()
+        || unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        fold_blanks(text.chars(), text.len())
+    } else {
+        fold_blanks(text.nfc(), text.len())
+    }
+}
+
+/// `chars` with every run of blanks as one space, trimmed (see [`normalize`]).
+fn fold_blanks(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for ch in text.nfc() {
+    for ch in chars {
         let blank = ch.is_whitespace()
             || ch.is_control()
             || matches!(ch, '\u{200B}' | '\u{2060}' | '\u{FEFF}');

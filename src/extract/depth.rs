@@ -1,4 +1,5 @@
-//! Bounds the nesting of an HTML page before anything parses it into a tree.
+//! Bounds the nesting of an HTML page before anything parses it into a tree, and leaves out
+//! what no step ever reads.
 //!
 //! An HTML tree builder checks "is there an element of this kind in scope" by walking the
 //! stack of open elements, and readability-style scoring walks ancestors and subtrees, so a
@@ -6,8 +7,15 @@
 //! tree would overflow the stack). Real pages nest a few dozen levels deep. This pass, linear
 //! in the input, unwraps every element nested deeper than [`MAX_DEPTH`]: its start and end
 //! tags are left out and its content kept, so the text survives and the tree stays shallow.
-//! Comments, doctypes and raw-text elements (`<script>`, `<style>`, …) are copied as they are.
-//! It is a pure function of the text: no I/O.
+//!
+//! For a whole page ([`prepare_page`]) the same pass also leaves out comments, `<style>`
+//! elements and `<script>` elements other than JSON-LD: half the bytes of a typical news
+//! page, which the parser would otherwise tokenize only for the extractor to remove them.
+//! What is left out is exactly what the parser would have made a comment or a raw-text
+//! element; anything the pass cannot delimit the way the parser would (an unclosed element,
+//! a script with `<!--` in it) is copied as it is and removed after parsing as before.
+//! [`limit_depth`] copies comments and raw-text elements (`<script>`, `<style>`, …) as they
+//! are. Both are pure functions of the text: no I/O.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -38,8 +46,20 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
     limit_depth_to(html, MAX_DEPTH)
 }
 
+/// `html` as [`limit_depth`] leaves it, without its comments, styles and scripts other than
+/// JSON-LD (which the metadata reads); borrowed unchanged when there is nothing to change.
+pub fn prepare_page(html: &str) -> Cow<'_, str> {
+    scan(html, MAX_DEPTH, true)
+}
+
 /// [`limit_depth`] with another bound (for tests).
 pub fn limit_depth_to(html: &str, max_depth: usize) -> Cow<'_, str> {
+    scan(html, max_depth, false)
+}
+
+/// The pass itself: unwraps elements deeper than `max_depth`, and with `strip` leaves out
+/// comments, styles and scripts other than JSON-LD.
+fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut out: Option<String> = None;
     // Where the text not yet copied to `out` starts.
@@ -53,7 +73,12 @@ pub fn limit_depth_to(html: &str, max_depth: usize) -> Cow<'_, str> {
         let start = at + offset;
         let rest = &bytes[start..];
         if rest.starts_with(b"<!--") {
-            at = find(bytes, start + 4, b"-->").map_or(bytes.len(), |end| end + 3);
+            at = comment_end(bytes, start);
+            if strip {
+                let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
+                out.push_str(&html[copied..start]);
+                copied = at;
+            }
             continue;
         }
         if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
@@ -84,6 +109,8 @@ pub fn limit_depth_to(html: &str, max_depth: usize) -> Cow<'_, str> {
             && !SELF_CLOSING_SIBLINGS.contains(&name.as_str())
             && !self_closing;
         let mut drop_tag = false;
+        // Where a left-out element ends, after its end tag.
+        let mut drop_to = tag_end;
         if closing {
             if counted {
                 if let Some(count) = unwrapped.get_mut(&name).filter(|count| **count > 0) {
@@ -97,6 +124,14 @@ pub fn limit_depth_to(html: &str, max_depth: usize) -> Cow<'_, str> {
         } else if RAW_TEXT.contains(&name.as_str()) {
             // The content runs to the matching end tag; nothing in it is markup.
             at = find_end_tag(bytes, at, &name).unwrap_or(bytes.len());
+            if strip
+                && (name == "style" || (name == "script" && !is_json_ld(&bytes[name_end..tag_end])))
+                && let Some(end) = element_end(bytes, tag_end, at, &name)
+            {
+                drop_tag = true;
+                drop_to = end;
+                at = end;
+            }
         } else if counted {
             if open.len() >= max_depth {
                 *unwrapped.entry(name).or_default() += 1;
@@ -108,7 +143,7 @@ pub fn limit_depth_to(html: &str, max_depth: usize) -> Cow<'_, str> {
         if drop_tag {
             let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
             out.push_str(&html[copied..start]);
-            copied = tag_end;
+            copied = drop_to;
         }
     }
     match out {
@@ -152,6 +187,52 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
     (bytes.len(), false)
 }
 
+/// Where the comment opened at `start` (`<!--`) ends, as the HTML tokenizer reads it: at
+/// `<!-->` and `<!--->` at once, else after the first `-->` or `--!>`, else at the end.
+fn comment_end(bytes: &[u8], start: usize) -> usize {
+    let body = start + 4;
+    match bytes.get(body..) {
+        Some([b'>', ..]) => return body + 1,
+        Some([b'-', b'>', ..]) => return body + 2,
+        _ => {}
+    }
+    let mut at = body;
+    while let Some(offset) = memchr::memmem::find(bytes.get(at..).unwrap_or_default(), b"--") {
+        let dashes = at + offset;
+        match bytes.get(dashes + 2..) {
+            Some([b'>', ..]) => return dashes + 3,
+            Some([b'!', b'>', ..]) => return dashes + 4,
+            _ => at = dashes + 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Whether a `<script>` tag's attributes (`attributes`, from after its name to its `>`)
+/// declare JSON-LD.
+fn is_json_ld(attributes: &[u8]) -> bool {
+    attributes.windows(7).any(|window| window.eq_ignore_ascii_case(b"ld+json"))
+}
+
+/// Where a raw-text element whose content runs from `content` to `end_tag` (the `</` of its
+/// end tag, when there is one) ends, after its end tag's `>`; `None` when the parser might
+/// read it otherwise: no end tag, a name that only begins with `name` (`</scripts>`), or a
+/// script holding `<!--` (where the tokenizer's escaped states can run past the first end
+/// tag).
+fn element_end(bytes: &[u8], content: usize, end_tag: usize, name: &str) -> Option<usize> {
+    let after_name = end_tag + 2 + name.len();
+    if end_tag >= bytes.len()
+        || !bytes
+            .get(after_name)
+            .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+        || (name == "script" && memchr::memmem::find(&bytes[content..end_tag], b"<!--").is_some())
+    {
+        return None;
+    }
+    let (end, _) = tag_end(bytes, after_name);
+    Some(end)
+}
+
 /// The start of `</name` (any case) at or after `from`.
 fn find_end_tag(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
     let mut at = from;
@@ -167,15 +248,11 @@ fn find_end_tag(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|byte| *byte == needle)
+    memchr::memchr(needle, haystack)
 }
 
 fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|i| i + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|i| i + from)
 }
 
 #[cfg(test)]
@@ -223,6 +300,42 @@ mod tests {
         let limited = limit_depth_to(&page, 3);
         // `<z>` and two `<div>`s make the three levels kept.
         assert_eq!(limited.matches("<div>").count(), 2, "{limited}");
+    }
+
+    #[test]
+    fn a_page_is_prepared_without_comments_styles_and_scripts() {
+        let page = "<head><style>p { color: red }</style>\
+                    <script type=\"application/ld+json\">{\"headline\": \"H\"}</script>\
+                    <script>if (a<b) { x = '<p>'; }</script ></head>\
+                    <body><p>One<!-- a <p> comment -->two</p><SCRIPT src=x></SCRIPT>\
+                    <p>Three</p></body>";
+        assert_eq!(
+            prepare_page(page),
+            "<head><script type=\"application/ld+json\">{\"headline\": \"H\"}</script></head>\
+             <body><p>Onetwo</p><p>Three</p></body>"
+        );
+        assert!(matches!(prepare_page("<p>Plain</p>"), Cow::Borrowed(_)));
+    }
+
+    /// What the tokenizer would read otherwise stays for it: left out after parsing as
+    /// before, never cut where the parser would not cut.
+    #[test]
+    fn what_the_parser_might_read_otherwise_is_kept() {
+        // No end tag: the script runs to the end of the page for the parser too.
+        let unclosed = "<p>a</p><script>x = 1; <p>b</p>";
+        assert_eq!(prepare_page(unclosed), unclosed);
+        // `</scripts>` does not end a script.
+        let longer = "<script>a</scripts>b</script><p>c</p>";
+        assert_eq!(prepare_page(longer), longer);
+        // `<!--` in a script can make the first `</script>` part of it.
+        let escaped = "<script><!--<script>x</script>y--></script><p>z</p>";
+        assert_eq!(prepare_page(escaped), escaped);
+        // Comments end where the tokenizer ends them.
+        assert_eq!(prepare_page("a<!-->b"), "ab");
+        assert_eq!(prepare_page("a<!--->b"), "ab");
+        assert_eq!(prepare_page("a<!-- x --!>b"), "ab");
+        assert_eq!(prepare_page("a<!-- x -- y -->b"), "ab");
+        assert_eq!(prepare_page("a<!-- never closed <p>b"), "a");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! HTML pages: metadata from the head, the article's paragraphs from the body.
 //!
-//! Three steps: lol_html strips what is never article text (scripts, navigation, asides,
-//! figures and captions, share bars, newsletter boxes, related lists, comments, footers);
-//! dom_smoothie (a readability port) finds the article's container; our own block walk turns
-//! that container into paragraphs, and the shared noise rules drop what readability kept
-//! (credits, furniture, a trailing related-content block). When readability finds nothing,
-//! the whole cleaned page goes through the text-dump extractor instead.
+//! Four steps: one pass over the text bounds the nesting and leaves out comments, styles and
+//! scripts (`depth::prepare_page`); the parsed page loses what is never article text
+//! (navigation, asides, figures and captions, share bars, newsletter boxes, related lists,
+//! footers: `DROPPED_ELEMENTS` and class names); dom_smoothie (a readability port) finds the
+//! article's container; our own block walk turns that container into paragraphs, and the
+//! shared noise rules drop what readability kept (credits, furniture, a trailing
+//! related-content block). When readability finds nothing, the whole cleaned page goes
+//! through the text-dump extractor instead. Feed fragments are cleaned by lol_html, streaming.
 
 use dom_query::{Document, NodeRef};
 use lol_html::{RewriteStrSettings, element, rewrite_str};
@@ -44,7 +46,7 @@ pub struct Parsed {
 /// are removed, and readability reads what is left. Only a page where readability finds
 /// under 40 words is parsed a second time, for the fallback that reads it as lines.
 pub fn parse(html: &str) -> Parsed {
-    let html = &*super::depth::limit_depth(html);
+    let html = &*super::depth::prepare_page(html);
     let document = Document::from(html);
     let mut parsed = metadata(&document);
     let h1 = page_h1(&document, 2);

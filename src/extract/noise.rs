@@ -218,7 +218,18 @@ pub fn is_credit(line: &str) -> bool {
     if ends_sentence && !folded.starts_with('(') {
         return false;
     }
-    if CREDIT_WORDS.iter().any(|word| contains_word(&folded, word)) {
+    // A one-word name is a whole run of letters and digits (`ap` in `AP Photo`, not in
+    // `rap`): the line's runs are compared with the list, instead of searching the line for
+    // each name.
+    let named = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|run| !run.is_empty())
+        .any(|run| CREDIT_WORDS.contains(&run))
+        || CREDIT_WORDS
+            .iter()
+            .filter(|name| name.contains(' '))
+            .any(|name| contains_word(&folded, name));
+    if named {
         return true;
     }
     // `Name Surname/Agency`: slash-joined capitalised parts, as credits are written.
