@@ -133,17 +133,71 @@ fn decode_entities(text: &str) -> String {
         .to_string()
 }
 
-fn meta_content(document: &Document, selectors: &[&str]) -> Option<String> {
-    selectors.iter().find_map(|selector| {
-        document
-            .select(selector)
-            .iter()
-            .find_map(|node| node.attr("content").map(|value| normalize(&value)))
-            .filter(|value| !value.is_empty())
-    })
+/// The page's `<meta>` elements that have a `content`, in document order, read in one walk
+/// (each metadata field names a few keys; a selector for each would walk the page each time).
+struct Metas(Vec<Meta>);
+
+/// One `<meta>`: its `property`, `name` and `itemprop`, and its `content`.
+struct Meta {
+    property: Option<String>,
+    name: Option<String>,
+    itemprop: Option<String>,
+    content: String,
+}
+
+/// Which attribute of a `<meta>` names it.
+#[derive(Clone, Copy)]
+enum Key {
+    Property(&'static str),
+    Name(&'static str),
+    Itemprop(&'static str),
+}
+
+impl Metas {
+    fn read(document: &Document) -> Metas {
+        Metas(
+            document
+                .select("meta[content]")
+                .iter()
+                .filter_map(|node| {
+                    Some(Meta {
+                        property: node.attr("property").map(|value| value.to_string()),
+                        name: node.attr("name").map(|value| value.to_string()),
+                        itemprop: node.attr("itemprop").map(|value| value.to_string()),
+                        content: node.attr("content")?.to_string(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// The `<meta>`s named `key`, in document order (names compared exactly, as the
+    /// selector `meta[name='…']` does).
+    fn named(&self, key: Key) -> impl Iterator<Item = &Meta> {
+        self.0.iter().filter(move |meta| {
+            let (found, wanted) = match key {
+                Key::Property(wanted) => (&meta.property, wanted),
+                Key::Name(wanted) => (&meta.name, wanted),
+                Key::Itemprop(wanted) => (&meta.itemprop, wanted),
+            };
+            found.as_deref() == Some(wanted)
+        })
+    }
+
+    /// The content of the first `<meta>` of the first key that has one, when it is not
+    /// blank.
+    fn content(&self, keys: &[Key]) -> Option<String> {
+        keys.iter().find_map(|key| {
+            self.named(*key)
+                .next()
+                .map(|meta| normalize(&meta.content))
+                .filter(|value| !value.is_empty())
+        })
+    }
 }
 
 fn metadata(document: &Document) -> Parsed {
+    let metas = Metas::read(document);
     let json_ld = json_ld_article(document);
     let ld_text = |key: &str| -> Option<String> {
         let value = json_ld.as_ref()?.get(key)?;
@@ -161,55 +215,50 @@ fn metadata(document: &Document) -> Parsed {
     };
 
     let site_name =
-        meta_content(document, &["meta[property='og:site_name']"]).or_else(|| ld_text("publisher"));
+        metas.content(&[Key::Property("og:site_name")]).or_else(|| ld_text("publisher"));
     let head_title = document.select("title").iter().next().map(|node| normalize(&node.text()));
     let h1 = page_h1(document, 1);
-    let title =
-        meta_content(document, &["meta[property='og:title']", "meta[name='twitter:title']"])
-            .or_else(|| ld_text("headline"))
-            .or(h1)
-            .or_else(|| head_title.filter(|t| !t.is_empty()))
-            .map(|title| strip_site_suffix(&title, site_name.as_deref()));
+    let title = metas
+        .content(&[Key::Property("og:title"), Key::Name("twitter:title")])
+        .or_else(|| ld_text("headline"))
+        .or(h1)
+        .or_else(|| head_title.filter(|t| !t.is_empty()))
+        .map(|title| strip_site_suffix(&title, site_name.as_deref()));
 
-    let published = meta_content(
-        document,
-        &[
-            "meta[property='article:published_time']",
-            "meta[itemprop='datePublished']",
-            "meta[name='article:published_time']",
-            "meta[name='pubdate']",
-            "meta[name='publishdate']",
-            "meta[name='date']",
-            "meta[name='dc.date']",
-            "meta[name='DC.date.issued']",
-        ],
-    )
-    .or_else(|| ld_text("datePublished"))
-    .or_else(|| {
-        document
-            .select("time[datetime]")
-            .iter()
-            .find_map(|node| node.attr("datetime").map(|value| normalize(&value)))
-    });
+    let published = metas
+        .content(&[
+            Key::Property("article:published_time"),
+            Key::Itemprop("datePublished"),
+            Key::Name("article:published_time"),
+            Key::Name("pubdate"),
+            Key::Name("publishdate"),
+            Key::Name("date"),
+            Key::Name("dc.date"),
+            Key::Name("DC.date.issued"),
+        ])
+        .or_else(|| ld_text("datePublished"))
+        .or_else(|| {
+            document
+                .select("time[datetime]")
+                .iter()
+                .find_map(|node| node.attr("datetime").map(|value| normalize(&value)))
+        });
 
     let url = document
         .select("link[rel='canonical']")
         .iter()
         .find_map(|node| node.attr("href").map(|href| normalize(&href)))
-        .or_else(|| meta_content(document, &["meta[property='og:url']"]))
+        .or_else(|| metas.content(&[Key::Property("og:url")]))
         .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
 
-    let author =
-        meta_content(document, &["meta[name='author']", "meta[property='article:author']"])
-            .filter(|author| !author.starts_with("http"))
-            .or_else(|| ld_text("author"));
+    let author = metas
+        .content(&[Key::Name("author"), Key::Property("article:author")])
+        .filter(|author| !author.starts_with("http"))
+        .or_else(|| ld_text("author"));
 
-    let mut tags: Vec<String> = document
-        .select("meta[property='article:tag']")
-        .iter()
-        .filter_map(|node| node.attr("content").map(|value| normalize(&value)))
-        .collect();
-    if let Some(keywords) = meta_content(document, &["meta[name='news_keywords']"]) {
+    let mut tags: Vec<String> =
+        metas.named(Key::Property("article:tag")).map(|meta| normalize(&meta.content)).collect();
+    if let Some(keywords) = metas.content(&[Key::Name("news_keywords")]) {
         tags.extend(keywords.split(',').map(normalize));
     }
     tags.retain(|tag| !tag.is_empty());
@@ -449,17 +498,29 @@ fn readability_paragraphs(document: Document, url: Option<&str>) -> Vec<String> 
     else {
         return Vec::new();
     };
-    let Ok(article) = readability.parse() else {
+    if readability.parse().is_err() {
+        return Vec::new();
+    }
+    // The article is read from readability's own tree (its `#readability-page-1`), not from
+    // the HTML it serialises, which would have to be parsed again.
+    let content = readability.doc.select(CONTENT_ROOT);
+    let Some(root) = content.nodes().first() else {
         return Vec::new();
     };
-    let content = Document::from(article.content.as_ref());
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    walk(root, &mut blocks, &mut current);
+    flush(&mut blocks, &mut current);
     // A standfirst the page repeats at the top of the body (an `abstract`) goes with it.
-    let blocks = block_text(&content)
+    let blocks = blocks
         .into_iter()
         .filter(|block| !standfirsts.iter().any(|standfirst| standfirst == block))
         .collect();
     filter_paragraphs(blocks)
 }
+
+/// The element readability puts the article in.
+const CONTENT_ROOT: &str = "#readability-page-1";
 
 /// Drops credits, caption labels, furniture, and bylines and stray labels before the first
 /// paragraph, and cuts at a related-content heading once the article has begun.
