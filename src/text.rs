@@ -244,11 +244,12 @@ pub fn fold_title(title: &str) -> String {
 
 /// A line like `By Jane Doe`, `Updated 10:32 AM EST` or `Published March 3, 2024`.
 pub fn is_byline_or_timestamp(line: &str) -> bool {
-    let folded = line.trim().trim_start_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-    let words = word_count(line);
+    // Counted first, and only as far as the limit: most lines asked about are paragraphs.
+    let words = word_count_over(line, 20);
     if words > 20 {
         return false;
     }
+    let folded = line.trim().trim_start_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
     let starts =
         ["by", "updated", "published", "posted", "last updated", "first published", "original"];
     let labelled = starts

@@ -18,7 +18,7 @@ use super::noise::{
     drop_trailing_furniture, is_boilerplate, is_byline_or_timestamp, is_caption_label, is_credit,
     is_end_marker, is_leading_promo, is_shouted_teaser,
 };
-use crate::text::{ends_like_sentence, normalize, word_count};
+use crate::text::{ends_like_sentence, normalize, word_count, word_count_over};
 
 /// What a page says about itself, and its article text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -594,7 +594,8 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
 /// one another, furniture aside. A collapsed `Read more` container or a box dropped between
 /// paragraphs is followed by the article's own prose; a real related block, by headlines.
 fn prose_resumes(rest: &[String]) -> Option<usize> {
-    let is_paragraph = |block: &String| word_count(block) >= 15 && ends_like_sentence(block);
+    let is_paragraph =
+        |block: &String| word_count_over(block, 14) >= 15 && ends_like_sentence(block);
     (0..rest.len().min(9)).find(|&start| {
         let mut next =
             rest[start..].iter().filter(|block| !is_boilerplate(block) && !is_credit(block));
@@ -605,7 +606,7 @@ fn prose_resumes(rest: &[String]) -> Option<usize> {
 /// A short block that is not a sentence (`2.289`, `letture`, `02 Ago 2017`): before the first
 /// paragraph such blocks are counters, labels and dates, not the article.
 fn is_stray_label(block: &str) -> bool {
-    word_count(block) < 5 && !ends_like_sentence(block)
+    word_count_over(block, 4) < 5 && !ends_like_sentence(block)
 }
 
 /// Element names that start a new block of text.

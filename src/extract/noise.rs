@@ -5,7 +5,7 @@
 //! vocabulary, never one publisher's strings.
 
 pub use crate::text::is_byline_or_timestamp;
-use crate::text::{ends_like_sentence, word_count};
+use crate::text::{ends_like_sentence, word_count, word_count_over};
 
 /// Words that make a short, unpunctuated line a photo credit.
 const CREDIT_WORDS: &[&str] = &[
@@ -270,7 +270,7 @@ pub fn is_leading_promo(text: &str) -> bool {
     if numbered_list {
         return true;
     }
-    if word_count(text) > 45 {
+    if word_count_over(text, 45) > 45 {
         return false;
     }
     [
@@ -299,7 +299,7 @@ pub fn is_trailing_furniture(text: &str) -> bool {
         return true;
     }
     let folded = text.to_lowercase();
-    word_count(text) <= 30
+    word_count_over(text, 30) <= 30
         && !ends_like_sentence(text)
         && ["recaptcha", "privacy policy", "terms of service", "terms of use", "cookie policy"]
             .iter()
@@ -365,7 +365,7 @@ pub fn is_boilerplate(line: &str) -> bool {
         || folded.starts_with("copyright")
         || (folded.contains("all rights reserved") && folded.contains('©'))
     {
-        return word_count(line) <= 20;
+        return word_count_over(line, 20) <= 20;
     }
     BOILERPLATE.contains(&folded.as_str())
         || is_reading_time(&folded)
@@ -437,7 +437,7 @@ pub fn is_shouted_teaser(line: &str) -> bool {
 /// A heading that starts a block of teasers for other stories (`More from GZERO Media`,
 /// `Related`, `Recommended for you`): short, no sentence ending, a known opening.
 pub fn is_end_marker(line: &str) -> bool {
-    if word_count(line) > 7 || ends_like_sentence(line.trim_end_matches(':')) {
+    if word_count_over(line, 7) > 7 || ends_like_sentence(line.trim_end_matches(':')) {
         return false;
     }
     let folded = fold(line);
@@ -452,7 +452,7 @@ pub fn is_end_marker(line: &str) -> bool {
 /// `Jane Roe on September 12, 2018 at 4:47 pm said:`. What follows is readers' text, never
 /// the article's.
 pub fn is_comment_marker(line: &str) -> bool {
-    let words = word_count(line);
+    let words = word_count_over(line, 16);
     if words == 0 || words > 16 {
         return false;
     }
@@ -511,7 +511,7 @@ pub fn is_comment_marker(line: &str) -> bool {
 pub fn is_glued_teaser(line: &str) -> bool {
     // A headline and a one-sentence standfirst; a longer line is a paragraph, whatever was
     // glued into it (a name's hover card).
-    if word_count(line) > 45 || line.len() > 600 {
+    if word_count_over(line, 45) > 45 || line.len() > 600 {
         return false;
     }
     let chars: Vec<char> = line.chars().collect();
