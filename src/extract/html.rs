@@ -50,11 +50,11 @@ pub fn parse(html: &str) -> Parsed {
     let document = Document::from(html);
     let mut parsed = metadata(&document);
     let h1 = page_h1(&document, 2);
-    document.select(DROPPED_ELEMENTS).remove();
+    remove_dropped(&document);
     let mut paragraphs = readability_paragraphs(document, parsed.url.as_deref());
     if word_count(&paragraphs.join(" ")) < 40 {
         let cleaned = Document::from(html);
-        cleaned.select(DROPPED_ELEMENTS).remove();
+        remove_dropped(&cleaned);
         let page_lines = block_text(&cleaned);
         let fallback = dump::extract(&page_lines.join("\n\n"));
         if word_count(&fallback.paragraphs.join(" ")) > word_count(&paragraphs.join(" ")) {
@@ -308,6 +308,67 @@ const DROPPED_ELEMENTS: &str = "script, style, noscript, template, svg, canvas, 
     embed, button, select, input, textarea, nav, footer, aside, figure, figcaption, \
     picture, video, audio, dialog, [hidden], [aria-hidden='true'], [role='navigation'], \
     [role='complementary'], [role='dialog'], [role='alert']";
+
+/// The element names [`DROPPED_ELEMENTS`] lists, for [`remove_dropped`].
+const DROPPED_NAMES: &[&str] = &[
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "nav",
+    "footer",
+    "aside",
+    "figure",
+    "figcaption",
+    "picture",
+    "video",
+    "audio",
+    "dialog",
+];
+
+/// The `role` values [`DROPPED_ELEMENTS`] lists.
+const DROPPED_ROLES: &[&str] = &["navigation", "complementary", "dialog", "alert"];
+
+/// Removes every element [`DROPPED_ELEMENTS`] selects, in one walk of the tree that compares
+/// names and three attributes (what the selector would check, selector by selector, on every
+/// element); a removed element's subtree is not walked.
+fn remove_dropped(document: &Document) {
+    let mut dropped = Vec::new();
+    let mut stack = vec![document.root()];
+    while let Some(node) = stack.pop() {
+        let mut child = node.first_child();
+        while let Some(element) = child {
+            child = element.next_sibling();
+            if !element.is_element() {
+                continue;
+            }
+            let named = element
+                .qual_name_ref()
+                .is_some_and(|name| DROPPED_NAMES.contains(&name.local.as_ref()));
+            let dropped_here = named
+                || element.has_attr("hidden")
+                || element.attr("aria-hidden").is_some_and(|value| &*value == "true")
+                || element.attr("role").is_some_and(|role| DROPPED_ROLES.contains(&&*role));
+            if dropped_here {
+                dropped.push(element);
+            } else {
+                stack.push(element);
+            }
+        }
+    }
+    for element in dropped {
+        element.remove_from_parent();
+    }
+}
 
 /// Class and id words that mark page furniture.
 const JUNK_WORDS: &[&str] = &[
@@ -714,6 +775,37 @@ mod tests {
             strip_site_suffix("Left - right politics explained", None),
             "Left - right politics explained"
         );
+    }
+
+    /// The walk of `remove_dropped` removes exactly what the selector it stands for selects.
+    #[test]
+    fn the_dropped_elements_are_those_the_selector_selects() {
+        let mut page = String::from("<body><p>Kept</p>");
+        for name in DROPPED_NAMES {
+            page.push_str(&format!("<{name} class=\"{name}\">x</{name}>"));
+        }
+        for role in DROPPED_ROLES {
+            page.push_str(&format!("<div role=\"{role}\" class=\"role-{role}\">r</div>"));
+        }
+        page.push_str(
+            "<div hidden class=\"hidden\">h</div><div aria-hidden=\"true\" class=\"aria\">a</div>\
+             <div aria-hidden=\"false\" class=\"shown\">s</div><div role=\"Navigation\" class=\"case\">c</div>\
+             <div role=\"main\" class=\"main\"><nav class=\"inner-nav\">n</nav><p>Text</p></div></body>",
+        );
+        let classes = |document: &Document| -> Vec<String> {
+            document
+                .select("[class]")
+                .nodes()
+                .iter()
+                .filter_map(|node| node.attr("class").map(|class| class.to_string()))
+                .collect()
+        };
+        let by_selector = Document::from(page.as_str());
+        by_selector.select(DROPPED_ELEMENTS).remove();
+        let by_walk = Document::from(page.as_str());
+        remove_dropped(&by_walk);
+        assert_eq!(classes(&by_walk), classes(&by_selector));
+        assert_eq!(classes(&by_walk), ["shown", "case", "main"]);
     }
 
     #[test]
