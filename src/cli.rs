@@ -72,6 +72,10 @@ pub enum Command {
         /// The address and port to listen on [default: `web.listen`, 127.0.0.1:8080]
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Serve shard K of N (see `run --shard`): its ledger, under its own public address
+        /// `web.base_url`/shard-K-of-N; sign-ups of other shards' addresses are sent there
+        #[arg(long, value_name = "K/N")]
+        shard: Option<newsdigest::shard::Shard>,
     },
     /// Read one feed (a file or an http(s) URL) and print what newsdigest takes from it: the
     /// feed's title, and each item's title, link, date and text, in feed order

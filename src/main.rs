@@ -372,17 +372,18 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Run { dry_run, new_ledger, json, shard } => {
             let config = sharded(load_config_checking_list(cli.config.as_deref(), false)?, shard);
-            check_shard_links(&config, shard)?;
+            check_shard_links(&config, shard, false)?;
             send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger, shard }, json)
         }
         Command::Retry { date, new_ledger, json, shard } => {
             let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
-            check_shard_links(&config, shard)?;
+            check_shard_links(&config, shard, false)?;
             let options = RunOptions { dry_run: false, new_ledger, shard };
             send::retry(&config, clock.as_ref(), date, options, json)
         }
-        Command::Serve { listen } => {
-            let config = load_config(cli.config.as_deref(), false)?;
+        Command::Serve { listen, shard } => {
+            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
+            check_shard_links(&config, shard, true)?;
             serve(config, listen)
         }
         Command::Status { date, shard, ledgers } => {
@@ -444,34 +445,39 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 /// `config` with the shard's own ledger as its `state_file` (see `newsdigest::shard`).
-fn sharded(mut config: Config, shard: Option<newsdigest::shard::Shard>) -> Config {
-    if let Some(shard) = shard {
-        config.state_file = shard.state_file(&config.state_file);
+fn sharded(config: Config, shard: Option<newsdigest::shard::Shard>) -> Config {
+    match shard {
+        Some(shard) => shard.configure(config),
+        None => config,
     }
-    config
 }
 
-/// Refuses to send a shard with personal links the web service cannot read: the links of
-/// `web.base_url` and the VERP return path of `delivery.bounce_address` name the
-/// subscriber's id in the ledger that sent the message, and a shard's ledger numbers its
-/// subscribers itself.
+/// Refuses to send a shard with a VERP return path, or to serve one with bounce webhooks:
+/// the return path of `delivery.bounce_address` names the subscriber's id in the ledger that
+/// sent the message, and a shard's ledger numbers its subscribers itself, while bounces come
+/// back to one mailbox and a provider posts every shard's reports to one webhook.
+/// (`web.base_url` is fine: each shard's links name the shard's own address, see
+/// `Shard::base_url`.)
 fn check_shard_links(
     config: &Config,
     shard: Option<newsdigest::shard::Shard>,
+    serving: bool,
 ) -> anyhow::Result<()> {
     let Some(shard) = shard else { return Ok(()) };
-    let key = if config.web.base_url.is_some() {
-        "web.base_url"
-    } else if config.delivery.bounce_address.is_some() {
+    let key = if config.delivery.bounce_address.is_some() {
         "delivery.bounce_address"
+    } else if serving && config.bounces.ses_topic_arn.is_some() {
+        "bounces.ses_topic_arn"
+    } else if serving && config.bounces.mailgun_key.is_some() {
+        "bounces.mailgun_key_env` or `bounces.mailgun_key_file"
     } else {
         return Ok(());
     };
     anyhow::bail!(
-        "--shard {shard} cannot be used with `{key}` yet: its links name subscriber ids in the \
-         shard's own ledger, which the web service and bounce processing do not read\n  hint: \
-         leave `{key}` out for a sharded list (the unsubscribe link is then a mailto: one), \
-         see the README's \"Beyond one machine\""
+        "--shard {shard} cannot be used with `{key}` yet: bounce reports come back to one \
+         place for every shard, and name subscribers by the id one shard's ledger gave them\n  \
+         hint: leave `{key}` out for a sharded list and let each shard's relay handle its \
+         bounces, see the README's \"Beyond one machine\""
     )
 }
 

@@ -75,7 +75,37 @@ impl Shard {
             std::ffi::OsStr::to_os_string,
         );
         let parent = state_file.parent().unwrap_or_else(|| Path::new(""));
-        parent.join(format!("shard-{}-of-{}", self.index, self.count)).join(name)
+        parent.join(self.dir_name()).join(name)
+    }
+
+    /// `shard-K-of-N`: the folder of this shard's ledger, and the path its web service
+    /// answers under.
+    pub fn dir_name(&self) -> String {
+        format!("shard-{}-of-{}", self.index, self.count)
+    }
+
+    /// This shard's public address under the list's `web.base_url` (`root`):
+    /// `https://news.example.org/shard-2-of-3`. A shard's personal links name it, so a proxy
+    /// in front of the shards' `serve` sends each request to the shard that can read it.
+    pub fn base_url(&self, root: &str) -> String {
+        format!("{}/{}", root.trim_end_matches('/'), self.dir_name())
+    }
+
+    /// `config` as this shard runs it: its own ledger (see [`Shard::state_file`]), its own
+    /// public address (see [`Shard::base_url`]) when there is a web service, and the shard
+    /// recorded in `web.shard` for the service to send sign-ups of other shards on.
+    pub fn configure(&self, mut config: crate::config::Config) -> crate::config::Config {
+        config.state_file = self.state_file(&config.state_file);
+        if let Some(base) = config.web.base_url.as_mut() {
+            *base = self.base_url(base);
+        }
+        config.web.shard = Some(*self);
+        config
+    }
+
+    /// The list's `web.base_url` given a shard's (`base_url`), when it is one.
+    pub fn root_url<'a>(&self, base_url: &'a str) -> Option<&'a str> {
+        base_url.strip_suffix(&format!("/{}", self.dir_name()))
     }
 
     /// The name of this shard's ledger mark in an archive folder.
@@ -123,5 +153,25 @@ mod tests {
             Path::new("digests/shard-2-of-3/newsdigest.sqlite")
         );
         assert_eq!(shard.mark_name(), ".newsdigest-ledger.shard-2-of-3");
+    }
+
+    #[test]
+    fn each_shard_has_its_own_public_address() {
+        let shard = Shard { index: 2, count: 3 };
+        let base = shard.base_url("https://news.example.org/");
+        assert_eq!(base, "https://news.example.org/shard-2-of-3");
+        assert_eq!(shard.root_url(&base), Some("https://news.example.org"));
+        assert_eq!(Shard { index: 1, count: 3 }.root_url(&base), None);
+        let mut config = crate::config::Config::defaults();
+        config.web.base_url = Some("https://news.example.org/letters".to_owned());
+        let ledger = shard.state_file(&config.state_file);
+        let config = shard.configure(config);
+        assert_eq!(
+            config.web.base_url.as_deref(),
+            Some("https://news.example.org/letters/shard-2-of-3")
+        );
+        assert_eq!(config.state_file, ledger);
+        assert!(ledger.ends_with("digests/shard-2-of-3/newsdigest.sqlite"));
+        assert_eq!(config.web.shard, Some(shard));
     }
 }

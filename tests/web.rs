@@ -15,6 +15,7 @@ use common::smtp::{Action, Received, SmtpServer, Step};
 use mail_parser::MessageParser;
 use newsdigest::clock::FixedClock;
 use newsdigest::ledger::Ledger;
+use newsdigest::shard::Shard;
 use newsdigest::token::{Purpose, Signer};
 
 const SECRET: &str = "a long random secret for the tests";
@@ -23,6 +24,8 @@ const MAILGUN_KEY: &str = "key-mailgun-webhook-signing-key";
 /// A site whose `serve` runs on 127.0.0.1, with its SMTP server.
 struct Web {
     site: Site,
+    /// The config the service runs (a shard's, for a sharded list).
+    config: newsdigest::config::Config,
     smtp: SmtpServer,
     base: String,
     runtime: tokio::runtime::Runtime,
@@ -40,6 +43,17 @@ impl Web {
 
     /// With extra `[web]` lines.
     fn start_with(readers: &[Reader], smtp: SmtpServer, smtp_extra: &str, web: &str) -> Web {
+        Web::start_as(readers, smtp, smtp_extra, web, None)
+    }
+
+    /// Shard `shard`'s service (`serve --shard K/N`): its ledger, its public address.
+    fn start_as(
+        readers: &[Reader],
+        smtp: SmtpServer,
+        smtp_extra: &str,
+        web: &str,
+        shard: Option<Shard>,
+    ) -> Web {
         let site = Site::new(
             smtp.port,
             readers,
@@ -67,8 +81,12 @@ impl Web {
                 }
             })
         });
+        let config = match shard {
+            Some(shard) => shard.configure(site.config()),
+            None => site.config(),
+        };
         let service =
-            newsdigest::web::Service::with_sns(site.config(), Arc::new(FixedClock(now())), fetch)
+            newsdigest::web::Service::with_sns(config.clone(), Arc::new(FixedClock(now())), fetch)
                 .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = runtime.spawn(newsdigest::web::serve(service, listener, async {
@@ -80,6 +98,7 @@ impl Web {
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Web {
             site,
+            config,
             smtp,
             base,
             runtime,
@@ -93,6 +112,27 @@ impl Web {
     fn get(&self, url: &str) -> (u16, reqwest::header::HeaderMap, String) {
         self.runtime.block_on(async {
             let response = self.client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            (status, headers, response.text().await.unwrap())
+        })
+    }
+
+    /// A form POST; the status, the headers and the page.
+    fn post_with_headers(
+        &self,
+        url: &str,
+        body: &str,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        self.runtime.block_on(async {
+            let response = self
+                .client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap();
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             (status, headers, response.text().await.unwrap())
@@ -119,7 +159,7 @@ impl Web {
     }
 
     fn ledger(&self) -> Ledger {
-        Ledger::open(&self.site.state_file()).unwrap()
+        Ledger::open(&self.config.state_file).unwrap()
     }
 
     /// Runs `run` at `at` (outside the server's runtime).
@@ -419,6 +459,82 @@ fn an_unsubscribe_during_a_run_is_honoured_before_the_next_message() {
     let status = web.ledger().status(Some(now().date_naive())).unwrap();
     let rows: usize = status.iter().flat_map(|edition| edition.counts.iter().map(|(_, n)| n)).sum();
     assert_eq!(rows, 4, "the unsent row is gone, so nothing is pending: {status:?}");
+}
+
+/// Issue 13: a list sent in shards keeps its web service. Each shard's links name the shard's
+/// own address (`base_url`/shard-K-of-N, which a proxy sends to that shard's `serve`, the
+/// prefix stripped), its service reads its own ledger, and a sign-up of another shard's
+/// address is sent on to that shard, so every address is recorded in exactly one ledger.
+#[test]
+fn a_sharded_list_links_to_its_shards_service_and_sends_sign_ups_to_their_shard() {
+    let shard = Shard { index: 1, count: 2 };
+    let readers: Vec<Reader> = (0..8)
+        .map(|i| Reader::new(&format!("reader{i}@example.org"), &format!("Reader {i}"), &[]))
+        .collect();
+    let web = Web::start_as(&readers, SmtpServer::start(), "", "", Some(shard));
+    let mine: Vec<&Reader> = readers.iter().filter(|r| shard.contains(&r.email)).collect();
+    assert!(!mine.is_empty() && mine.len() < readers.len(), "both shards have readers");
+
+    // The shard's run: its own readers only, each message linking to the shard's service.
+    let config = web.config.clone();
+    let report = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        runtime.block_on(newsdigest::app::run::run(
+            &config,
+            &FixedClock(now()),
+            newsdigest::app::run::RunOptions { shard: Some(shard), ..Default::default() },
+            &mut (),
+        ))
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.send.delivery.sent, mine.len(), "{report:?}");
+    let shard_base = format!("{}/shard-1-of-2", web.base);
+    for reader in &mine {
+        let messages = web.messages_to(&reader.email);
+        assert_eq!(messages.len(), 1, "{}", reader.email);
+        let one_click = header_of(&messages[0], "List-Unsubscribe");
+        assert!(one_click.starts_with(&format!("<{shard_base}/u/")), "{one_click}");
+    }
+
+    // One click: the proxy strips the shard's path; the shard's ledger records the leave.
+    let leaving = &mine[0].email;
+    let one_click = header_of(&web.messages_to(leaving)[0], "List-Unsubscribe");
+    let url = one_click[1..one_click.find('>').unwrap()].replace(&shard_base, &web.base);
+    let (status, page) = web.post(&url, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{page}");
+    assert!(web.ledger().is_suppressed(leaving).unwrap());
+
+    // Sign-ups: the shard's own address is taken here, another shard's is sent on there.
+    let address = |wanted: u32| {
+        (0..)
+            .map(|i| format!("new{i}@example.org"))
+            .find(|email| Shard::of(email, 2) == wanted)
+            .unwrap()
+    };
+    let (own, other) = (address(1), address(2));
+    let (status, headers, _) = web.post_with_headers(
+        &format!("{}/subscribe", web.base),
+        &format!("email={}", own.replace('@', "%40")),
+    );
+    assert_eq!(status, 200);
+    assert!(headers.get("location").is_none());
+    assert!(web.ledger().subscriber_by_email(&own).unwrap().unwrap().pending);
+    assert!(web.smtp.wait_for(mine.len() + 1, Duration::from_secs(5)));
+    let confirmation = text_of(&web.messages_to(&own)[0]);
+    assert!(confirmation.contains(&format!("{shard_base}/c/")), "{confirmation}");
+    let (status, headers, _) = web.post_with_headers(
+        &format!("{}/subscribe", web.base),
+        &format!("email={}&name=Other", other.replace('@', "%40")),
+    );
+    assert_eq!(status, 307, "another shard's address is sent on, the form kept");
+    assert_eq!(
+        headers.get("location").and_then(|value| value.to_str().ok()),
+        Some(format!("{}/shard-2-of-2/subscribe", web.base).as_str())
+    );
+    assert!(web.ledger().subscriber_by_email(&other).unwrap().is_none(), "not recorded here");
+    assert!(web.messages_to(&other).is_empty());
 }
 
 #[test]

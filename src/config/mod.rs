@@ -103,6 +103,9 @@ pub struct WebConfig {
     pub confirm_within: Duration,
     /// Whether `/subscribe` takes sign-ups.
     pub signups: bool,
+    /// The shard this config runs as (`--shard K/N`, see [`crate::shard::Shard::configure`]);
+    /// never read from the file.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// `[fetch]`.

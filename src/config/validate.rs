@@ -215,7 +215,13 @@ fn validate_web(raw: &RawConfig, problems: &mut Vec<ConfigProblem>) -> WebConfig
         Some(value) => std_duration(value, "web.confirm_within", two_days, problems),
         None => two_days,
     };
-    WebConfig { base_url, listen, confirm_within, signups: raw.web.signups.unwrap_or(true) }
+    WebConfig {
+        base_url,
+        listen,
+        confirm_within,
+        signups: raw.web.signups.unwrap_or(true),
+        shard: None,
+    }
 }
 
 /// An absolute https URL with a host and nothing after the path, or plain http on loopback

@@ -732,6 +732,24 @@ async fn subscribe(
             );
         }
     };
+    // A sharded list records a sign-up in the ledger of the address's shard: another
+    // shard's address goes to that shard's service, the form as it came (307 keeps the
+    // method and the body).
+    if let Some(shard) = service.config.web.shard
+        && !shard.contains(&address)
+        && let Some(root) = shard.root_url(service.base())
+    {
+        let owner = crate::shard::Shard {
+            index: crate::shard::Shard::of(&address, shard.count),
+            count: shard.count,
+        };
+        let location = format!("{}/subscribe", owner.base_url(root));
+        let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        return response;
+    }
     let done = service.message(
         StatusCode::OK,
         "Check your inbox",
