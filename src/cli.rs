@@ -220,6 +220,10 @@ pub enum BouncesCommand {
         /// deleting; those that need a person stay in new/)
         #[arg(long, value_name = "DIR")]
         maildir: Option<PathBuf>,
+        /// Apply them to shard K of N's ledger (see `run --shard`): only reports to the
+        /// shard's own return path, or about addresses it sent to, are applied
+        #[arg(long, value_name = "K/N")]
+        shard: Option<newsdigest::shard::Shard>,
     },
 }
 

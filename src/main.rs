@@ -371,23 +371,21 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             check(&path, smtp)
         }
         Command::Run { dry_run, new_ledger, json, shard } => {
-            let config = sharded(load_config_checking_list(cli.config.as_deref(), false)?, shard);
-            check_shard_links(&config, shard, false)?;
+            let config = sharded(load_config_checking_list(cli.config.as_deref(), false)?, shard)?;
             send::run(&config, clock.as_ref(), RunOptions { dry_run, new_ledger, shard }, json)
         }
         Command::Retry { date, new_ledger, json, shard } => {
-            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
-            check_shard_links(&config, shard, false)?;
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard)?;
             let options = RunOptions { dry_run: false, new_ledger, shard };
             send::retry(&config, clock.as_ref(), date, options, json)
         }
         Command::Serve { listen, shard } => {
-            let config = sharded(load_config(cli.config.as_deref(), false)?, shard);
-            check_shard_links(&config, shard, true)?;
+            let config = sharded(load_config(cli.config.as_deref(), false)?, shard)?;
+            check_shard_hooks(&config, shard)?;
             serve(config, listen)
         }
         Command::Status { date, shard, ledgers } => {
-            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard)?;
             if ledgers.is_empty() {
                 send::status(&config, date, clock.now().date_naive())
             } else {
@@ -404,7 +402,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                     shard.count
                 );
             }
-            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard);
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard)?;
             let added = run::unsubscribe(&config, clock.as_ref(), &email, token.as_deref())?;
             if added {
                 writeln!(std::io::stdout(), "{email}: unsubscribed; no digest will be sent to it")?;
@@ -420,8 +418,8 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Bounces { command: cli::BouncesCommand::Classify { file, json } } => {
             classify_bounce(&file, json)
         }
-        Command::Bounces { command: cli::BouncesCommand::Read { files, maildir } } => {
-            let config = load_config_without_list(cli.config.as_deref(), false)?;
+        Command::Bounces { command: cli::BouncesCommand::Read { files, maildir, shard } } => {
+            let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard)?;
             read_bounces(&config, clock.as_ref(), &files, maildir.as_deref())
         }
         Command::Suppressions { command } => {
@@ -445,39 +443,35 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 /// `config` with the shard's own ledger as its `state_file` (see `newsdigest::shard`).
-fn sharded(config: Config, shard: Option<newsdigest::shard::Shard>) -> Config {
+fn sharded(config: Config, shard: Option<newsdigest::shard::Shard>) -> anyhow::Result<Config> {
     match shard {
-        Some(shard) => shard.configure(config),
-        None => config,
+        Some(shard) => shard.configure(config).map_err(anyhow::Error::msg),
+        None => Ok(config),
     }
 }
 
-/// Refuses to send a shard with a VERP return path, or to serve one with bounce webhooks:
-/// the return path of `delivery.bounce_address` names the subscriber's id in the ledger that
-/// sent the message, and a shard's ledger numbers its subscribers itself, while bounces come
-/// back to one mailbox and a provider posts every shard's reports to one webhook.
-/// (`web.base_url` is fine: each shard's links name the shard's own address, see
-/// `Shard::base_url`.)
-fn check_shard_links(
+/// Refuses to serve a shard with bounce webhooks: a provider posts every shard's reports to
+/// one address, and a shard's service can apply only its own. (`web.base_url` and
+/// `delivery.bounce_address` are fine: each shard's links and return paths name the shard,
+/// see `Shard::configure`.)
+fn check_shard_hooks(
     config: &Config,
     shard: Option<newsdigest::shard::Shard>,
-    serving: bool,
 ) -> anyhow::Result<()> {
     let Some(shard) = shard else { return Ok(()) };
-    let key = if config.delivery.bounce_address.is_some() {
-        "delivery.bounce_address"
-    } else if serving && config.bounces.ses_topic_arn.is_some() {
+    let key = if config.bounces.ses_topic_arn.is_some() {
         "bounces.ses_topic_arn"
-    } else if serving && config.bounces.mailgun_key.is_some() {
+    } else if config.bounces.mailgun_key.is_some() {
         "bounces.mailgun_key_env` or `bounces.mailgun_key_file"
     } else {
         return Ok(());
     };
     anyhow::bail!(
-        "--shard {shard} cannot be used with `{key}` yet: bounce reports come back to one \
-         place for every shard, and name subscribers by the id one shard's ledger gave them\n  \
-         hint: leave `{key}` out for a sharded list and let each shard's relay handle its \
-         bounces, see the README's \"Beyond one machine\""
+        "--shard {shard} cannot be used with `{key}` yet: the provider posts every shard's \
+         bounce reports to one webhook, and a shard can apply only its own\n  hint: leave \
+         `{key}` out of the shards' config and use `delivery.bounce_address` (each shard gets \
+         its own return path, read with `bounces read --shard K/N`), see the README's \
+         \"Beyond one machine\""
     )
 }
 

@@ -91,16 +91,44 @@ impl Shard {
         format!("{}/{}", root.trim_end_matches('/'), self.dir_name())
     }
 
+    /// This shard's bounce address: `bounces-shard-2-of-3@example.org` for
+    /// `bounces@example.org`. A shard's VERP return paths name subscriber ids of its own
+    /// ledger; the address tells whose ledger they are, so a shard reads only its own.
+    ///
+    /// # Errors
+    /// When the address with the shard's name is not a valid address.
+    pub fn bounce_address(&self, address: &lettre::Address) -> Result<lettre::Address, String> {
+        lettre::Address::new(format!("{}-{}", address.user(), self.dir_name()), address.domain())
+            .map_err(|err| {
+                format!(
+                    "delivery.bounce_address `{address}` cannot take the shard's name \
+                     (`{}-{}`): {err}",
+                    address.user(),
+                    self.dir_name()
+                )
+            })
+    }
+
     /// `config` as this shard runs it: its own ledger (see [`Shard::state_file`]), its own
-    /// public address (see [`Shard::base_url`]) when there is a web service, and the shard
-    /// recorded in `web.shard` for the service to send sign-ups of other shards on.
-    pub fn configure(&self, mut config: crate::config::Config) -> crate::config::Config {
+    /// public address (see [`Shard::base_url`]) when there is a web service, its own bounce
+    /// address (see [`Shard::bounce_address`]), and the shard recorded in `web.shard` for the
+    /// service to send sign-ups of other shards on.
+    ///
+    /// # Errors
+    /// As [`Shard::bounce_address`].
+    pub fn configure(
+        &self,
+        mut config: crate::config::Config,
+    ) -> Result<crate::config::Config, String> {
         config.state_file = self.state_file(&config.state_file);
         if let Some(base) = config.web.base_url.as_mut() {
             *base = self.base_url(base);
         }
+        if let Some(address) = config.delivery.bounce_address.as_mut() {
+            *address = self.bounce_address(address)?;
+        }
         config.web.shard = Some(*self);
-        config
+        Ok(config)
     }
 
     /// The list's `web.base_url` given a shard's (`base_url`), when it is one.
@@ -165,7 +193,12 @@ mod tests {
         let mut config = crate::config::Config::defaults();
         config.web.base_url = Some("https://news.example.org/letters".to_owned());
         let ledger = shard.state_file(&config.state_file);
-        let config = shard.configure(config);
+        config.delivery.bounce_address = "bounces@news.example.org".parse().ok();
+        let config = shard.configure(config).unwrap();
+        assert_eq!(
+            config.delivery.bounce_address.map(|address| address.to_string()).as_deref(),
+            Some("bounces-shard-2-of-3@news.example.org")
+        );
         assert_eq!(
             config.web.base_url.as_deref(),
             Some("https://news.example.org/letters/shard-2-of-3")

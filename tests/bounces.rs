@@ -158,6 +158,57 @@ mod site_tests {
         String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
     }
 
+    /// Issue 13: a list sent in shards keeps its VERP. Each shard's return paths name the
+    /// shard (`bounces-shard-1-of-2+TOKEN@…`), so a report is applied by the shard whose
+    /// ledger gave the id in its token, never by another shard whose ledger gave the same id
+    /// to someone else.
+    #[test]
+    fn each_shard_reads_only_the_bounces_of_its_own_return_paths() {
+        let server = SmtpServer::start();
+        let readers: Vec<Reader> = (0..8)
+            .map(|i| Reader::new(&format!("reader{i}@example.org"), &format!("Reader {i}"), &[]))
+            .collect();
+        let site = site(&server, &readers, "");
+        for shard in ["1/2", "2/2"] {
+            let out = site.binary(&["run", "--shard", shard], &[]);
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        assert!(server.wait_for(readers.len(), Duration::from_secs(5)));
+        let received = server.received();
+        let shard_of = |email: &str| newsdigest::shard::Shard::of(email, 2);
+        let first = readers.iter().find(|r| shard_of(&r.email) == 1).unwrap();
+        let return_path = return_path_of(&received, &first.email);
+        assert!(return_path.starts_with("bounces-shard-1-of-2+"), "{return_path}");
+        for reader in &readers {
+            let expected = format!("bounces-shard-{}-of-2+", shard_of(&reader.email));
+            assert!(return_path_of(&received, &reader.email).starts_with(&expected));
+        }
+        // Both ledgers number their subscribers from 1: the token's id exists in each.
+        let ledger = |k: u32| {
+            Ledger::open(&site.path().join(format!("digests/shard-{k}-of-2/newsdigest.sqlite")))
+                .unwrap()
+        };
+        assert!(ledger(2).subscriber(1).unwrap().is_some());
+
+        let bounce =
+            dsn("s1", &return_path, "forward@elsewhere.example", "5.1.1", "550 5.1.1 User unknown");
+        std::fs::write(site.path().join("s1.eml"), &bounce).unwrap();
+        let other = site.binary(&["bounces", "read", "--shard", "2/2", "s1.eml"], &[]);
+        let printed = String::from_utf8_lossy(&other.stdout);
+        assert!(printed.contains("ignored"), "{printed}");
+        assert!(
+            ledger(2).suppressions_with_evidence().unwrap().is_empty(),
+            "shard 2 suppresses nobody"
+        );
+        let own = site.binary(&["bounces", "read", "--shard", "1/2", "s1.eml"], &[]);
+        let printed = String::from_utf8_lossy(&own.stdout);
+        assert!(
+            printed.contains(&format!("hard {} 5.1.1 userunknown: suppressed", first.email)),
+            "{printed}"
+        );
+        assert!(ledger(1).is_suppressed(&first.email).unwrap());
+    }
+
     /// VERP round trip through the test SMTP server: the envelope sender names the
     /// subscriber, so a bounce whose text names another address (a forward) still maps back;
     /// reading it twice changes nothing.

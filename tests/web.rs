@@ -82,7 +82,7 @@ impl Web {
             })
         });
         let config = match shard {
-            Some(shard) => shard.configure(site.config()),
+            Some(shard) => shard.configure(site.config()).unwrap(),
             None => site.config(),
         };
         let service =
