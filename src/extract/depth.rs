@@ -9,8 +9,10 @@
 //! tags are left out and its content kept, so the text survives and the tree stays shallow.
 //!
 //! For a whole page ([`prepare_page`]) the same pass also leaves out comments, `<style>`
-//! elements and `<script>` elements other than JSON-LD: half the bytes of a typical news
-//! page, which the parser would otherwise tokenize only for the extractor to remove them.
+//! elements and `<script>` elements other than JSON-LD (half the bytes of a typical news
+//! page, which the parser would otherwise tokenize only for the extractor to remove them),
+//! inline `<svg>` icons, and the attributes no step reads (`data-*`, `srcset`, `sizes`, event
+//! handlers).
 //! What is left out is exactly what the parser would have made a comment or a raw-text
 //! element; anything the pass cannot delimit the way the parser would (an unclosed element,
 //! a script with `<!--` in it) is copied as it is and removed after parsing as before.
@@ -46,8 +48,9 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
     limit_depth_to(html, MAX_DEPTH)
 }
 
-/// `html` as [`limit_depth`] leaves it, without its comments, styles and scripts other than
-/// JSON-LD (which the metadata reads); borrowed unchanged when there is nothing to change.
+/// `html` as [`limit_depth`] leaves it, without its comments, styles, scripts other than
+/// JSON-LD (which the metadata reads), inline `<svg>`s and unread attributes; borrowed
+/// unchanged when there is nothing to change.
 pub fn prepare_page(html: &str) -> Cow<'_, str> {
     scan(html, MAX_DEPTH, true)
 }
@@ -124,14 +127,26 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
         } else if RAW_TEXT.contains(&name.as_str()) {
             // The content runs to the matching end tag; nothing in it is markup.
             at = find_end_tag(bytes, at, &name).unwrap_or(bytes.len());
+            // Inside `<svg>` or `<math>` the tokenizer reads a `<script>` or `<style>` as
+            // markup, not raw text: left for it.
+            let foreign = || open.iter().any(|open| open == "svg" || open == "math");
             if strip
                 && (name == "style" || (name == "script" && !is_json_ld(&bytes[name_end..tag_end])))
+                && !foreign()
                 && let Some(end) = element_end(bytes, tag_end, at, &name)
             {
                 drop_tag = true;
                 drop_to = end;
                 at = end;
             }
+        } else if strip
+            && name == "svg"
+            && !self_closing
+            && let Some(end) = svg_end(bytes, tag_end)
+        {
+            drop_tag = true;
+            drop_to = end;
+            at = end;
         } else if counted {
             if open.len() >= max_depth {
                 *unwrapped.entry(name).or_default() += 1;
@@ -144,6 +159,14 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
             out.push_str(&html[copied..start]);
             copied = drop_to;
+        } else if strip
+            && !closing
+            && let Some(kept) = without_unread_attributes(&html[name_end..tag_end])
+        {
+            let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            out.push_str(&html[copied..name_end]);
+            out.push_str(&kept);
+            copied = tag_end;
         }
     }
     match out {
@@ -206,6 +229,191 @@ fn comment_end(bytes: &[u8], start: usize) -> usize {
         }
     }
     bytes.len()
+}
+
+/// Start tags that end an `<svg>` in the parser's eyes (the HTML standard's "foreign
+/// content" breakout list, `font` whatever its attributes), and the raw-text elements, whose
+/// content the tokenizer would read differently inside and outside `<svg>`.
+const SVG_BREAKOUT: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "strike",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "font",
+    "script",
+    "style",
+];
+
+/// Where the `<svg>` whose content starts at `from` ends, after its `</svg>`; `None` when the
+/// parser might end it elsewhere or read its content as HTML: a start tag of
+/// [`SVG_BREAKOUT`], `</p>` or `</br>`, a CDATA section, or no end tag.
+fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = from;
+    while let Some(offset) = memchr(b'<', bytes.get(at..)?) {
+        let start = at + offset;
+        let rest = &bytes[start..];
+        if rest.starts_with(b"<!--") {
+            at = comment_end(bytes, start);
+            continue;
+        }
+        if rest.starts_with(b"<![CDATA[") {
+            return None;
+        }
+        if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
+            at = memchr(b'>', rest).map_or(bytes.len(), |end| start + end + 1);
+            continue;
+        }
+        let closing = rest.get(1) == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            at = start + 1;
+            continue;
+        }
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            .map_or(bytes.len(), |len| name_start + len);
+        let name = String::from_utf8_lossy(&bytes[name_start..name_end]).to_ascii_lowercase();
+        let (end, self_closing) = tag_end(bytes, name_end);
+        at = end;
+        match (closing, name.as_str()) {
+            (true, "svg") if depth == 0 => return (end <= bytes.len()).then_some(end),
+            (true, "svg") => depth -= 1,
+            (true, "p" | "br") => return None,
+            (false, "svg") if !self_closing => depth += 1,
+            (false, name) if SVG_BREAKOUT.contains(&name) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether an attribute is never read by any step: `data-*`, `srcset`, `sizes` and event
+/// handlers (`on…`). Readability and our rules read classes, ids, roles, `hidden`, `style`,
+/// links and the metadata's attributes, never these.
+fn is_unread_attribute(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("data-") || name.starts_with("on") || name == "srcset" || name == "sizes"
+}
+
+/// A start tag's attributes (`tag`: from after its name to after its `>`) without those
+/// [`is_unread_attribute`] names; `None` when there are none to leave out, or when the
+/// attributes are not written plainly enough (a stray quote, `/` or `<`, an empty name or
+/// value) to be sure of reading them as the tokenizer does.
+fn without_unread_attributes(tag: &str) -> Option<String> {
+    let bytes = tag.as_bytes();
+    let mut kept = String::with_capacity(tag.len());
+    let mut copied = 0;
+    let mut left_out = false;
+    let mut at = 0;
+    loop {
+        let spaced = at;
+        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        match bytes.get(at)? {
+            b'>' if at + 1 == bytes.len() => break,
+            b'/' if bytes.get(at + 1) == Some(&b'>') && at + 2 == bytes.len() => break,
+            _ if at == spaced => return None,
+            _ => {}
+        }
+        let name_start = at;
+        while bytes
+            .get(at)
+            .is_some_and(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>' | b'='))
+        {
+            if matches!(bytes[at], b'"' | b'\'' | b'<') {
+                return None;
+            }
+            at += 1;
+        }
+        if at == name_start {
+            return None;
+        }
+        let name = &tag[name_start..at];
+        let mut end = at;
+        let mut look = at;
+        while bytes.get(look).is_some_and(u8::is_ascii_whitespace) {
+            look += 1;
+        }
+        if bytes.get(look) == Some(&b'=') {
+            look += 1;
+            while bytes.get(look).is_some_and(u8::is_ascii_whitespace) {
+                look += 1;
+            }
+            match bytes.get(look)? {
+                quote @ (b'"' | b'\'') => {
+                    let close = memchr(*quote, &bytes[look + 1..])?;
+                    end = look + 1 + close + 1;
+                }
+                _ => {
+                    let value_start = look;
+                    while bytes.get(look).is_some_and(|b| !b.is_ascii_whitespace() && *b != b'>') {
+                        if matches!(bytes[look], b'"' | b'\'' | b'<' | b'=' | b'`') {
+                            return None;
+                        }
+                        look += 1;
+                    }
+                    if look == value_start {
+                        return None;
+                    }
+                    end = look;
+                }
+            }
+        }
+        if is_unread_attribute(name) {
+            kept.push_str(&tag[copied..spaced]);
+            copied = end;
+            left_out = true;
+        }
+        at = end;
+    }
+    if !left_out {
+        return None;
+    }
+    kept.push_str(&tag[copied..]);
+    Some(kept)
 }
 
 /// Whether a `<script>` tag's attributes (`attributes`, from after its name to its `>`)
@@ -336,6 +544,42 @@ mod tests {
         assert_eq!(prepare_page("a<!-- x --!>b"), "ab");
         assert_eq!(prepare_page("a<!-- x -- y -->b"), "ab");
         assert_eq!(prepare_page("a<!-- never closed <p>b"), "a");
+    }
+
+    #[test]
+    fn icons_and_unread_attributes_are_left_out() {
+        let page = "<p data-id=\"7\" class=\"lede\" onclick='go()'>Text\
+                    <svg viewBox=\"0 0 9 9\"><g><path d=\"M0 0\"/></g><svg></svg></svg>\
+                    <img src=a.jpg srcset=\"a.jpg 2x\" sizes=50vw alt=\"A\"></p>";
+        assert_eq!(prepare_page(page), "<p class=\"lede\">Text<img src=a.jpg alt=\"A\"></p>");
+        // Tags whose attributes read plainly are left as they are.
+        assert!(matches!(prepare_page("<a href=\"/x\" class=c>x</a><br/>"), Cow::Borrowed(_)));
+    }
+
+    /// An `<svg>` the parser would end early or read as HTML stays for it, and so do
+    /// attributes written too loosely to be sure how the tokenizer splits them.
+    #[test]
+    fn what_the_tokenizer_reads_otherwise_keeps_its_svg_and_attributes() {
+        for page in [
+            "<svg><p>Breaks out</p></svg>",
+            "<svg><g><div>Breaks out</div></g></svg>",
+            "<svg></p>x</svg>",
+            "<svg><![CDATA[</svg>]]></svg>",
+            "<svg><style>a</svg></style></svg>",
+            "<svg><script>a</svg><p>Text</p></script>",
+            "<math><style>a</math><p>Text</p></style>",
+            "<svg><g>never closed",
+            "<div data-a=\"1\"data-b=2>no space between</div>",
+            "<div data-a=x\"y>a quote in a value</div>",
+            "<div data-a=>an empty value</div>",
+            "<div a\"b data-c=1>a quote in a name</div>",
+            "<div data-a='unclosed>quote</div>",
+        ] {
+            assert_eq!(prepare_page(page), page, "{page}");
+        }
+        assert_eq!(prepare_page("<svg/><p data-x=1>a</p>"), "<svg/><p>a</p>");
+        assert_eq!(prepare_page("<svg><foreignObject/></svg>b"), "b");
+        assert_eq!(prepare_page("<input data-x=1 hidden data-y=\"2\"/>"), "<input hidden/>");
     }
 
     #[test]
