@@ -105,26 +105,32 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             .iter()
             .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
             .map_or(bytes.len(), |len| name_start + len);
-        let name = html[name_start..name_end].to_ascii_lowercase();
+        // Most names are written in lower case already: borrowed then.
+        let written = &html[name_start..name_end];
+        let name: Cow<'_, str> = if written.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(written.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(written)
+        };
         let (tag_end, self_closing) = tag_end(bytes, name_end);
         at = tag_end;
-        let counted = !VOID.contains(&name.as_str())
-            && !SELF_CLOSING_SIBLINGS.contains(&name.as_str())
+        let counted = !VOID.contains(&name.as_ref())
+            && !SELF_CLOSING_SIBLINGS.contains(&name.as_ref())
             && !self_closing;
         let mut drop_tag = false;
         // Where a left-out element ends, after its end tag.
         let mut drop_to = tag_end;
         if closing {
             if counted {
-                if let Some(count) = unwrapped.get_mut(&name).filter(|count| **count > 0) {
+                if let Some(count) = unwrapped.get_mut(name.as_ref()).filter(|count| **count > 0) {
                     *count -= 1;
                     drop_tag = true;
-                } else if let Some(depth) = open.iter().rposition(|open| *open == name) {
+                } else if let Some(depth) = open.iter().rposition(|open| *open == *name) {
                     open.truncate(depth);
                     unwrapped.clear();
                 }
             }
-        } else if RAW_TEXT.contains(&name.as_str()) {
+        } else if RAW_TEXT.contains(&name.as_ref()) {
             // The content runs to the matching end tag; nothing in it is markup.
             at = find_end_tag(bytes, at, &name).unwrap_or(bytes.len());
             // Inside `<svg>` or `<math>` the tokenizer reads a `<script>` or `<style>` as
@@ -149,10 +155,10 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             at = end;
         } else if counted {
             if open.len() >= max_depth {
-                *unwrapped.entry(name).or_default() += 1;
+                *unwrapped.entry(name.into_owned()).or_default() += 1;
                 drop_tag = true;
             } else {
-                open.push(name);
+                open.push(name.into_owned());
             }
         }
         if drop_tag {
@@ -333,8 +339,13 @@ fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
 /// handlers (`on…`). Readability and our rules read classes, ids, roles, `hidden`, `style`,
 /// links and the metadata's attributes, never these.
 fn is_unread_attribute(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name.starts_with("data-") || name.starts_with("on") || name == "srcset" || name == "sizes"
+    let starts = |prefix: &str| {
+        name.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    starts("data-")
+        || starts("on")
+        || name.eq_ignore_ascii_case("srcset")
+        || name.eq_ignore_ascii_case("sizes")
 }
 
 /// A start tag's attributes (`tag`: from after its name to after its `>`) without those
@@ -343,9 +354,9 @@ fn is_unread_attribute(name: &str) -> bool {
 /// value) to be sure of reading them as the tokenizer does.
 fn without_unread_attributes(tag: &str) -> Option<String> {
     let bytes = tag.as_bytes();
-    let mut kept = String::with_capacity(tag.len());
+    // Made at the first attribute left out: most tags keep all theirs.
+    let mut kept: Option<String> = None;
     let mut copied = 0;
-    let mut left_out = false;
     let mut at = 0;
     loop {
         let spaced = at;
@@ -403,15 +414,13 @@ fn without_unread_attributes(tag: &str) -> Option<String> {
             }
         }
         if is_unread_attribute(name) {
+            let kept = kept.get_or_insert_with(|| String::with_capacity(tag.len()));
             kept.push_str(&tag[copied..spaced]);
             copied = end;
-            left_out = true;
         }
         at = end;
     }
-    if !left_out {
-        return None;
-    }
+    let mut kept = kept?;
     kept.push_str(&tag[copied..]);
     Some(kept)
 }
