@@ -442,7 +442,8 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
-/// `config` with the shard's own ledger as its `state_file` (see `newsdigest::shard`).
+/// `config` as shard `shard` runs it: its own ledger, web address and bounce address (see
+/// `newsdigest::shard::Shard::configure`).
 fn sharded(config: Config, shard: Option<newsdigest::shard::Shard>) -> anyhow::Result<Config> {
     match shard {
         Some(shard) => shard.configure(config).map_err(anyhow::Error::msg),

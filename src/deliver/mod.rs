@@ -6,10 +6,10 @@
 //! at a time, whatever the list's size; each composes its message, then waits for one of
 //! `concurrency` sessions, looks its address up again (an unsubscribe during the run) and
 //! sends. The ledger's writes stay on the calling task (SQLite connections are not shared);
-//! send tasks report back their outcome. Transient failures are retried inside the task with exponential backoff and
-//! jitter; permanent ones are recorded with the next group. The run stops cleanly after
-//! `max_consecutive_failures` failed messages in a row, or when `max_per_hour` is reached;
-//! the rest stays `pending`.
+//! send tasks report back their outcome. Transient failures are retried inside the task with
+//! exponential backoff and jitter; permanent ones are recorded with the next group. The run
+//! stops cleanly after `max_consecutive_failures` failed messages in a row, or when
+//! `max_per_hour` is reached; the rest stays `pending`.
 
 pub mod message;
 pub mod smtp;
