@@ -39,6 +39,8 @@ const SELF_CLOSING_SIBLINGS: &[&str] = &[
 ];
 
 /// Elements whose content is text up to their end tag.
+/// (Not `noscript`: the parser (dom_query's html5ever) runs with scripting off, so its
+/// content is markup.)
 const RAW_TEXT: &[&str] =
     &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"];
 
@@ -72,14 +74,19 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
     // are left out too.
     let mut unwrapped: BTreeMap<String, usize> = BTreeMap::new();
     let mut at = 0;
+    // Once an `<svg>` or `<math>` is open that this pass cannot delimit, the parser may be
+    // reading foreign content (where CDATA, `<script>` and `<style>` read otherwise, and
+    // end tags can be ignored): from there on nothing more is left out.
+    let mut foreign = false;
     while let Some(offset) = memchr(b'<', &bytes[at..]) {
         let start = at + offset;
         let rest = &bytes[start..];
+        let strip = strip && !foreign;
         if rest.starts_with(b"<!--") {
             at = comment_end(bytes, start);
             if strip {
                 let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
-                out.push_str(&html[copied..start]);
+                leave_out(out, &html[copied..start]);
                 copied = at;
             }
             continue;
@@ -114,6 +121,10 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
         };
         let (tag_end, self_closing) = tag_end(bytes, name_end);
         at = tag_end;
+        if !closing && name == "plaintext" {
+            // Everything after it is text for the parser: nothing more to bound or leave out.
+            break;
+        }
         let counted = !VOID.contains(&name.as_ref())
             && !SELF_CLOSING_SIBLINGS.contains(&name.as_ref())
             && !self_closing;
@@ -133,12 +144,8 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
         } else if RAW_TEXT.contains(&name.as_ref()) {
             // The content runs to the matching end tag; nothing in it is markup.
             at = find_end_tag(bytes, at, &name).unwrap_or(bytes.len());
-            // Inside `<svg>` or `<math>` the tokenizer reads a `<script>` or `<style>` as
-            // markup, not raw text: left for it.
-            let foreign = || open.iter().any(|open| open == "svg" || open == "math");
             if strip
                 && (name == "style" || (name == "script" && !is_json_ld(&bytes[name_end..tag_end])))
-                && !foreign()
                 && let Some(end) = element_end(bytes, tag_end, at, &name)
             {
                 drop_tag = true;
@@ -154,6 +161,7 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             drop_to = end;
             at = end;
         } else if counted {
+            foreign |= matches!(name.as_ref(), "svg" | "math");
             if open.len() >= max_depth {
                 *unwrapped.entry(name.into_owned()).or_default() += 1;
                 drop_tag = true;
@@ -163,7 +171,7 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
         }
         if drop_tag {
             let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
-            out.push_str(&html[copied..start]);
+            leave_out(out, &html[copied..start]);
             copied = drop_to;
         } else if strip
             && !closing
@@ -214,6 +222,20 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
         idx += 1;
     }
     (bytes.len(), false)
+}
+
+/// Copies `kept` (the text before a part left out) to `out`, then leaves the part out. When
+/// the two sides would join into something the tokenizer reads otherwise (`<` and `main>`
+/// making a `<main>` tag, `&amp` and `;` making an entity), an empty comment stands in for
+/// the part, which the parser reads as the part itself: a boundary that holds no text.
+fn leave_out(out: &mut String, kept: &str) {
+    out.push_str(kept);
+    let open_markup = ["<", "</", "<!", "<?"].iter().any(|open| out.ends_with(open));
+    let in_reference =
+        out.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '#').ends_with('&');
+    if open_markup || in_reference {
+        out.push_str("<!---->");
+    }
 }
 
 /// Where the comment opened at `start` (`<!--`) ends, as the HTML tokenizer reads it: at
@@ -294,7 +316,13 @@ const SVG_BREAKOUT: &[&str] = &[
 /// parser might end it elsewhere or read its content as HTML: a start tag of
 /// [`SVG_BREAKOUT`], `</p>` or `</br>`, a CDATA section, or no end tag.
 fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut depth = 0usize;
+    // The elements opened inside it and not closed yet: an end tag for anything else may
+    // close an element outside the `<svg>` (`</a>` runs HTML's rules), ending it early.
+    let mut inner: Vec<String> = Vec::new();
+    // Inside `<title>`, `<desc>` or `<foreignObject>` (HTML integration points) the parser
+    // reads tags by HTML's rules, where an end tag can be ignored and leave the `<svg>` open:
+    // only text and comments are taken there.
+    let mut integration: Option<String> = None;
     let mut at = from;
     while let Some(offset) = memchr(b'<', bytes.get(at..)?) {
         let start = at + offset;
@@ -313,7 +341,12 @@ fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
         let closing = rest.get(1) == Some(&b'/');
         let name_start = start + 1 + usize::from(closing);
         if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            at = start + 1;
+            // As in `scan`: `</` and no letter is a bogus comment to the next `>`.
+            at = if closing {
+                memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |end| name_start + end + 1)
+            } else {
+                start + 1
+            };
             continue;
         }
         let name_end = bytes[name_start..]
@@ -323,13 +356,28 @@ fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
         let name = String::from_utf8_lossy(&bytes[name_start..name_end]).to_ascii_lowercase();
         let (end, self_closing) = tag_end(bytes, name_end);
         at = end;
-        match (closing, name.as_str()) {
-            (true, "svg") if depth == 0 => return (end <= bytes.len()).then_some(end),
-            (true, "svg") => depth -= 1,
-            (true, "p" | "br") => return None,
-            (false, "svg") if !self_closing => depth += 1,
-            (false, name) if SVG_BREAKOUT.contains(&name) => return None,
-            _ => {}
+        if let Some(point) = &integration {
+            if !(closing && *point == name) {
+                return None;
+            }
+            integration = None;
+            continue;
+        }
+        if !closing && !self_closing && matches!(name.as_str(), "title" | "desc" | "foreignobject")
+        {
+            integration = Some(name);
+            continue;
+        }
+        if closing {
+            match inner.iter().rposition(|open| *open == name) {
+                Some(depth) => inner.truncate(depth),
+                None if name == "svg" => return (end <= bytes.len()).then_some(end),
+                None => return None,
+            }
+        } else if SVG_BREAKOUT.contains(&name.as_str()) {
+            return None;
+        } else if !self_closing {
+            inner.push(name);
         }
     }
     None
@@ -450,13 +498,17 @@ fn element_end(bytes: &[u8], content: usize, end_tag: usize, name: &str) -> Opti
     Some(end)
 }
 
-/// The start of `</name` (any case) at or after `from`.
+/// The start of the end tag `</name` (any case) at or after `from` that the tokenizer takes
+/// for one: followed by white space, `/` or `>` (`</title<` or `</scripts>` end nothing).
 fn find_end_tag(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
     let mut at = from;
     while let Some(offset) = find(bytes, at, b"</") {
         let after = offset + 2;
         let candidate = bytes.get(after..after + name.len())?;
-        if candidate.eq_ignore_ascii_case(name.as_bytes()) {
+        let ends = bytes
+            .get(after + name.len())
+            .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'));
+        if candidate.eq_ignore_ascii_case(name.as_bytes()) && ends {
             return Some(offset);
         }
         at = after;
@@ -541,9 +593,8 @@ mod tests {
         // No end tag: the script runs to the end of the page for the parser too.
         let unclosed = "<p>a</p><script>x = 1; <p>b</p>";
         assert_eq!(prepare_page(unclosed), unclosed);
-        // `</scripts>` does not end a script.
-        let longer = "<script>a</scripts>b</script><p>c</p>";
-        assert_eq!(prepare_page(longer), longer);
+        // `</scripts>` does not end a script: the script runs to `</script>`.
+        assert_eq!(prepare_page("<script>a</scripts>b</script><p>c</p>"), "<p>c</p>");
         // `<!--` in a script can make the first `</script>` part of it.
         let escaped = "<script><!--<script>x</script>y--></script><p>z</p>";
         assert_eq!(prepare_page(escaped), escaped);
@@ -589,6 +640,26 @@ mod tests {
         assert_eq!(prepare_page("<svg/><p data-x=1>a</p>"), "<svg/><p>a</p>");
         assert_eq!(prepare_page("<svg><foreignObject/></svg>b"), "b");
         assert_eq!(prepare_page("<input data-x=1 hidden data-y=\"2\"/>"), "<input hidden/>");
+    }
+
+    /// Found by the mutation test in `html.rs`: each of these once gave the parser another
+    /// text after the pass than before it.
+    #[test]
+    fn fuzz_what_the_pass_leaves_out_never_joins_or_hides_text() {
+        // A comment between `<` and `main>`: an empty comment keeps them apart.
+        assert_eq!(prepare_page("<<!-->main>"), "<<!---->main>");
+        assert_eq!(prepare_page("&amp<!-- x -->;"), "&amp<!---->;");
+        // `</title<` ends no title: the comment after it is the title's text.
+        let title = "<title>a</title<svg/>> <!-- b --></title><p>c</p>";
+        assert_eq!(prepare_page(title), title);
+        // `</a>` inside an `<svg>` can close the `<svg>` early, by HTML's rules.
+        let breakout = "<a><svg>b</a> c</svg><p>d</p>";
+        assert_eq!(prepare_page(breakout), breakout);
+        // `</</svg>` is a bogus comment, not the end of the `<svg>`.
+        assert_eq!(prepare_page("<svg><g></</svg>p></g></svg>x"), "x");
+        // An open `<math>` (or an `<svg>` the pass cannot delimit): nothing more left out.
+        let math = "<math><![CDATA[ <!-- a --> <script>b</script>";
+        assert_eq!(prepare_page(math), math);
     }
 
     #[test]
