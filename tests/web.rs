@@ -535,6 +535,28 @@ fn a_sharded_list_links_to_its_shards_service_and_sends_sign_ups_to_their_shard(
     );
     assert!(web.ledger().subscriber_by_email(&other).unwrap().is_none(), "not recorded here");
     assert!(web.messages_to(&other).is_empty());
+    // Sent on before this shard counts it: a client's limit (ten an hour) is spent where
+    // its sign-ups are recorded.
+    let form = format!("email={}", other.replace('@', "%40"));
+    for _ in 0..12 {
+        let (status, _) =
+            web.post_from(&format!("{}/subscribe", web.base), &form, Some("203.0.113.9"));
+        assert_eq!(status, 307);
+    }
+    let (status, page) = web.post_from(
+        &format!("{}/subscribe", web.base),
+        &format!("email={}", address_after(&own).replace('@', "%40")),
+        Some("203.0.113.9"),
+    );
+    assert_eq!(status, 200, "{page}");
+}
+
+/// The next address after `email` that is in shard 1 of 2.
+fn address_after(email: &str) -> String {
+    (0..)
+        .map(|i| format!("later{i}.{email}"))
+        .find(|candidate| Shard::of(candidate, 2) == 1)
+        .unwrap()
 }
 
 #[test]

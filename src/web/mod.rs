@@ -702,6 +702,27 @@ async fn subscribe(
     if !service.config.web.signups {
         return signups_closed(&service);
     }
+    let fields = form::pairs(&body);
+    let email = form::first(&fields, "email").unwrap_or("").trim().to_owned();
+    // A sharded list records a sign-up in the ledger of the address's shard: another
+    // shard's address goes to that shard's service, the form as it came (307 keeps the
+    // method and the body), before this shard counts it against the client's limit.
+    if let Some(shard) = service.config.web.shard
+        && let Ok(address) = crate::config::check_address(&email)
+        && !shard.contains(&address)
+        && let Some(root) = shard.root_url(service.base())
+    {
+        let owner = crate::shard::Shard {
+            index: crate::shard::Shard::of(&address, shard.count),
+            count: shard.count,
+        };
+        let location = format!("{}/subscribe", owner.base_url(root));
+        let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        return response;
+    }
     let now = service.now();
     let client = client(peer, &headers);
     let allowed = service
@@ -719,8 +740,6 @@ async fn subscribe(
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
         return page;
     }
-    let fields = form::pairs(&body);
-    let email = form::first(&fields, "email").unwrap_or("").trim().to_owned();
     let address = match crate::config::check_address(&email) {
         Ok(address) => address,
         Err(reason) => {
@@ -732,24 +751,6 @@ async fn subscribe(
             );
         }
     };
-    // A sharded list records a sign-up in the ledger of the address's shard: another
-    // shard's address goes to that shard's service, the form as it came (307 keeps the
-    // method and the body).
-    if let Some(shard) = service.config.web.shard
-        && !shard.contains(&address)
-        && let Some(root) = shard.root_url(service.base())
-    {
-        let owner = crate::shard::Shard {
-            index: crate::shard::Shard::of(&address, shard.count),
-            count: shard.count,
-        };
-        let location = format!("{}/subscribe", owner.base_url(root));
-        let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            response.headers_mut().insert(header::LOCATION, value);
-        }
-        return response;
-    }
     let done = service.message(
         StatusCode::OK,
         "Check your inbox",
