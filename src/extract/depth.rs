@@ -78,48 +78,26 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
     // reading foreign content (where CDATA, `<script>` and `<style>` read otherwise, and
     // end tags can be ignored): from there on nothing more is left out.
     let mut foreign = false;
-    while let Some(offset) = memchr(b'<', &bytes[at..]) {
-        let start = at + offset;
-        let rest = &bytes[start..];
+    while let Some(markup) = next_markup(bytes, at) {
         let strip = strip && !foreign;
-        if rest.starts_with(b"<!--") {
-            at = comment_end(bytes, start);
-            if strip {
-                let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
-                leave_out(out, &html[copied..start]);
-                copied = at;
+        let tag = match markup {
+            Markup::Comment { start, end } => {
+                at = end;
+                if strip {
+                    let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
+                    leave_out(out, &html[copied..start]);
+                    copied = end;
+                }
+                continue;
             }
-            continue;
-        }
-        if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
-            at = memchr(b'>', &bytes[start..]).map_or(bytes.len(), |end| start + end + 1);
-            continue;
-        }
-        let closing = rest.get(1) == Some(&b'/');
-        let name_start = start + 1 + usize::from(closing);
-        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            // `</` not followed by a letter opens a bogus comment that runs to the next `>`
-            // (so `</\n<title>` is no title), as the HTML tokenizer reads it; a lone `<`
-            // is text.
-            at = if closing {
-                memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |end| name_start + end + 1)
-            } else {
-                start + 1
-            };
-            continue;
-        }
-        let name_end = bytes[name_start..]
-            .iter()
-            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
-            .map_or(bytes.len(), |len| name_start + len);
-        // Most names are written in lower case already: borrowed then.
-        let written = &html[name_start..name_end];
-        let name: Cow<'_, str> = if written.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(written.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(written)
+            Markup::Other { end, .. } => {
+                at = end;
+                continue;
+            }
+            Markup::Tag(tag) => tag,
         };
-        let (tag_end, self_closing) = tag_end(bytes, name_end);
+        let Tag { start, closing, name_end, end: tag_end, self_closing, .. } = tag;
+        let name = tag.name(html);
         at = tag_end;
         if !closing && name == "plaintext" {
             // Everything after it is text for the parser: nothing more to bound or leave out.
@@ -155,7 +133,7 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
         } else if strip
             && name == "svg"
             && !self_closing
-            && let Some(end) = svg_end(bytes, tag_end)
+            && let Some(end) = svg_end(html, tag_end)
         {
             drop_tag = true;
             drop_to = end;
@@ -222,6 +200,78 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
         idx += 1;
     }
     (bytes.len(), false)
+}
+
+/// One piece of markup the tokenizer reads at a `<` (see [`next_markup`]).
+enum Markup {
+    /// A comment: `<!--` at `start` to its end (see [`comment_end`]).
+    Comment { start: usize, end: usize },
+    /// `<!…>`, `<?…>`, or `</` and no letter (a bogus comment): ends after the next `>`.
+    /// `cdata` when it opens `<![CDATA[`, which foreign content reads as a CDATA section.
+    Other { end: usize, cdata: bool },
+    /// A start or end tag.
+    Tag(Tag),
+}
+
+/// A start or end tag: `<` at `start`, its name at `name_start..name_end`, ending after
+/// its `>` at `end` (quoted attribute values may hold `>`).
+#[derive(Clone, Copy)]
+struct Tag {
+    start: usize,
+    closing: bool,
+    name_start: usize,
+    name_end: usize,
+    end: usize,
+    self_closing: bool,
+}
+
+impl Tag {
+    /// The tag's name in lower case; borrowed when it is written so, as most are.
+    fn name<'a>(&self, html: &'a str) -> Cow<'a, str> {
+        let written = &html[self.name_start..self.name_end];
+        if written.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(written.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(written)
+        }
+    }
+}
+
+/// The next piece of markup at or after `from`, read as the HTML tokenizer reads it in
+/// text; a lone `<` (not before a letter, `/`, `!` or `?`) is text and passed over.
+fn next_markup(bytes: &[u8], from: usize) -> Option<Markup> {
+    let mut at = from;
+    loop {
+        let start = at + memchr(b'<', bytes.get(at..)?)?;
+        let rest = &bytes[start..];
+        if rest.starts_with(b"<!--") {
+            return Some(Markup::Comment { start, end: comment_end(bytes, start) });
+        }
+        if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
+            let end = memchr(b'>', rest).map_or(bytes.len(), |end| start + end + 1);
+            return Some(Markup::Other { end, cdata: rest.starts_with(b"<![CDATA[") });
+        }
+        let closing = rest.get(1) == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            // `</` not followed by a letter opens a bogus comment that runs to the next `>`
+            // (so `</\n<title>` is no title), as the HTML tokenizer reads it; a lone `<`
+            // is text.
+            if closing {
+                let end = memchr(b'>', &bytes[name_start..])
+                    .map_or(bytes.len(), |end| name_start + end + 1);
+                return Some(Markup::Other { end, cdata: false });
+            }
+            at = start + 1;
+            continue;
+        }
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            .map_or(bytes.len(), |len| name_start + len);
+        let (end, self_closing) = tag_end(bytes, name_end);
+        return Some(Markup::Tag(Tag { start, closing, name_start, name_end, end, self_closing }));
+    }
 }
 
 /// Copies `kept` (the text before a part left out) to `out`, then leaves the part out. When
@@ -314,8 +364,9 @@ const SVG_BREAKOUT: &[&str] = &[
 
 /// Where the `<svg>` whose content starts at `from` ends, after its `</svg>`; `None` when the
 /// parser might end it elsewhere or read its content as HTML: a start tag of
-/// [`SVG_BREAKOUT`], `</p>` or `</br>`, a CDATA section, or no end tag.
-fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
+/// [`SVG_BREAKOUT`], an end tag for an element not opened inside it, a tag inside an HTML
+/// integration point, a CDATA section, or no end tag.
+fn svg_end(html: &str, from: usize) -> Option<usize> {
     // The elements opened inside it and not closed yet: an end tag for anything else may
     // close an element outside the `<svg>` (`</a>` runs HTML's rules), ending it early.
     let mut inner: Vec<String> = Vec::new();
@@ -324,37 +375,17 @@ fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
     // only text and comments are taken there.
     let mut integration: Option<String> = None;
     let mut at = from;
-    while let Some(offset) = memchr(b'<', bytes.get(at..)?) {
-        let start = at + offset;
-        let rest = &bytes[start..];
-        if rest.starts_with(b"<!--") {
-            at = comment_end(bytes, start);
-            continue;
-        }
-        if rest.starts_with(b"<![CDATA[") {
-            return None;
-        }
-        if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
-            at = memchr(b'>', rest).map_or(bytes.len(), |end| start + end + 1);
-            continue;
-        }
-        let closing = rest.get(1) == Some(&b'/');
-        let name_start = start + 1 + usize::from(closing);
-        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            // As in `scan`: `</` and no letter is a bogus comment to the next `>`.
-            at = if closing {
-                memchr(b'>', &bytes[name_start..]).map_or(bytes.len(), |end| name_start + end + 1)
-            } else {
-                start + 1
-            };
-            continue;
-        }
-        let name_end = bytes[name_start..]
-            .iter()
-            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
-            .map_or(bytes.len(), |len| name_start + len);
-        let name = String::from_utf8_lossy(&bytes[name_start..name_end]).to_ascii_lowercase();
-        let (end, self_closing) = tag_end(bytes, name_end);
+    while let Some(markup) = next_markup(html.as_bytes(), at) {
+        let tag = match markup {
+            Markup::Other { cdata: true, .. } => return None,
+            Markup::Comment { end, .. } | Markup::Other { end, .. } => {
+                at = end;
+                continue;
+            }
+            Markup::Tag(tag) => tag,
+        };
+        let Tag { closing, end, self_closing, .. } = tag;
+        let name = tag.name(html).into_owned();
         at = end;
         if let Some(point) = &integration {
             if !(closing && *point == name) {
@@ -371,7 +402,7 @@ fn svg_end(bytes: &[u8], from: usize) -> Option<usize> {
         if closing {
             match inner.iter().rposition(|open| *open == name) {
                 Some(depth) => inner.truncate(depth),
-                None if name == "svg" => return (end <= bytes.len()).then_some(end),
+                None if name == "svg" => return Some(end),
                 None => return None,
             }
         } else if SVG_BREAKOUT.contains(&name.as_str()) {
