@@ -808,21 +808,28 @@ mod tests {
         assert_eq!(classes(&by_walk), ["shown", "case", "main"]);
     }
 
+    /// The block text of `html` parsed, with the elements never read removed.
+    fn parsed_text(html: &str) -> Vec<String> {
+        let document = Document::from(html);
+        remove_dropped(&document);
+        block_text(&document)
+    }
+
+    /// The HTML page fixtures, in the order of their names.
+    fn page_fixtures() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages");
+        let mut paths: Vec<_> =
+            std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+        paths.sort();
+        paths.iter().map(|path| std::fs::read_to_string(path).unwrap()).collect()
+    }
+
     /// What `prepare_page` leaves out never changes the text the parsed page gives: the
     /// block text of every page fixture, and of pages built to trip it, is the same with
     /// and without it (the elements never read removed in both).
     #[test]
     fn preparing_a_page_never_changes_its_text() {
-        let text = |html: &str| {
-            let document = Document::from(html);
-            remove_dropped(&document);
-            block_text(&document)
-        };
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages");
-        let mut pages: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
-            .collect();
+        let mut pages = page_fixtures();
         assert!(pages.len() >= 10, "the page fixtures are there");
         for tricky in [
             "<p>a<!-- c -->b<!--->c<!-->d<!-- x --!>e</p>",
@@ -841,7 +848,12 @@ mod tests {
         for page in &pages {
             let plain = super::super::depth::limit_depth(page);
             let prepared = super::super::depth::prepare_page(page);
-            assert_eq!(text(&prepared), text(&plain), "{}", &page[..page.len().min(200)]);
+            assert_eq!(
+                parsed_text(&prepared),
+                parsed_text(&plain),
+                "{}",
+                &page[..page.len().min(200)]
+            );
         }
     }
 
@@ -892,17 +904,7 @@ mod tests {
             "<noscript>",
             "</noscript>",
         ];
-        let text = |html: &str| {
-            let document = Document::from(html);
-            remove_dropped(&document);
-            block_text(&document)
-        };
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages");
-        let mut seeds: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
-            .collect();
-        seeds.sort();
+        let mut seeds = page_fixtures();
         seeds.push("<p>One <b>two</b></p><svg><g><path d=1/></g></svg><p>three</p>".to_owned());
         // xorshift64*, so that a failure can be replayed.
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -927,7 +929,7 @@ mod tests {
             }
             let plain = super::super::depth::limit_depth(&page);
             let prepared = super::super::depth::prepare_page(&page);
-            assert_eq!(text(&prepared), text(&plain), "round {round}: {page}");
+            assert_eq!(parsed_text(&prepared), parsed_text(&plain), "round {round}: {page}");
         }
     }
 
