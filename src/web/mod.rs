@@ -704,16 +704,17 @@ async fn subscribe(
     }
     let fields = form::pairs(&body);
     let email = form::first(&fields, "email").unwrap_or("").trim().to_owned();
+    let checked = crate::config::check_address(&email);
     // A sharded list records a sign-up in the ledger of the address's shard: another
     // shard's address goes to that shard's service, the form as it came (307 keeps the
     // method and the body), before this shard counts it against the client's limit.
     if let Some(shard) = service.config.web.shard
-        && let Ok(address) = crate::config::check_address(&email)
-        && !shard.contains(&address)
+        && let Ok(address) = &checked
+        && !shard.contains(address)
         && let Some(root) = shard.root_url(service.base())
     {
         let owner = crate::shard::Shard {
-            index: crate::shard::Shard::of(&address, shard.count),
+            index: crate::shard::Shard::of(address, shard.count),
             count: shard.count,
         };
         let location = format!("{}/subscribe", owner.base_url(root));
@@ -740,7 +741,7 @@ async fn subscribe(
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
         return page;
     }
-    let address = match crate::config::check_address(&email) {
+    let address = match checked {
         Ok(address) => address,
         Err(reason) => {
             return service.message(
