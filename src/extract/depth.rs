@@ -11,16 +11,21 @@
 //! For a whole page ([`prepare_page`]) the same pass also leaves out comments, `<style>`
 //! elements and `<script>` elements other than JSON-LD (half the bytes of a typical news
 //! page, which the parser would otherwise tokenize only for the extractor to remove them),
-//! inline `<svg>` icons, and the attributes no step reads (`data-*`, `srcset`, `sizes`, event
-//! handlers).
-//! What is left out is exactly what the parser would have made a comment or a raw-text
-//! element; anything the pass cannot delimit the way the parser would (an unclosed element,
-//! a script with `<!--` in it) is copied as it is and removed after parsing as before.
+//! inline `<svg>` icons (an empty `<svg/>` stands in), the attributes no step reads
+//! (`data-*`, `srcset`, `sizes`, event handlers), and the content of page furniture removed
+//! after parsing anyway (`<nav>`, `<footer>`, `<aside>`, `<figure>`, hidden containers) when
+//! `hollow` can tell that nothing in it acts outside it.
+//! What is left out is exactly what the parser would have made a comment, a raw-text
+//! element or the content of an element removed after parsing; anything the pass cannot
+//! delimit the way the parser would (an unclosed element, a script with `<!--` in it) is
+//! copied as it is and removed after parsing as before.
 //! [`limit_depth`] copies comments and raw-text elements (`<script>`, `<style>`, …) as they
 //! are. Both are pure functions of the text: no I/O.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use super::hollow::{self, Outside};
 
 /// The deepest nesting kept; deeper elements are unwrapped.
 pub const MAX_DEPTH: usize = 256;
@@ -78,6 +83,7 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
     // reading foreign content (where CDATA, `<script>` and `<style>` read otherwise, and
     // end tags can be ignored): from there on nothing more is left out.
     let mut foreign = false;
+    let mut outside = Outside::new(html);
     while let Some(markup) = next_markup(bytes, at) {
         let strip = strip && !foreign;
         let tag = match markup {
@@ -85,7 +91,7 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
                 at = end;
                 if strip {
                     let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
-                    leave_out(out, &html[copied..start]);
+                    leave_out(out, &html[copied..start], outside.in_table());
                     copied = end;
                 }
                 continue;
@@ -103,18 +109,32 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             // Everything after it is text for the parser: nothing more to bound or leave out.
             break;
         }
+        // `/>` closes only foreign elements (`<svg/>`, `<path/>`); an HTML element's
+        // (`<div/>`, `<a href=x/>`) stays open.
         let counted = !VOID.contains(&name.as_ref())
             && !SELF_CLOSING_SIBLINGS.contains(&name.as_ref())
-            && !self_closing;
+            && !(self_closing && (foreign || matches!(name.as_ref(), "svg" | "math")));
+        if strip && !closing {
+            outside.start(&name);
+        }
         let mut drop_tag = false;
         // Where a left-out element ends, after its end tag.
         let mut drop_to = tag_end;
+        // Where the content of an element emptied here ends (see `hollow`).
+        let mut empty_to = None;
+        // What stands in for a left-out element.
+        let mut stand_in = "";
         if closing {
-            if counted {
-                if let Some(count) = unwrapped.get_mut(name.as_ref()).filter(|count| **count > 0) {
-                    *count -= 1;
-                    drop_tag = true;
-                } else if let Some(depth) = open.iter().rposition(|open| *open == *name) {
+            if counted
+                && let Some(count) = unwrapped.get_mut(name.as_ref()).filter(|count| **count > 0)
+            {
+                *count -= 1;
+                drop_tag = true;
+            } else {
+                if strip {
+                    outside.end(&name, &open);
+                }
+                if counted && let Some(depth) = open.iter().rposition(|open| *open == *name) {
                     open.truncate(depth);
                     unwrapped.clear();
                 }
@@ -135,8 +155,11 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             && !self_closing
             && let Some(end) = svg_end(html, tag_end)
         {
+            // An empty `<svg/>` stands in: its start tag reopens formatting elements closed
+            // out of order (`<b>` left open in a closed `<p>`), as the whole one would.
             drop_tag = true;
             drop_to = end;
+            stand_in = "<svg/>";
             at = end;
         } else if counted {
             foreign |= matches!(name.as_ref(), "svg" | "math");
@@ -144,12 +167,23 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
                 *unwrapped.entry(name.into_owned()).or_default() += 1;
                 drop_tag = true;
             } else {
+                if strip
+                    && open.len() + hollow::MAX_INNER_DEPTH < max_depth
+                    && hollow::emptiable(html, &tag, &name, &outside)
+                {
+                    empty_to = hollow::content_end(html, tag_end, &name, &outside, &open);
+                }
                 open.push(name.into_owned());
             }
         }
         if drop_tag {
             let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
-            leave_out(out, &html[copied..start]);
+            if stand_in.is_empty() {
+                leave_out(out, &html[copied..start], outside.in_table());
+            } else {
+                out.push_str(&html[copied..start]);
+                out.push_str(stand_in);
+            }
             copied = drop_to;
         } else if strip
             && !closing
@@ -159,6 +193,12 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
             out.push_str(&html[copied..name_end]);
             out.push_str(&kept);
             copied = tag_end;
+        }
+        if let Some(content_end) = empty_to {
+            let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            out.push_str(&html[copied..tag_end]);
+            copied = content_end;
+            at = content_end;
         }
     }
     match out {
@@ -170,40 +210,53 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
     }
 }
 
-/// Where a tag whose name ends at `from` ends (after its `>`), and whether it ends in `/>`.
-/// Quoted attribute values may hold `>`.
+/// Where a tag whose name ends at `from` ends (after its `>`), and whether the tokenizer
+/// reads it as self-closing (`<br/>`, not `<a href=/>`, whose `/` is the value's). Quoted
+/// attribute values may hold `>`.
 fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
-    let mut quote: Option<u8> = None;
-    let mut after_equals = false;
+    /// The tokenizer's states inside a tag, after its name.
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        BeforeName,
+        Name,
+        AfterName,
+        BeforeValue,
+        Quoted(u8),
+        AfterQuoted,
+        Unquoted,
+        SelfClosing,
+    }
+    let mut state = State::BeforeName;
     let mut idx = from;
-    while idx < bytes.len() {
-        let byte = bytes[idx];
-        match quote {
-            Some(q) if byte == q => quote = None,
-            Some(_) => {}
-            None => match byte {
-                b'>' => return (idx + 1, idx > from && bytes[idx - 1] == b'/'),
-                b'"' | b'\'' if after_equals => quote = Some(byte),
-                b'=' => {
-                    after_equals = true;
-                    idx += 1;
-                    continue;
-                }
-                _ if byte.is_ascii_whitespace() => {
-                    idx += 1;
-                    continue;
-                }
-                _ => {}
-            },
-        }
-        after_equals = false;
+    while let Some(&byte) = bytes.get(idx) {
+        let space = byte.is_ascii_whitespace();
+        state = match (state, byte) {
+            (State::Quoted(quote), _) if byte == quote => State::AfterQuoted,
+            (State::Quoted(quote), _) => State::Quoted(quote),
+            (State::SelfClosing, b'>') => return (idx + 1, true),
+            (_, b'>') => return (idx + 1, false),
+            (State::BeforeValue, b'"' | b'\'') => State::Quoted(byte),
+            (State::BeforeValue, _) if space => State::BeforeValue,
+            (State::BeforeValue | State::Unquoted, _) if !space => State::Unquoted,
+            (State::Name | State::AfterName, b'=') => State::BeforeValue,
+            (State::Name, _) if !space && byte != b'/' => State::Name,
+            (State::Name | State::AfterName, _) if space => State::AfterName,
+            (State::Unquoted | State::AfterQuoted | State::BeforeName | State::SelfClosing, _)
+                if space =>
+            {
+                State::BeforeName
+            }
+            (_, b'/') => State::SelfClosing,
+            // A new attribute's name (after a value, `/` or another name).
+            _ => State::Name,
+        };
         idx += 1;
     }
     (bytes.len(), false)
 }
 
 /// One piece of markup the tokenizer reads at a `<` (see [`next_markup`]).
-enum Markup {
+pub(super) enum Markup {
     /// A comment: `<!--` at `start` to its end (see [`comment_end`]).
     Comment { start: usize, end: usize },
     /// `<!…>`, `<?…>`, or `</` and no letter (a bogus comment): ends after the next `>`.
@@ -216,18 +269,18 @@ enum Markup {
 /// A start or end tag: `<` at `start`, its name at `name_start..name_end`, ending after
 /// its `>` at `end` (quoted attribute values may hold `>`).
 #[derive(Clone, Copy)]
-struct Tag {
-    start: usize,
-    closing: bool,
-    name_start: usize,
-    name_end: usize,
-    end: usize,
-    self_closing: bool,
+pub(super) struct Tag {
+    pub(super) start: usize,
+    pub(super) closing: bool,
+    pub(super) name_start: usize,
+    pub(super) name_end: usize,
+    pub(super) end: usize,
+    pub(super) self_closing: bool,
 }
 
 impl Tag {
     /// The tag's name in lower case; borrowed when it is written so, as most are.
-    fn name<'a>(&self, html: &'a str) -> Cow<'a, str> {
+    pub(super) fn name<'a>(&self, html: &'a str) -> Cow<'a, str> {
         let written = &html[self.name_start..self.name_end];
         if written.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(written.to_ascii_lowercase())
@@ -239,7 +292,7 @@ impl Tag {
 
 /// The next piece of markup at or after `from`, read as the HTML tokenizer reads it in
 /// text; a lone `<` (not before a letter, `/`, `!` or `?`) is text and passed over.
-fn next_markup(bytes: &[u8], from: usize) -> Option<Markup> {
+pub(super) fn next_markup(bytes: &[u8], from: usize) -> Option<Markup> {
     let mut at = from;
     loop {
         let start = at + memchr(b'<', bytes.get(at..)?)?;
@@ -276,14 +329,16 @@ fn next_markup(bytes: &[u8], from: usize) -> Option<Markup> {
 
 /// Copies `kept` (the text before a part left out) to `out`, then leaves the part out. When
 /// the two sides would join into something the tokenizer reads otherwise (`<` and `main>`
-/// making a `<main>` tag, `&amp` and `;` making an entity), an empty comment stands in for
-/// the part, which the parser reads as the part itself: a boundary that holds no text.
-fn leave_out(out: &mut String, kept: &str) {
+/// making a `<main>` tag, `&amp` and `;` making an entity), or when `in_table` (a table may
+/// be open, where the parser moves a run of text out of the table unless it is white space
+/// alone, and a comment or script ends a run), an empty comment stands in for the part,
+/// which the parser reads as the part itself: a boundary that holds no text.
+fn leave_out(out: &mut String, kept: &str, in_table: bool) {
     out.push_str(kept);
     let open_markup = ["<", "</", "<!", "<?"].iter().any(|open| out.ends_with(open));
     let in_reference =
         out.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '#').ends_with('&');
-    if open_markup || in_reference {
+    if open_markup || in_reference || in_table {
         out.push_str("<!---->");
     }
 }
@@ -366,7 +421,7 @@ const SVG_BREAKOUT: &[&str] = &[
 /// parser might end it elsewhere or read its content as HTML: a start tag of
 /// [`SVG_BREAKOUT`], an end tag for an element not opened inside it, a tag inside an HTML
 /// integration point, a CDATA section, or no end tag.
-fn svg_end(html: &str, from: usize) -> Option<usize> {
+pub(super) fn svg_end(html: &str, from: usize) -> Option<usize> {
     // The elements opened inside it and not closed yet: an end tag for anything else may
     // close an element outside the `<svg>` (`</a>` runs HTML's rules), ending it early.
     let mut inner: Vec<String> = Vec::new();
@@ -417,7 +472,7 @@ fn svg_end(html: &str, from: usize) -> Option<usize> {
 /// Whether an attribute is never read by any step: `data-*`, `srcset`, `sizes` and event
 /// handlers (`on…`). Readability and our rules read classes, ids, roles, `hidden`, `style`,
 /// links and the metadata's attributes, never these.
-fn is_unread_attribute(name: &str) -> bool {
+pub(super) fn is_unread_attribute(name: &str) -> bool {
     let starts = |prefix: &str| {
         name.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
     };
@@ -427,15 +482,22 @@ fn is_unread_attribute(name: &str) -> bool {
         || name.eq_ignore_ascii_case("sizes")
 }
 
-/// A start tag's attributes (`tag`: from after its name to after its `>`) without those
-/// [`is_unread_attribute`] names; `None` when there are none to leave out, or when the
-/// attributes are not written plainly enough (a stray quote, `/` or `<`, an empty name or
-/// value) to be sure of reading them as the tokenizer does.
-fn without_unread_attributes(tag: &str) -> Option<String> {
+/// One attribute of a start tag as [`each_attribute`] reads it: its name, its value (inside
+/// the quotes; empty when it has none), and where it lies in the tag (`spaced`: the white
+/// space before it; `end`: after it).
+pub(super) struct Attribute<'a> {
+    pub(super) spaced: usize,
+    pub(super) name: &'a str,
+    pub(super) value: &'a str,
+    pub(super) end: usize,
+}
+
+/// Calls `each` with every attribute of a start tag (`tag`: from after its name to after its
+/// `>`), in order; `None` when the attributes are not written plainly enough (a stray quote,
+/// `/` or `<`, an empty name or value, no space between two) to be sure of reading them as
+/// the tokenizer does.
+pub(super) fn each_attribute<'a>(tag: &'a str, mut each: impl FnMut(Attribute<'a>)) -> Option<()> {
     let bytes = tag.as_bytes();
-    // Made at the first attribute left out: most tags keep all theirs.
-    let mut kept: Option<String> = None;
-    let mut copied = 0;
     let mut at = 0;
     loop {
         let spaced = at;
@@ -443,8 +505,8 @@ fn without_unread_attributes(tag: &str) -> Option<String> {
             at += 1;
         }
         match bytes.get(at)? {
-            b'>' if at + 1 == bytes.len() => break,
-            b'/' if bytes.get(at + 1) == Some(&b'>') && at + 2 == bytes.len() => break,
+            b'>' if at + 1 == bytes.len() => return Some(()),
+            b'/' if bytes.get(at + 1) == Some(&b'>') && at + 2 == bytes.len() => return Some(()),
             _ if at == spaced => return None,
             _ => {}
         }
@@ -463,6 +525,7 @@ fn without_unread_attributes(tag: &str) -> Option<String> {
         }
         let name = &tag[name_start..at];
         let mut end = at;
+        let mut value = "";
         let mut look = at;
         while bytes.get(look).is_some_and(u8::is_ascii_whitespace) {
             look += 1;
@@ -475,6 +538,7 @@ fn without_unread_attributes(tag: &str) -> Option<String> {
             match bytes.get(look)? {
                 quote @ (b'"' | b'\'') => {
                     let close = memchr(*quote, &bytes[look + 1..])?;
+                    value = &tag[look + 1..look + 1 + close];
                     end = look + 1 + close + 1;
                 }
                 _ => {
@@ -488,17 +552,35 @@ fn without_unread_attributes(tag: &str) -> Option<String> {
                     if look == value_start {
                         return None;
                     }
+                    value = &tag[value_start..look];
                     end = look;
                 }
             }
         }
-        if is_unread_attribute(name) {
-            let kept = kept.get_or_insert_with(|| String::with_capacity(tag.len()));
-            kept.push_str(&tag[copied..spaced]);
-            copied = end;
-        }
+        each(Attribute { spaced, name, value, end });
         at = end;
     }
+}
+
+/// A start tag's attributes (`tag`: from after its name to after its `>`) without those
+/// [`is_unread_attribute`] names; `None` when there are none to leave out, or when the
+/// attributes are not written plainly enough to be sure of reading them as the tokenizer
+/// does (see [`each_attribute`]).
+fn without_unread_attributes(tag: &str) -> Option<String> {
+    // Made at the first attribute left out: most tags keep all theirs.
+    let mut kept: Option<String> = None;
+    let mut copied = 0;
+    each_attribute(tag, |attribute| {
+        if is_unread_attribute(attribute.name) {
+            let kept = kept.get_or_insert_with(|| String::with_capacity(tag.len()));
+            kept.push_str(&tag[copied..attribute.spaced]);
+            // `d=1 data-x=2/>` must not become `d=1/>`, where `/` joins the value.
+            if tag[attribute.end..].starts_with('/') {
+                kept.push(' ');
+            }
+            copied = attribute.end;
+        }
+    })?;
     let mut kept = kept?;
     kept.push_str(&tag[copied..]);
     Some(kept)
@@ -506,7 +588,7 @@ fn without_unread_attributes(tag: &str) -> Option<String> {
 
 /// Whether a `<script>` tag's attributes (`attributes`, from after its name to its `>`)
 /// declare JSON-LD.
-fn is_json_ld(attributes: &[u8]) -> bool {
+pub(super) fn is_json_ld(attributes: &[u8]) -> bool {
     attributes.windows(7).any(|window| window.eq_ignore_ascii_case(b"ld+json"))
 }
 
@@ -515,7 +597,12 @@ fn is_json_ld(attributes: &[u8]) -> bool {
 /// read it otherwise: no end tag, a name that only begins with `name` (`</scripts>`), or a
 /// script holding `<!--` (where the tokenizer's escaped states can run past the first end
 /// tag).
-fn element_end(bytes: &[u8], content: usize, end_tag: usize, name: &str) -> Option<usize> {
+pub(super) fn element_end(
+    bytes: &[u8],
+    content: usize,
+    end_tag: usize,
+    name: &str,
+) -> Option<usize> {
     let after_name = end_tag + 2 + name.len();
     if end_tag >= bytes.len()
         || !bytes
@@ -531,7 +618,7 @@ fn element_end(bytes: &[u8], content: usize, end_tag: usize, name: &str) -> Opti
 
 /// The start of the end tag `</name` (any case) at or after `from` that the tokenizer takes
 /// for one: followed by white space, `/` or `>` (`</title<` or `</scripts>` end nothing).
-fn find_end_tag(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
+pub(super) fn find_end_tag(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
     let mut at = from;
     while let Some(offset) = find(bytes, at, b"</") {
         let after = offset + 2;
@@ -642,7 +729,7 @@ mod tests {
         let page = "<p data-id=\"7\" class=\"lede\" onclick='go()'>Text\
                     <svg viewBox=\"0 0 9 9\"><g><path d=\"M0 0\"/></g><svg></svg></svg>\
                     <img src=a.jpg srcset=\"a.jpg 2x\" sizes=50vw alt=\"A\"></p>";
-        assert_eq!(prepare_page(page), "<p class=\"lede\">Text<img src=a.jpg alt=\"A\"></p>");
+        assert_eq!(prepare_page(page), "<p class=\"lede\">Text<svg/><img src=a.jpg alt=\"A\"></p>");
         // Tags whose attributes read plainly are left as they are.
         assert!(matches!(prepare_page("<a href=\"/x\" class=c>x</a><br/>"), Cow::Borrowed(_)));
     }
@@ -669,8 +756,10 @@ mod tests {
             assert_eq!(prepare_page(page), page, "{page}");
         }
         assert_eq!(prepare_page("<svg/><p data-x=1>a</p>"), "<svg/><p>a</p>");
-        assert_eq!(prepare_page("<svg><foreignObject/></svg>b"), "b");
-        assert_eq!(prepare_page("<input data-x=1 hidden data-y=\"2\"/>"), "<input hidden/>");
+        assert_eq!(prepare_page("<svg><foreignObject/></svg>b"), "<svg/>b");
+        assert_eq!(prepare_page("<input data-x=1 hidden data-y=\"2\"/>"), "<input hidden />");
+        // Found by the mutation test: the `/` must not join an unquoted value before it.
+        assert_eq!(prepare_page("<path d=1 data-x='2'/>"), "<path d=1 />");
     }
 
     /// Found by the mutation test in `html.rs`: each of these once gave the parser another
@@ -687,7 +776,21 @@ mod tests {
         let breakout = "<a><svg>b</a> c</svg><p>d</p>";
         assert_eq!(prepare_page(breakout), breakout);
         // `</</svg>` is a bogus comment, not the end of the `<svg>`.
-        assert_eq!(prepare_page("<svg><g></</svg>p></g></svg>x"), "x");
+        assert_eq!(prepare_page("<svg><g></</svg>p></g></svg>x"), "<svg/>x");
+        // `<a href/=/>` is an `<a>` left open, whatever its `/>`: a link inside a container
+        // after it would close it.
+        let open_link = "<a href/=/>x<nav><a href=y>z</a></nav>";
+        assert_eq!(prepare_page(open_link), open_link);
+        // `<svg a=1/>` is no self-closing tag (the `/` is the value's): foreign content
+        // follows, where `<script>` is markup.
+        let unquoted = "<svg a=1/><script>x</script>";
+        assert_eq!(prepare_page(unquoted), unquoted);
+        // In a table, a comment ends a run of text, which lands in the table when it is white
+        // space alone and before it otherwise: an empty comment stands in.
+        assert_eq!(prepare_page("<table>One<!-- c --> <b>two</b>"), "<table>One<!----> <b>two</b>");
+        // A left-out `<svg>` leaves an empty one: its start tag reopens `<b>`, left open in a
+        // closed `<p>`, before the next `<p>`.
+        assert_eq!(prepare_page("<p><b>a</p><svg><g/></svg><p>b"), "<p><b>a</p><svg/><p>b");
         // An open `<math>` (or an `<svg>` the pass cannot delimit): nothing more left out.
         let math = "<math><![CDATA[ <!-- a --> <script>b</script>";
         assert_eq!(prepare_page(math), math);

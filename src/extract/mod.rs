@@ -6,6 +6,7 @@
 
 pub mod depth;
 pub mod dump;
+mod hollow;
 pub mod html;
 pub mod markdown;
 pub mod noise;
