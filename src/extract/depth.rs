@@ -84,6 +84,9 @@ fn scan(html: &str, max_depth: usize, strip: bool) -> Cow<'_, str> {
     // end tags can be ignored): from there on nothing more is left out.
     let mut foreign = false;
     let mut outside = Outside::new(html);
+    // In a frameset the parser ignores `<script>` and `<style>` tags and reads what they
+    // hold as markup: such a page (from before articles had pages) is left as it is.
+    let strip = strip && !outside.frameset;
     while let Some(markup) = next_markup(bytes, at) {
         let strip = strip && !foreign;
         let tag = match markup {
@@ -229,10 +232,19 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
     let mut state = State::BeforeName;
     let mut idx = from;
     while let Some(&byte) = bytes.get(idx) {
+        if let State::Quoted(quote) = state {
+            // A quoted value runs to its closing quote, `>` and all.
+            match memchr(quote, &bytes[idx..]) {
+                Some(offset) => {
+                    idx += offset + 1;
+                    state = State::AfterQuoted;
+                    continue;
+                }
+                None => break,
+            }
+        }
         let space = byte.is_ascii_whitespace();
         state = match (state, byte) {
-            (State::Quoted(quote), _) if byte == quote => State::AfterQuoted,
-            (State::Quoted(quote), _) => State::Quoted(quote),
             (State::SelfClosing, b'>') => return (idx + 1, true),
             (_, b'>') => return (idx + 1, false),
             (State::BeforeValue, b'"' | b'\'') => State::Quoted(byte),

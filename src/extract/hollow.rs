@@ -249,8 +249,8 @@ pub(super) const MAX_INNER_DEPTH: usize = 64;
 /// What the replay needs to know about the page before an element, kept by the page pass
 /// from the tags it reads outside emptied elements.
 pub(super) struct Outside {
-    /// A `<frameset>` anywhere: the parser's "frameset-ok" flag then matters.
-    frameset: bool,
+    /// A `<frameset>` anywhere: the page pass then leaves the page as it is.
+    pub(super) frameset: bool,
     /// Start tags minus end tags of each of [`GUARDED`], never below zero (an over-count
     /// only empties less).
     guarded: [usize; GUARDED.len()],
@@ -358,12 +358,7 @@ impl Outside {
 /// Whether the element whose start tag is `tag` (named `name`, its attributes from
 /// `name_end`) is one the page loses after parsing, and one this replay may empty.
 pub(super) fn emptiable(html: &str, tag: &Tag, name: &str, outside: &Outside) -> bool {
-    if outside.frameset
-        || tag.self_closing
-        || outside.in_table()
-        || outside.headings > 0
-        || outside.headings_unsure
-    {
+    if tag.self_closing || outside.in_table() || outside.headings > 0 || outside.headings_unsure {
         return false;
     }
     DROPPED_CONTAINERS.contains(&name)
@@ -686,8 +681,9 @@ mod tests {
             ("<nav><script type=application/ld+json>{}</script></nav>", "{}"),
             // Inside a heading, whose text the metadata reads, furniture included.
             ("<h1>Title<nav>more</nav></h1>", "more"),
-            // With a frameset anywhere, the frameset-ok flag matters.
+            // With a frameset anywhere, nothing is left out (scripts are markup there).
             ("<nav><p>x</nav><frameset></frameset>", "<p>x"),
+            ("<frameset><script>a<frameset>b</script>", "<script>a"),
             // Attributes read otherwise than they look: not marked hidden after all.
             ("<div role=main role=navigation>a</div>", ">a<"),
             ("<div aria-hidden=TRUE>a</div>", ">a<"),

@@ -454,24 +454,32 @@ fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
 /// text of the standfirsts removed, for the body to leave out where the page repeats them.
 fn remove_junk_by_class(document: &Document) -> Vec<String> {
     let mut standfirsts = Vec::new();
-    let total = document.select("body").text().chars().filter(|c| !c.is_whitespace()).count();
+    let total: usize = document.select("body").nodes().iter().map(non_space_chars).sum();
     for node in document.select("[class], [id]").nodes() {
-        let tag = node.node_name().map(|name| name.to_ascii_lowercase()).unwrap_or_default();
-        if matches!(tag.as_str(), "html" | "body" | "article" | "main") {
+        if node
+            .qual_name_ref()
+            .is_some_and(|name| matches!(name.local.as_ref(), "html" | "body" | "article" | "main"))
+        {
             continue;
         }
-        let names = split_camel_case(&format!(
-            "{} {}",
-            node.attr("class").unwrap_or_default(),
-            node.attr("id").unwrap_or_default()
-        ))
-        .to_lowercase();
-        let words: Vec<&str> =
-            names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let (mut hover, mut standfirst, mut junk, mut keep) = (false, false, false, false);
+        let (class, id) = (node.attr("class"), node.attr("id"));
+        class_words(
+            class.as_deref().unwrap_or_default(),
+            id.as_deref().unwrap_or_default(),
+            |word| {
+                let among =
+                    |list: &[&str]| list.iter().any(|listed| listed.eq_ignore_ascii_case(word));
+                hover |= among(HOVER_WORDS);
+                standfirst |= among(STANDFIRST_WORDS);
+                junk |= among(JUNK_WORDS);
+                keep |= among(KEEP_WORDS);
+            },
+        );
         // A hover card (`rollover-people-block`: a photo, the full name, other headlines) is
         // dropped at its innermost element: its wrapper also holds the name the sentence
         // needs (`Gov. <a>Kristi Noem</a><span class="rollover…">…</span>`).
-        let hover = words.iter().any(|word| HOVER_WORDS.contains(word))
+        let hover = hover
             && word_count(&node.text()) >= 8
             && !node.descendants_it().any(|inner| {
                 inner.attr("class").is_some_and(|class| {
@@ -479,17 +487,16 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
                     HOVER_WORDS.iter().any(|word| class.contains(word))
                 })
             });
-        let standfirst = words.iter().any(|word| STANDFIRST_WORDS.contains(word))
+        let standfirst = standfirst
             || node
                 .attr("itemprop")
                 .is_some_and(|prop| prop.eq_ignore_ascii_case("alternativeHeadline"));
-        let junk = hover || standfirst || words.iter().any(|word| JUNK_WORDS.contains(word));
-        let keep = !hover && !standfirst && words.iter().any(|word| KEEP_WORDS.contains(word));
+        let junk = hover || standfirst || junk;
+        let keep = !hover && !standfirst && keep;
         if !junk || keep {
             continue;
         }
-        let share = node.text().chars().filter(|c| !c.is_whitespace()).count();
-        if share * 4 < total {
+        if non_space_chars(node) * 4 < total {
             if standfirst {
                 standfirsts.push(normalize(&node.text()));
             }
@@ -497,6 +504,52 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
         }
     }
     standfirsts
+}
+
+/// How many characters other than white space the text under `node` holds, counted in
+/// place.
+fn non_space_chars(node: &NodeRef<'_>) -> usize {
+    std::iter::once(*node)
+        .chain(node.descendants_it())
+        .filter(NodeRef::is_text)
+        .map(|text| {
+            text.query_or(0, |tree_node| match &tree_node.data {
+                dom_query::NodeData::Text { contents } => {
+                    contents.chars().filter(|c| !c.is_whitespace()).count()
+                }
+                _ => 0,
+            })
+        })
+        .sum()
+}
+
+/// Calls `each` with every word of an element's `class` and `id`, in lower case when they
+/// are not ASCII: the runs of letters and digits, camel case split (`imageEmbedCaption` →
+/// `image`, `Embed`, `Caption`), so that their words are judged one by one.
+fn class_words(class: &str, id: &str, mut each: impl FnMut(&str)) {
+    if !class.is_ascii() || !id.is_ascii() {
+        let names = split_camel_case(&format!("{class} {id}")).to_lowercase();
+        names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).for_each(each);
+        return;
+    }
+    for names in [class, id] {
+        let bytes = names.as_bytes();
+        let mut start = None;
+        for (at, &byte) in bytes.iter().enumerate() {
+            let camel = byte.is_ascii_uppercase() && at > 0 && bytes[at - 1].is_ascii_lowercase();
+            if (!byte.is_ascii_alphanumeric() || camel)
+                && let Some(from) = start.take()
+            {
+                each(&names[from..at]);
+            }
+            if byte.is_ascii_alphanumeric() && start.is_none() {
+                start = Some(at);
+            }
+        }
+        if let Some(from) = start {
+            each(&names[from..]);
+        }
+    }
 }
 
 /// The text of the page's first `<h1>` of at least `min_words` words that is not the
@@ -1062,6 +1115,22 @@ mod tests {
             let prepared = super::super::depth::prepare_page(&page);
             assert_eq!(parsed_tree(&prepared), parsed_tree(&plain), "round {round}: {page}");
         }
+    }
+
+    #[test]
+    fn class_names_are_read_word_by_word() {
+        let words = |class: &str, id: &str| {
+            let mut words = Vec::new();
+            class_words(class, id, |word| words.push(word.to_owned()));
+            words
+        };
+        assert_eq!(
+            words("imageEmbedCaption share-bar", "adSlot2"),
+            ["image", "Embed", "Caption", "share", "bar", "ad", "Slot2"]
+        );
+        // Outside ASCII, the names are lower-cased first (as they were before this reader).
+        assert_eq!(words("Café-Menu", ""), ["caf", "menu"]);
+        assert!(words("", "").is_empty());
     }
 
     #[test]

@@ -192,10 +192,12 @@ const END_MARKERS: &[&str] = &[
 ];
 
 fn fold(line: &str) -> String {
-    line.trim()
-        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
-        .replace('’', "'")
-        .to_lowercase()
+    fold_ends(line).replace('’', "'").to_lowercase()
+}
+
+/// `line` without the white space and punctuation [`fold`] trims from its ends.
+fn fold_ends(line: &str) -> &str {
+    line.trim().trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
 }
 
 fn contains_word(haystack: &str, needle: &str) -> bool {
@@ -243,7 +245,9 @@ pub fn is_credit(line: &str) -> bool {
 /// A line labelled as a caption (`FILE PHOTO: …`, `Image caption …`, `Photo: …`,
 /// `In this March 3 file photo, …`).
 pub fn is_caption_label(line: &str) -> bool {
-    let folded = line.trim_start().to_lowercase();
+    // Only the opening words are read: eleven of them, cut at white space (where lower-casing
+    // a part gives what lower-casing the whole gives).
+    let folded = leading_words(line.trim_start(), 11).to_lowercase();
     if CAPTION_PREFIXES.iter().any(|prefix| folded.starts_with(prefix)) {
         return true;
     }
@@ -316,6 +320,26 @@ pub fn drop_trailing_furniture(mut paragraphs: Vec<String>) -> Vec<String> {
     paragraphs
 }
 
+/// `text` up to the end of its `count`th whitespace-separated word (all of it when shorter).
+fn leading_words(text: &str, count: usize) -> &str {
+    let mut words = 0;
+    let mut in_word = false;
+    for (at, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if in_word {
+                words += 1;
+                if words == count {
+                    return &text[..at];
+                }
+            }
+            in_word = false;
+        } else {
+            in_word = true;
+        }
+    }
+    text
+}
+
 /// A caption that carries its credit at the end: `… sought treatment Credit: EPA`,
 /// `… on the quay (Photo: Jane Doe/Reuters)`. The credit is a few words with no sentence of
 /// its own.
@@ -330,7 +354,11 @@ fn ends_with_credit(line: &str) -> bool {
         // word (`[Bloomberg]`, `(ePA)`) is a source or an acronym.
         let named = word_count(credit) >= 2 || credit.contains('/');
         let capital = credit.trim_start().chars().next().is_some_and(char::is_uppercase);
-        if word_count(before) >= 5 && named && capital && is_credit(credit) && !credit.contains(':')
+        if named
+            && capital
+            && word_count_over(before, 4) >= 5
+            && is_credit(credit)
+            && !credit.contains(':')
         {
             return true;
         }
@@ -338,7 +366,7 @@ fn ends_with_credit(line: &str) -> bool {
     // `… hailed the announcement. Jaafar ASHTIYEH / AFP`: a credit after the last sentence.
     if let Some(at) = line.rfind(". ") {
         let tail = line[at + 2..].trim();
-        if word_count(&line[..at]) >= 3 && !tail.is_empty() && is_credit(tail) {
+        if !tail.is_empty() && word_count_over(&line[..at], 2) >= 3 && is_credit(tail) {
             return true;
         }
     }
@@ -347,26 +375,37 @@ fn ends_with_credit(line: &str) -> bool {
         trimmed.rfind(label).is_some_and(|at| {
             let before = &trimmed[..at];
             let after = &trimmed[at + label.len()..];
-            word_count(before) >= 3
-                && (1..=8).contains(&word_count(after))
+            (1..=8).contains(&word_count_over(after, 8))
                 && !after.trim_end().ends_with(['.', '!', '?'])
+                && word_count_over(before, 2) >= 3
         })
     })
 }
 
 /// Page furniture: `Advertisement`, `Share this article`, `Skip to content`, `© 2024 …`.
 pub fn is_boilerplate(line: &str) -> bool {
-    let folded = fold(line);
-    if folded.is_empty() {
+    let ends = fold_ends(line);
+    if ends.is_empty() {
         return true;
     }
-    if folded.starts_with('©')
-        || line.trim_start().starts_with('©')
-        || folded.starts_with("copyright")
-        || (folded.contains("all rights reserved") && folded.contains('©'))
-    {
+    // A copyright line (`© 2024 …`, `Copyright …`, `… All rights reserved ©`), read without
+    // folding: no letter outside ASCII lower-cases into these words.
+    let copyright = line.trim_start().starts_with('©')
+        || ends.get(..9).is_some_and(|head| head.eq_ignore_ascii_case("copyright"))
+        || (ends.contains('©')
+            && ends
+                .as_bytes()
+                .windows(19)
+                .any(|window| window.eq_ignore_ascii_case(b"all rights reserved")));
+    if copyright {
         return word_count_over(line, 20) <= 20;
     }
+    // Past twenty words only a promotion or escaped markup is furniture: the list's lines
+    // and reading times are short.
+    if word_count_over(ends, 20) > 20 {
+        return is_inline_promo(line) || is_escaped_markup(line);
+    }
+    let folded = fold(line);
     BOILERPLATE.contains(&folded.as_str())
         || is_reading_time(&folded)
         || is_inline_promo(line)
@@ -426,12 +465,13 @@ fn is_reading_time(folded: &str) -> bool {
 /// three words or more, every cased letter a capital, no sentence ending. Scripts without
 /// case never match.
 pub fn is_shouted_teaser(line: &str) -> bool {
+    // The cheap test first: prose has a small letter within a few characters.
+    if line.chars().any(char::is_lowercase) || !(3..=25).contains(&word_count_over(line, 25)) {
+        return false;
+    }
     let letters = line.chars().filter(|c| c.is_alphabetic()).count();
     let upper = line.chars().filter(|c| c.is_uppercase()).count();
-    (3..=25).contains(&word_count(line))
-        && upper * 10 >= letters * 9
-        && !line.chars().any(char::is_lowercase)
-        && !ends_like_sentence(line)
+    upper * 10 >= letters * 9 && !ends_like_sentence(line)
 }
 
 /// A heading that starts a block of teasers for other stories (`More from GZERO Media`,
@@ -564,6 +604,17 @@ pub fn is_glued_teaser(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leading_words_cut_at_white_space() {
+        assert_eq!(leading_words("In this  file photo, taken", 3), "In this  file");
+        assert_eq!(leading_words("Two words", 5), "Two words");
+        // A long line is furniture only as a promotion or escaped markup.
+        let long = "word ".repeat(30);
+        assert!(!is_boilerplate(&long));
+        assert!(is_boilerplate("© 2024 Sample News. All rights reserved."));
+        assert!(!is_boilerplate(&format!("Copyright {long}")));
+    }
 
     #[test]
     fn credits() {
