@@ -362,7 +362,7 @@ pub(super) fn emptiable(html: &str, tag: &Tag, name: &str, outside: &Outside) ->
         return false;
     }
     DROPPED_CONTAINERS.contains(&name)
-        || (CONTAINERS.contains(&name) && dropped_by_attributes(&html[tag.name_end..tag.end]))
+        || (listed(CONTAINERS, name) && dropped_by_attributes(&html[tag.name_end..tag.end]))
 }
 
 /// Whether a start tag's attributes (from after its name to after its `>`) mark an element
@@ -410,7 +410,7 @@ pub(super) fn content_end(
         };
         let name = tag.name(html);
         at = tag.end;
-        if REFUSED.contains(&name.as_ref()) {
+        if listed(REFUSED, &name) {
             return None;
         }
         if tag.closing {
@@ -470,9 +470,7 @@ pub(super) fn content_end(
                         found = Some(depth);
                         break;
                     }
-                    if SPECIAL.contains(&open.as_ref())
-                        && !matches!(open.as_ref(), "address" | "div" | "p")
-                    {
+                    if listed(SPECIAL, open) && !matches!(open.as_ref(), "address" | "div" | "p") {
                         stopped = true;
                         break;
                     }
@@ -497,7 +495,7 @@ pub(super) fn content_end(
         } else if VOID.contains(&name_ref) {
             continue;
         } else if CLOSES_P.contains(&name_ref)
-            || CONTAINERS.contains(&name_ref)
+            || listed(CONTAINERS, name_ref)
             || matches!(name_ref, "li" | "dd" | "dt")
         {
             close_p(&mut stack)?;
@@ -516,6 +514,12 @@ pub(super) fn content_end(
         }
         stack.push(name);
     }
+}
+
+/// Whether `name` is in `list`, one of the alphabetical lists above (a binary search: the
+/// replay asks for every tag).
+fn listed(list: &[&str], name: &str) -> bool {
+    list.binary_search(&name).is_ok()
 }
 
 fn is_heading(name: &str) -> bool {
@@ -616,7 +620,7 @@ fn close(
             Ok(depth) => pop_to(stack, depth),
             Err(_) => None,
         },
-        _ if BLOCK_END.contains(&name) => match found(stack, &|open| open == name, &|_| false) {
+        _ if listed(BLOCK_END, name) => match found(stack, &|open| open == name, &|_| false) {
             Ok(depth) => pop_to(stack, depth),
             // The container's own end tag, with elements left open inside it.
             Err(_) if name == container => return pop_to(stack, 0).map(|()| true),
@@ -624,7 +628,7 @@ fn close(
         },
         // Any other end tag: the nearest element of that name, unless a special element
         // comes first (the container itself is special, so the walk ends inside).
-        _ => match found(stack, &|open| open == name, &|open| SPECIAL.contains(&open)) {
+        _ => match found(stack, &|open| open == name, &|open| listed(SPECIAL, open)) {
             Ok(depth) => pop_to(stack, depth),
             Err(_) => Some(()),
         },
@@ -635,6 +639,13 @@ fn close(
 #[cfg(test)]
 mod tests {
     use super::super::depth::prepare_page;
+
+    #[test]
+    fn the_searched_lists_are_alphabetical() {
+        for list in [super::REFUSED, super::SPECIAL, super::CONTAINERS, super::BLOCK_END] {
+            assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{list:?}");
+        }
+    }
 
     #[test]
     fn furniture_is_emptied() {
