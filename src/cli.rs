@@ -73,7 +73,8 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
         /// Serve shard K of N (see `run --shard`): its ledger, under its own public address
-        /// `web.base_url`/shard-K-of-N; sign-ups of other shards' addresses are sent there
+        /// `web.base_url`/shard-K-of-N; sign-ups of other shards' addresses, and bounce
+        /// webhook reports about their subscribers, are sent on to their shards
         #[arg(long, value_name = "K/N")]
         shard: Option<newsdigest::shard::Shard>,
     },

@@ -381,7 +381,6 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Serve { listen, shard } => {
             let config = sharded(load_config(cli.config.as_deref(), false)?, shard)?;
-            check_shard_hooks(&config, shard)?;
             serve(config, listen)
         }
         Command::Status { date, shard, ledgers } => {
@@ -449,31 +448,6 @@ fn sharded(config: Config, shard: Option<newsdigest::shard::Shard>) -> anyhow::R
         Some(shard) => shard.configure(config).map_err(anyhow::Error::msg),
         None => Ok(config),
     }
-}
-
-/// Refuses to serve a shard with bounce webhooks: a provider posts every shard's reports to
-/// one address, and a shard's service can apply only its own. (`web.base_url` and
-/// `delivery.bounce_address` are fine: each shard's links and return paths name the shard,
-/// see `Shard::configure`.)
-fn check_shard_hooks(
-    config: &Config,
-    shard: Option<newsdigest::shard::Shard>,
-) -> anyhow::Result<()> {
-    let Some(shard) = shard else { return Ok(()) };
-    let key = if config.bounces.ses_topic_arn.is_some() {
-        "bounces.ses_topic_arn"
-    } else if config.bounces.mailgun_key.is_some() {
-        "bounces.mailgun_key_env` or `bounces.mailgun_key_file"
-    } else {
-        return Ok(());
-    };
-    anyhow::bail!(
-        "--shard {shard} cannot be used with `{key}` yet: the provider posts every shard's \
-         bounce reports to one webhook, and a shard can apply only its own\n  hint: leave \
-         `{key}` out of the shards' config and use `delivery.bounce_address` (each shard gets \
-         its own return path, read with `bounces read --shard K/N`), see the README's \
-         \"Beyond one machine\""
-    )
 }
 
 /// Loads `--config` (or `config.toml`). With `optional`, a missing default file gives the

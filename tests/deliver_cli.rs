@@ -162,26 +162,6 @@ fn three_shards_send_every_subscriber_exactly_one_message() {
     let linked = site
         .binary(&["run", "--shard", "1/3", "--dry-run"], &[("NEWSDIGEST_UNSUBSCRIBE_SECRET", "s")]);
     assert_eq!(linked.status.code(), Some(0), "{}", text(&linked.stderr));
-    // A shard's service takes no bounce webhooks: the provider posts every shard's reports to
-    // one address.
-    std::fs::write(
-        site.config_path(),
-        format!(
-            "{config}\n[web]\nbase_url = \"https://news.example.org\"\n\
-             [bounces]\nses_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:ses-bounces\"\n"
-        ),
-    )
-    .unwrap();
-    let hooked =
-        site.binary(&["serve", "--shard", "2/3"], &[("NEWSDIGEST_UNSUBSCRIBE_SECRET", "s")]);
-    assert_eq!(hooked.status.code(), Some(2));
-    assert!(
-        text(&hooked.stderr)
-            .contains("--shard 2/3 cannot be used with `bounces.ses_topic_arn` yet"),
-        "{}",
-        text(&hooked.stderr)
-    );
-    std::fs::write(site.config_path(), config).unwrap();
 
     let bad = site.binary(&["run", "--shard", "4/3"], &[]);
     assert_eq!(bad.status.code(), Some(2));

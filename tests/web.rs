@@ -54,6 +54,19 @@ impl Web {
         web: &str,
         shard: Option<Shard>,
     ) -> Web {
+        Web::start_behind(readers, smtp, smtp_extra, web, shard, None)
+    }
+
+    /// [`Web::start_as`] with `web.base_url` set to `root` (a proxy in front of the shards),
+    /// not to the service's own address (still `base`).
+    fn start_behind(
+        readers: &[Reader],
+        smtp: SmtpServer,
+        smtp_extra: &str,
+        web: &str,
+        shard: Option<Shard>,
+        root: Option<&str>,
+    ) -> Web {
         let site = Site::new(
             smtp.port,
             readers,
@@ -66,7 +79,7 @@ impl Web {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let mut text = std::fs::read_to_string(site.config_path()).unwrap();
-        text.push_str(&format!("\n[web]\nbase_url = \"{base}\"\n{web}\n"));
+        text.push_str(&format!("\n[web]\nbase_url = \"{}\"\n{web}\n", root.unwrap_or(&base)));
         std::fs::write(site.config_path(), text).unwrap();
         // SNS is served from here: the test signing certificate, and a log of confirmations.
         let sns_fetched: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
@@ -167,6 +180,39 @@ impl Web {
         self.site.run_at(at, false).unwrap()
     }
 
+    /// Runs `run --shard` (the config being the shard's) at `now()`.
+    fn run_shard(&self, shard: Shard) -> newsdigest::app::run::RunReport {
+        let config = self.config.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            runtime.block_on(newsdigest::app::run::run(
+                &config,
+                &FixedClock(now()),
+                newsdigest::app::run::RunOptions { shard: Some(shard), ..Default::default() },
+                &mut (),
+            ))
+        })
+        .join()
+        .unwrap()
+        .unwrap()
+    }
+
+    /// Posts a JSON body (a webhook's) with extra headers; the status and the answer.
+    fn post_json(&self, url: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        self.runtime.block_on(async {
+            let mut request = self
+                .client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+
     fn messages_to(&self, email: &str) -> Vec<Received> {
         self.smtp
             .received()
@@ -186,6 +232,58 @@ impl Drop for Web {
                 .runtime
                 .block_on(async { tokio::time::timeout(Duration::from_secs(5), served).await });
         }
+    }
+}
+
+/// A reverse proxy on 127.0.0.1 in front of shards' services, as the README's nginx and
+/// Caddy lines set one up: `/shard-K-of-N/rest` goes to shard K's service as `/rest`.
+struct Proxy {
+    base: String,
+    backends: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    /// Runs the proxy; dropped, it stops (the shards are then out of reach).
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let backends: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+            Arc::default();
+        let routes = Arc::clone(&backends);
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+            let (routes, client) = (Arc::clone(&routes), client.clone());
+            async move {
+                let path = request.uri().path().to_owned();
+                let (prefix, rest) = path[1..].split_once('/').unwrap_or((&path[1..], ""));
+                let Some(backend) = routes.lock().unwrap().get(prefix).cloned() else {
+                    return (axum::http::StatusCode::BAD_GATEWAY, String::new());
+                };
+                let headers = request.headers().clone();
+                let method = request.method().clone();
+                let body = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap();
+                let mut forwarded = client.request(method, format!("{backend}/{rest}")).body(body);
+                for name in ["content-type", "x-newsdigest-forwarded"] {
+                    if let Some(value) = headers.get(name) {
+                        forwarded = forwarded.header(name, value);
+                    }
+                }
+                let response = forwarded.send().await.unwrap();
+                let status = axum::http::StatusCode::from_u16(response.status().as_u16()).unwrap();
+                (status, response.text().await.unwrap())
+            }
+        });
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Proxy { base, backends, _runtime: runtime }
+    }
+
+    /// Sends `/shard-K-of-N/…` to `web`.
+    fn route(&self, shard: Shard, web: &Web) {
+        self.backends.lock().unwrap().insert(shard.dir_name(), web.base.clone());
     }
 }
 
@@ -837,11 +935,93 @@ fn serve_stops_gracefully_on_sigterm() {
     assert!(stderr.ends_with("stopped\n"), "{stderr}");
 }
 
+/// A Mailgun webhook event (`failed` or `complained`) for `recipient`, signed with `key`.
+fn mailgun_event(id: &str, event: &str, recipient: &str, timestamp: i64, key: &str) -> String {
+    use hmac::Mac as _;
+    let token = format!("token-{id}");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}{token}").as_bytes());
+    let signature: String =
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    serde_json::json!({
+        "signature": {"timestamp": timestamp.to_string(), "token": token, "signature": signature},
+        "event-data": {
+            "id": id, "event": event, "severity": "permanent", "recipient": recipient,
+            "delivery-status": {"code": 550, "message": "5.1.1 The email account does not exist", "description": ""},
+            "message": {"headers": {"message-id": "x@news.example.org"}}
+        }
+    })
+    .to_string()
+}
+
+/// A sharded list takes the webhooks at every shard: a report about another shard's
+/// subscriber is sent on, through the proxy, to that shard, which checks its signature and
+/// applies it in its own ledger; the provider gets that shard's answer.
+#[test]
+fn a_shards_webhook_sends_another_shards_report_on_to_its_shard() {
+    let readers: Vec<Reader> = (0..8)
+        .map(|i| Reader::new(&format!("reader{i}@example.org"), &format!("Reader {i}"), &[]))
+        .collect();
+    let proxy = Proxy::start();
+    let hooks = "[bounces]\nmailgun_key_file = \"mailgun.key\"";
+    let (one, two) = (Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 });
+    let start = |shard| {
+        Web::start_behind(&readers, SmtpServer::start(), "", hooks, Some(shard), Some(&proxy.base))
+    };
+    let (first, second) = (start(one), start(two));
+    proxy.route(one, &first);
+    proxy.route(two, &second);
+    assert!(first.run_shard(one).send.delivery.sent > 0);
+    assert!(second.run_shard(two).send.delivery.sent > 0);
+    let of =
+        |shard: Shard| readers.iter().find(|r| shard.contains(&r.email)).unwrap().email.clone();
+    let (mine, theirs) = (of(one), of(two));
+    let url = format!("{}/hooks/mailgun", first.base);
+    let at = now().timestamp();
+
+    // Shard 1 gets a hard bounce of shard 2's reader: sent on, applied there only.
+    let report = mailgun_event("e1", "failed", &theirs, at, MAILGUN_KEY);
+    let (status, answer) = first.post_json(&url, &report, &[]);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.starts_with("sent on to shard 2/2: Suppressed(\"bounced (hard"), "{answer}");
+    assert!(second.ledger().is_suppressed(&theirs).unwrap());
+    assert!(!first.ledger().is_suppressed(&theirs).unwrap());
+    // The provider's retry: shard 2 has it already.
+    assert_eq!(
+        first.post_json(&url, &report, &[]),
+        (200, "sent on to shard 2/2: Duplicate\n".to_owned())
+    );
+    // Shard 2 checks the signature itself.
+    let forged = mailgun_event("e2", "complained", &theirs, at, "wrong key");
+    assert_eq!(first.post_json(&url, &forged, &[]).0, 401);
+    // Its own reader's report is applied here.
+    let (status, answer) =
+        first.post_json(&url, &mailgun_event("e3", "complained", &mine, at, MAILGUN_KEY), &[]);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.starts_with("Suppressed(\"complaint"), "{answer}");
+    assert!(first.ledger().is_suppressed(&mine).unwrap());
+    // A report one shard sent on is never sent on again (shards that count otherwise).
+    let again = mailgun_event("e4", "failed", &theirs, at, MAILGUN_KEY);
+    let (status, _) = first.post_json(&url, &again, &[("x-newsdigest-forwarded", "1")]);
+    assert_eq!(status, 421);
+    // Shard 2 out of reach: the provider gets a failure and tries again later; nothing is
+    // applied here meanwhile.
+    let other = readers.iter().rev().find(|r| two.contains(&r.email)).unwrap().email.clone();
+    assert_ne!(other, theirs, "shard 2 has two readers");
+    let later = mailgun_event("e5", "failed", &other, at, MAILGUN_KEY);
+    proxy.backends.lock().unwrap().clear();
+    assert_eq!(first.post_json(&url, &later, &[]).0, 502, "the proxy's answer");
+    drop(proxy);
+    let (status, answer) = first.post_json(&url, &later, &[]);
+    assert_eq!((status, answer.as_str()), (503, "cannot reach the subscriber's shard\n"));
+    assert!(!second.ledger().is_suppressed(&other).unwrap());
+    assert!(!first.ledger().is_suppressed(&other).unwrap());
+}
+
 /// Issue 11: Mailgun's signed webhooks suppress a hard bounce and a complaint; a retry
 /// changes nothing; a bad or stale signature is refused.
 #[test]
 fn mailgun_webhooks_are_verified_and_applied_once() {
-    use hmac::Mac as _;
     let web = Web::start_with(
         &[Reader::new("ana@example.org", "Ana", &[]), Reader::new("ben@example.org", "Ben", &[])],
         SmtpServer::start(),
@@ -850,22 +1030,7 @@ fn mailgun_webhooks_are_verified_and_applied_once() {
     );
     web.run_at(now());
     let url = format!("{}/hooks/mailgun", web.base);
-    let event = |id: &str, event: &str, recipient: &str, timestamp: i64, key: &str| {
-        let token = format!("token-{id}");
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
-        mac.update(format!("{timestamp}{token}").as_bytes());
-        let signature: String =
-            mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        serde_json::json!({
-            "signature": {"timestamp": timestamp.to_string(), "token": token, "signature": signature},
-            "event-data": {
-                "id": id, "event": event, "severity": "permanent", "recipient": recipient,
-                "delivery-status": {"code": 550, "message": "5.1.1 The email account does not exist", "description": ""},
-                "message": {"headers": {"message-id": "x@news.example.org"}}
-            }
-        })
-        .to_string()
-    };
+    let event = mailgun_event;
     let post = |body: String| {
         web.runtime.block_on(async {
             let response = web

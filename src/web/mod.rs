@@ -65,6 +65,8 @@ pub struct Service {
     sns_fetch: SnsFetch,
     /// Signing certificates fetched, by URL.
     sns_certs: Mutex<HashMap<String, Vec<u8>>>,
+    /// Sends a webhook report on to the shard whose subscriber it names (`web.shard`).
+    forward: reqwest::Client,
 }
 
 /// Fetches a URL on SNS's own hosts (checked before) and returns the body.
@@ -160,7 +162,16 @@ impl Service {
             ),
             None => None,
         };
+        // Only to this list's own shards (from `web.base_url`), never to an address a
+        // report names; plain http only where `base_url` allows it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let forward = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|err| anyhow::anyhow!("cannot set up the HTTP client for shards: {err}"))?;
         Ok(Arc::new(Service {
+            forward,
             mailgun_key,
             sns_fetch,
             sns_certs: Mutex::new(HashMap::new()),
@@ -901,7 +912,7 @@ async fn confirm(State(service): Shared, Path(token): Path<String>) -> Response 
 /// webhook signing key (HMAC-SHA256 of timestamp and token, checked in constant time, at
 /// most 15 minutes old). A bad signature is `401` (Mailgun stops), a body that is no event
 /// `406`, anything applied or ignored `200`; the event's id makes a retry change nothing.
-async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
+async fn mailgun_hook(State(service): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let Some(key) = service.mailgun_key.as_deref() else {
         return plain(StatusCode::NOT_FOUND, "no Mailgun webhook here");
     };
@@ -921,8 +932,73 @@ async fn mailgun_hook(State(service): Shared, body: Bytes) -> Response {
     let Some(bounce) = mailgun_event(&value) else {
         return plain(StatusCode::OK, "not a bounce or complaint: ignored");
     };
+    if let Some(sent_on) = send_on(&service, &bounce.recipient, "mailgun", &headers, &body).await {
+        return sent_on;
+    }
     let key = format!("mailgun:{}", field("/event-data/id"));
     apply_hook_bounce(&service, bounce, key, "mailgun").await
+}
+
+/// The header on a webhook report one shard's service sends on to another's: such a report
+/// is never sent on again.
+const FORWARDED: &str = "x-newsdigest-forwarded";
+
+/// A sharded list (`web.shard`) takes the providers' webhooks at every shard: a report about
+/// another shard's subscriber is sent on to that shard's `/hooks/HOOK` (under
+/// `web.base_url`'s root), the body as it came, so that shard checks the signature itself
+/// and applies it in its own ledger; the provider gets that shard's answer (a failure to
+/// reach it is `503`, and the provider tries again later). `None` when the report is this
+/// shard's, or names no address: it is applied here.
+async fn send_on(
+    service: &Service,
+    recipient: &str,
+    hook: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<Response> {
+    let shard = service.config.web.shard?;
+    if recipient.is_empty() || shard.contains(recipient) {
+        return None;
+    }
+    let owner = crate::shard::Shard {
+        index: crate::shard::Shard::of(recipient, shard.count),
+        count: shard.count,
+    };
+    if headers.contains_key(FORWARDED) {
+        // The shard that sent it on counts shards otherwise: a misconfiguration, said so.
+        tracing::warn!(
+            "a {hook} report sent on by another shard names {recipient}, of shard {owner}/{}:              do the shards agree on their number?",
+            shard.count
+        );
+        return Some(plain(StatusCode::MISDIRECTED_REQUEST, "not this shard's subscriber"));
+    }
+    let root = shard.root_url(service.base())?;
+    let url = format!("{}/hooks/{hook}", owner.base_url(root));
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/json")
+        .to_owned();
+    let sent = service
+        .forward
+        .post(&url)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(FORWARDED, "1")
+        .body(body.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(response) => {
+            let status =
+                StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let text = response.text().await.unwrap_or_default();
+            Some(plain(status, &format!("sent on to shard {owner}: {}", text.trim())))
+        }
+        Err(err) => {
+            tracing::warn!("sending a {hook} report on to {url}: {err}");
+            Some(plain(StatusCode::SERVICE_UNAVAILABLE, "cannot reach the subscriber's shard"))
+        }
+    }
 }
 
 /// Applies a bounce or complaint a webhook reported, once per `key`, by the same policy as
@@ -958,7 +1034,7 @@ fn plain(status: StatusCode, text: &str) -> Response {
 /// region, and carry a valid signature by it (`403` otherwise). A subscription
 /// confirmation is confirmed by fetching its SubscribeURL (on the same host); a notification
 /// is applied by the same policy, once per SNS message id.
-async fn ses_hook(State(service): Shared, body: Bytes) -> Response {
+async fn ses_hook(State(service): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let Some(topic) = service.config.bounces.ses_topic_arn.clone() else {
         return plain(StatusCode::NOT_FOUND, "no SES webhook here");
     };
@@ -1014,6 +1090,11 @@ async fn ses_hook(State(service): Shared, body: Bytes) -> Response {
             let Some(bounce) = crate::bounce::ses_notification(&inner, "") else {
                 return plain(StatusCode::OK, "not a bounce or complaint: ignored");
             };
+            if let Some(sent_on) =
+                send_on(&service, &bounce.recipient, "ses", &headers, &body).await
+            {
+                return sent_on;
+            }
             let key = format!("ses:{}", field("MessageId"));
             apply_hook_bounce(&service, bounce, key, "ses").await
         }
