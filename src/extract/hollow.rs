@@ -279,8 +279,10 @@ pub(super) struct Outside {
 impl Outside {
     pub(super) fn new(html: &str) -> Outside {
         let bytes = html.as_bytes();
-        let frameset = memchr::memchr_iter(b'<', bytes).any(|at| {
-            bytes.get(at + 1..at + 9).is_some_and(|name| name.eq_ignore_ascii_case(b"frameset"))
+        let frameset = [&b"<f"[..], b"<F"].iter().any(|open| {
+            memchr::memmem::find_iter(bytes, open).any(|at| {
+                bytes.get(at + 1..at + 9).is_some_and(|name| name.eq_ignore_ascii_case(b"frameset"))
+            })
         });
         Outside {
             frameset,
@@ -361,8 +363,14 @@ pub(super) fn emptiable(html: &str, tag: &Tag, name: &str, outside: &Outside) ->
     if tag.self_closing || outside.in_table() || outside.headings > 0 || outside.headings_unsure {
         return false;
     }
+    let attributes = &html[tag.name_end..tag.end];
+    // Most containers carry no such attribute: only one that names one (in lower case, as
+    // pages write them; another is merely not emptied) is read.
+    let names_one = |name: &[u8]| attributes.as_bytes().windows(name.len()).any(|at| at == name);
     DROPPED_CONTAINERS.contains(&name)
-        || (listed(CONTAINERS, name) && dropped_by_attributes(&html[tag.name_end..tag.end]))
+        || (listed(CONTAINERS, name)
+            && (names_one(b"hidden") || names_one(b"role"))
+            && dropped_by_attributes(attributes))
 }
 
 /// Whether a start tag's attributes (from after its name to after its `>`) mark an element

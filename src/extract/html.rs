@@ -455,7 +455,7 @@ fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
 fn remove_junk_by_class(document: &Document) -> Vec<String> {
     let mut standfirsts = Vec::new();
     let total: usize = document.select("body").nodes().iter().map(non_space_chars).sum();
-    for node in document.select("[class], [id]").nodes() {
+    for node in &named_elements(document) {
         if node
             .qual_name_ref()
             .is_some_and(|name| matches!(name.local.as_ref(), "html" | "body" | "article" | "main"))
@@ -506,6 +506,16 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
     standfirsts
 }
 
+/// The elements with a `class` or an `id` (what `[class], [id]` selects), in document order,
+/// collected in one walk.
+fn named_elements(document: &Document) -> Vec<NodeRef<'_>> {
+    document
+        .root()
+        .descendants_it()
+        .filter(|node| node.is_element() && (node.has_attr("class") || node.has_attr("id")))
+        .collect()
+}
+
 /// How many characters other than white space the text under `node` holds, counted in
 /// place.
 fn non_space_chars(node: &NodeRef<'_>) -> usize {
@@ -514,6 +524,9 @@ fn non_space_chars(node: &NodeRef<'_>) -> usize {
         .filter(NodeRef::is_text)
         .map(|text| {
             text.query_or(0, |tree_node| match &tree_node.data {
+                dom_query::NodeData::Text { contents } if contents.is_ascii() => {
+                    contents.bytes().filter(|byte| !matches!(byte, b'\t'..=b'\r' | b' ')).count()
+                }
                 dom_query::NodeData::Text { contents } => {
                     contents.chars().filter(|c| !c.is_whitespace()).count()
                 }
@@ -1114,6 +1127,26 @@ mod tests {
             let plain = super::super::depth::limit_depth(&page);
             let prepared = super::super::depth::prepare_page(&page);
             assert_eq!(parsed_tree(&prepared), parsed_tree(&plain), "round {round}: {page}");
+        }
+    }
+
+    #[test]
+    fn the_named_elements_are_those_the_selector_selects() {
+        let document = Document::from(
+            "<div class=a><p id=b>x<span class=''>y</span></p><svg class=c><g id=d/></svg></div>\
+             <ul><li>z<li id=e CLASS=f></ul>",
+        );
+        let ids = |nodes: &[NodeRef<'_>]| nodes.iter().map(|node| node.id).collect::<Vec<_>>();
+        let walked = named_elements(&document);
+        assert_eq!(walked.len(), 6);
+        assert_eq!(ids(&walked), ids(document.select("[class], [id]").nodes()));
+    }
+
+    #[test]
+    fn ascii_white_space_is_what_char_calls_white_space() {
+        for byte in 0..128u8 {
+            let fast = matches!(byte, b'\t'..=b'\r' | b' ');
+            assert_eq!(fast, char::from(byte).is_whitespace(), "{byte}");
         }
     }
 

@@ -370,16 +370,33 @@ fn ends_with_credit(line: &str) -> bool {
             return true;
         }
     }
+    // `… the harbour Credit: Jane Doe`: each label's last use, found by walking the colons
+    // back from the end (every label ends in one, and no two end alike).
     let trimmed = line.trim_end().trim_end_matches(')');
-    ["Credit:", "Credits:", "Photo:", "Picture:", "Image:", "Photograph:"].iter().any(|label| {
-        trimmed.rfind(label).is_some_and(|at| {
-            let before = &trimmed[..at];
-            let after = &trimmed[at + label.len()..];
-            (1..=8).contains(&word_count_over(after, 8))
-                && !after.trim_end().ends_with(['.', '!', '?'])
-                && word_count_over(before, 2) >= 3
-        })
-    })
+    const LABELS: [&str; 6] =
+        ["Credit:", "Credits:", "Photo:", "Picture:", "Image:", "Photograph:"];
+    let mut seen = [false; LABELS.len()];
+    for colon in memchr::memrchr_iter(b':', trimmed.as_bytes()) {
+        let through = &trimmed[..=colon];
+        let Some(idx) = LABELS.iter().position(|label| through.ends_with(label)) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[idx], true) {
+            continue;
+        }
+        let at = colon + 1 - LABELS[idx].len();
+        let (before, after) = (&trimmed[..at], &trimmed[colon + 1..]);
+        if (1..=8).contains(&word_count_over(after, 8))
+            && !after.trim_end().ends_with(['.', '!', '?'])
+            && word_count_over(before, 2) >= 3
+        {
+            return true;
+        }
+        if seen.iter().all(|seen| *seen) {
+            break;
+        }
+    }
+    false
 }
 
 /// Page furniture: `Advertisement`, `Share this article`, `Skip to content`, `© 2024 …`.
