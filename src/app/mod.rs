@@ -57,13 +57,17 @@ pub fn load_articles(config: &Config) -> Loaded {
             .collect(),
         ..Loaded::default()
     };
-    // Extraction is the CPU work of a run: on every core.
-    let results = crate::parallel::map(ingested.items, |raw| {
-        let path = raw.path.clone();
-        let lossy = raw.lossy;
-        let result = extract::clean(raw).map(|article| select::classify(article, &matcher));
-        (path, lossy, result)
-    });
+    // Extraction is the CPU work of a run: on every core, the longest pages first.
+    let results = crate::parallel::map_heaviest_first(
+        ingested.items,
+        |raw| raw.text.len(),
+        |raw| {
+            let path = raw.path.clone();
+            let lossy = raw.lossy;
+            let result = extract::clean(raw).map(|article| select::classify(article, &matcher));
+            (path, lossy, result)
+        },
+    );
     for (path, lossy, result) in results {
         if lossy {
             loaded.lossy.push(path.clone());
