@@ -1111,9 +1111,11 @@ mod tests {
             state ^= state >> 27;
             (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound as u64) as usize
         };
-        // 2,000 rounds here; seven seeds of 60,000 rounds each passed when this was written
-        // (they found the cases `leave_out`, `svg_end`'s stack of open elements, the
-        // `foreign` stop and `find_end_tag`'s end check now handle).
+        // 2,000 rounds here. Seeds of 60,000 rounds found the cases `leave_out`, `svg_end`'s
+        // stack of open elements, the `foreign` stop and `find_end_tag`'s end check handle;
+        // comparing whole trees, they found those of `tag_end`'s `/` in a value, the `<svg/>`
+        // and table stand-ins, the frameset stop and the open `<a>` `hollow` refuses. With
+        // the code as it is, 56 seeds of 60,000 rounds passed.
         for round in 0..2000 {
             let seed = &seeds[next(seeds.len())];
             let mut page = seed.clone();
