@@ -48,7 +48,6 @@ const CONTAINERS: &[&str] = &[
     "menu",
     "nav",
     "ol",
-    "search",
     "section",
     "summary",
     "ul",
@@ -64,7 +63,7 @@ const FORMATTING: &[&str] =
 
 /// Start tags that close an open `<p>` (besides [`CONTAINERS`]).
 const CLOSES_P: &[&str] =
-    &["address", "dialog", "p", "pre", "listing", "hr", "h2", "h3", "h4", "h5", "h6"];
+    &["address", "dialog", "p", "pre", "listing", "hr", "h2", "h3", "h4", "h5", "h6", "search"];
 
 /// Elements the parser closes when an end tag ends their parent ("generate implied end
 /// tags"), of those this replay accepts.
@@ -101,7 +100,9 @@ const BLOCK_END: &[&str] = &[
     "ul",
 ];
 
-/// The HTML standard's special elements (those an end tag for another element stops at).
+/// The special elements (those an end tag for another element stops at), as html5ever, the
+/// parser the pages go through, lists them: the HTML standard's, without `search`, which
+/// html5ever does not count as special (so `search` is no container here either).
 const SPECIAL: &[&str] = &[
     "address",
     "applet",
@@ -147,7 +148,7 @@ const SPECIAL: &[&str] = &[
     "iframe",
     "img",
     "input",
-    "keygen",
+    "isindex",
     "li",
     "link",
     "listing",
@@ -166,7 +167,6 @@ const SPECIAL: &[&str] = &[
     "plaintext",
     "pre",
     "script",
-    "search",
     "section",
     "select",
     "source",
@@ -707,6 +707,9 @@ mod tests {
             ("<div role=main role=navigation>a</div>", ">a<"),
             ("<div aria-hidden=TRUE>a</div>", ">a<"),
             ("<div aria-hidden=\"&#116;rue\">a</div>", ">a<"),
+            // html5ever does not count `<search>` as special: `</span>` inside one walks on
+            // to a `<span>` outside.
+            ("<span><search hidden></span>x</search>y", "</span>x"),
             // No end tag: the element runs to the end of the page.
             ("<nav><ul><li>x", "<li>x"),
         ] {

@@ -1002,6 +1002,7 @@ mod tests {
             "<footer><iframe><nav></iframe>x</footer>y",
             "<div role=navigation role=main>a</div><div ROLE=navigation hidden>b</div>",
             "<div aria-hidden=TRUE>a</div><div aria-hidden=\"&#116;rue\">b</div>",
+            "<span><search hidden></span>x</search>y",
         ] {
             pages.push(tricky.to_owned());
         }
@@ -1071,6 +1072,7 @@ mod tests {
             "<aside hidden>",
             "<div role=navigation>",
             "<div aria-hidden=true>",
+            "<search hidden>",
             "<a href=x>",
             "</a>",
             "</b>",
@@ -1115,7 +1117,7 @@ mod tests {
         // stack of open elements, the `foreign` stop and `find_end_tag`'s end check handle;
         // comparing whole trees, they found those of `tag_end`'s `/` in a value, the `<svg/>`
         // and table stand-ins, the frameset stop and the open `<a>` `hollow` refuses. With
-        // the code as it is, 56 seeds of 60,000 rounds passed.
+        // the code as it is, 66 seeds of 60,000 rounds passed.
         for round in 0..2000 {
             let seed = &seeds[next(seeds.len())];
             let mut page = seed.clone();
