@@ -380,7 +380,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             send::retry(&config, clock.as_ref(), date, options, json)
         }
         Command::Serve { listen, shard } => {
-            let config = sharded(load_config(cli.config.as_deref(), false)?, shard)?;
+            // The list is checked, then read once into the service's index (see
+            // `web::Service`): its rows are not kept.
+            let config = sharded(load_config_checking_list(cli.config.as_deref(), false)?, shard)?;
             serve(config, listen)
         }
         Command::Status { date, shard, ledgers } => {

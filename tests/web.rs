@@ -54,11 +54,13 @@ impl Web {
         web: &str,
         shard: Option<Shard>,
     ) -> Web {
-        Web::start_behind(readers, smtp, smtp_extra, web, shard, None)
+        Web::start_behind(readers, smtp, smtp_extra, web, shard, None, None)
     }
 
     /// [`Web::start_as`] with `web.base_url` set to `root` (a proxy in front of the shards),
-    /// not to the service's own address (still `base`).
+    /// not to the service's own address (still `base`), and with `list`, the text of a
+    /// `subscribers_file`. The config is loaded as `serve` loads it: the file's rows checked,
+    /// not kept.
     fn start_behind(
         readers: &[Reader],
         smtp: SmtpServer,
@@ -66,6 +68,7 @@ impl Web {
         web: &str,
         shard: Option<Shard>,
         root: Option<&str>,
+        list: Option<&str>,
     ) -> Web {
         let site = Site::new(
             smtp.port,
@@ -73,6 +76,12 @@ impl Web {
             "unsubscribe_secret_file = \"secret.txt\"\npostal_address = \"1 Quay Street, Harbour Town\"",
             smtp_extra,
         );
+        if let Some(list) = list {
+            std::fs::write(site.path().join("list.csv"), list).unwrap();
+            let text = std::fs::read_to_string(site.config_path()).unwrap();
+            std::fs::write(site.config_path(), format!("subscribers_file = \"list.csv\"\n{text}"))
+                .unwrap();
+        }
         std::fs::write(site.path().join("secret.txt"), format!("{SECRET}\n")).unwrap();
         std::fs::write(site.path().join("mailgun.key"), MAILGUN_KEY).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -94,9 +103,10 @@ impl Web {
                 }
             })
         });
+        let loaded = newsdigest::config::Config::load_checking_list(&site.config_path()).unwrap();
         let config = match shard {
-            Some(shard) => shard.configure(site.config()).unwrap(),
-            None => site.config(),
+            Some(shard) => shard.configure(loaded).unwrap(),
+            None => loaded,
         };
         let service =
             newsdigest::web::Service::with_sns(config.clone(), Arc::new(FixedClock(now())), fetch)
@@ -935,6 +945,48 @@ fn serve_stops_gracefully_on_sigterm() {
     assert!(stderr.ends_with("stopped\n"), "{stderr}");
 }
 
+/// `serve` keeps no row of a long list (the config is loaded as the binary loads it): it reads
+/// the list once into an index of hashed addresses. An address the file lists signs up as
+/// already subscribed, and its preferences page shows the topics the file gives it; one
+/// that is not listed is taken as a new sign-up.
+#[test]
+fn the_service_knows_a_long_lists_addresses_without_keeping_its_rows() {
+    let web = Web::start_behind(
+        &[Reader::new("ana@example.org", "Ana", &["climate"])],
+        SmtpServer::start(),
+        "",
+        "",
+        None,
+        None,
+        Some("email,name,topics\nBea@Example.org,Bea,health\ncal@example.org,,\n"),
+    );
+    assert!(web.config.subscribers.len() == 1, "the file's rows are not kept");
+    // Before any run, only the list says who is subscribed.
+    for (email, listed) in
+        [("BEA@example.org", true), ("ana@example.org", true), ("new@example.org", false)]
+    {
+        let (status, _) = web.post_from(
+            &format!("{}/subscribe", web.base),
+            &format!("email={}", email.replace('@', "%40")),
+            None,
+        );
+        assert_eq!(status, 200, "{email}");
+        let pending = web
+            .ledger()
+            .subscriber_by_email(&email.to_ascii_lowercase())
+            .unwrap()
+            .is_some_and(|s| s.pending);
+        assert_eq!(pending, !listed, "{email}");
+    }
+    web.run_at(now());
+    let bea = web.ledger().subscriber_by_email("bea@example.org").unwrap().unwrap();
+    let preferences = Signer::new(SECRET.as_bytes()).sign(Purpose::Preferences, bea.id, None);
+    let (status, _, page) = web.get(&format!("{}/p/{preferences}", web.base));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("value=\"health\" checked"), "{page}");
+    assert!(!page.contains("value=\"climate\" checked"), "{page}");
+}
+
 /// A Mailgun webhook event (`failed` or `complained`) for `recipient`, signed with `key`.
 fn mailgun_event(id: &str, event: &str, recipient: &str, timestamp: i64, key: &str) -> String {
     use hmac::Mac as _;
@@ -966,7 +1018,15 @@ fn a_shards_webhook_sends_another_shards_report_on_to_its_shard() {
     let hooks = "[bounces]\nmailgun_key_file = \"mailgun.key\"";
     let (one, two) = (Shard { index: 1, count: 2 }, Shard { index: 2, count: 2 });
     let start = |shard| {
-        Web::start_behind(&readers, SmtpServer::start(), "", hooks, Some(shard), Some(&proxy.base))
+        Web::start_behind(
+            &readers,
+            SmtpServer::start(),
+            "",
+            hooks,
+            Some(shard),
+            Some(&proxy.base),
+            None,
+        )
     };
     let (first, second) = (start(one), start(two));
     proxy.route(one, &first);

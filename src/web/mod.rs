@@ -67,6 +67,58 @@ pub struct Service {
     sns_certs: Mutex<HashMap<String, Vec<u8>>>,
     /// Sends a webhook report on to the shard whose subscriber it names (`web.shard`).
     forward: reqwest::Client,
+    /// The config's list, as much of it as the service needs.
+    listed: ListIndex,
+}
+
+/// What the service needs of the config's list (`[[subscribers]]` and `subscribers_file`)
+/// without holding its rows: each listed address, as the 64-bit hash of its lower-cased
+/// form, with its topics, each distinct set of topics stored once. A list of a million takes
+/// 16 MB here (a hash shared by two addresses, once in billions of billions, would give one
+/// the other's topics).
+#[derive(Default)]
+struct ListIndex {
+    /// Sorted by hash, for a binary search.
+    addresses: Vec<(u64, u32)>,
+    topic_sets: Vec<Vec<String>>,
+}
+
+impl ListIndex {
+    /// Reads the list once (the file row by row, when the config was loaded without it).
+    fn read(config: &Config) -> anyhow::Result<ListIndex> {
+        let mut index = ListIndex::default();
+        let mut sets: HashMap<Vec<String>, u32> = HashMap::new();
+        config.for_each_listed(|subscriber| {
+            let key = ListIndex::key(subscriber.mailbox.email.as_ref());
+            let next = u32::try_from(index.topic_sets.len())?;
+            let set = *sets.entry(subscriber.topics.clone()).or_insert_with(|| {
+                index.topic_sets.push(subscriber.topics);
+                next
+            });
+            index.addresses.push((key, set));
+            Ok(())
+        })?;
+        // The config refuses a list that names an address twice; the first would be kept.
+        index.addresses.sort_by_key(|(key, _)| *key);
+        index.addresses.dedup_by_key(|(key, _)| *key);
+        index.addresses.shrink_to_fit();
+        Ok(index)
+    }
+
+    fn key(email: &str) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::hash::DefaultHasher::new();
+        email.to_ascii_lowercase().hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The topics the list gives `email` (any case), when it lists it.
+    fn topics(&self, email: &str) -> Option<&[String]> {
+        let key = ListIndex::key(email);
+        let at = self.addresses.binary_search_by_key(&key, |(key, _)| *key).ok()?;
+        let set = self.addresses.get(at)?.1;
+        self.topic_sets.get(usize::try_from(set).ok()?).map(Vec::as_slice)
+    }
 }
 
 /// Fetches a URL on SNS's own hosts (checked before) and returns the body.
@@ -170,7 +222,9 @@ impl Service {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| anyhow::anyhow!("cannot set up the HTTP client for shards: {err}"))?;
+        let listed = ListIndex::read(&config)?;
         Ok(Arc::new(Service {
+            listed,
             forward,
             mailgun_key,
             sns_fetch,
@@ -305,14 +359,7 @@ impl Service {
     /// The topics a subscriber gets now: their choice, else the config's listing.
     fn current_topics(&self, subscriber: &LedgerSubscriber) -> Vec<String> {
         subscriber.topics.clone().unwrap_or_else(|| {
-            self.config
-                .subscribers
-                .iter()
-                .find(|listed| {
-                    listed.mailbox.email.to_string().eq_ignore_ascii_case(&subscriber.email)
-                })
-                .map(|listed| listed.topics.clone())
-                .unwrap_or_default()
+            self.listed.topics(&subscriber.email).map(<[String]>::to_vec).unwrap_or_default()
         })
     }
 
@@ -790,11 +837,7 @@ async fn subscribe(
     let topics = service.known_topics(&form::all(&fields, "topic"));
     let key = address.clone();
     // An address the config lists receives the digest already, unless it left.
-    let listed = service
-        .config
-        .subscribers
-        .iter()
-        .any(|listed| listed.mailbox.email.to_string().eq_ignore_ascii_case(&address));
+    let listed = service.listed.topics(&address).is_some();
     let signed = service
         .db(move |ledger| {
             if listed && !ledger.is_suppressed(&key)? {
