@@ -773,16 +773,17 @@ fn import_opml(config_path: &Path, opml: &Path, write: bool) -> anyhow::Result<E
 }
 
 fn check(path: &Path, smtp: bool) -> anyhow::Result<Exit> {
-    let config = Config::load(path)?;
+    // The list is checked row by row, then counted as it is read again: never held.
+    let config = Config::load_checking_list(path)?;
     app::check_templates(&config)?;
-    let digests = app::topic_sets(&config);
+    let (subscribers, digests) = app::audience_counts(&config)?;
     writeln!(
         std::io::stdout(),
         "{}: ok: {} source(s), {} topic(s), {} subscriber(s), {} distinct digest(s); templates render",
         path.display(),
         config.sources.len(),
         config.select.topics.len(),
-        config.subscribers.len(),
+        subscribers,
         digests
     )?;
     for warning in config.warnings() {

@@ -281,6 +281,34 @@ fn check_accepts_the_shipped_config() {
     );
 }
 
+/// `check` counts a `subscribers_file`'s rows and their topic sets as it reads them, without
+/// holding the list.
+#[test]
+fn check_counts_the_subscribers_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("articles")).unwrap();
+    fs::write(
+        dir.path().join("config.toml"),
+        "subscribers_file = \"list.csv\"\n\n[[sources]]\nid = \"local\"\nkind = \"files\"\n\
+         path = \"articles\"\n\n[[topics]]\nid = \"climate\"\nkeywords = [\"climate\"]\n\n\
+         [[topics]]\nid = \"health\"\nkeywords = [\"health\"]\n\n[[subscribers]]\n\
+         email = \"ana@example.org\"\ntopics = [\"climate\"]\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("list.csv"),
+        "email,name,topics\nben@example.org,,health;climate\ncal@example.org,,climate;health\n\
+         dee@example.org,,climate\neve@example.org,,\n",
+    )
+    .unwrap();
+    let out = newsdigest(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "config.toml: ok: 1 source(s), 2 topic(s), 5 subscriber(s), 3 distinct digest(s); templates render\n"
+    );
+}
+
 #[test]
 fn bad_now_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -412,19 +412,23 @@ pub fn slug(topics: &[String]) -> String {
     format!("{head}+{short}")
 }
 
-/// Number of distinct digests the config's lists make: one per distinct topic set (one when
-/// nobody is listed).
-pub fn topic_sets(config: &Config) -> usize {
-    let sets: std::collections::BTreeSet<Vec<&str>> = config
-        .subscribers
-        .iter()
-        .map(|subscriber| {
-            let mut topics: Vec<&str> = subscriber.topics.iter().map(String::as_str).collect();
-            topics.sort_unstable();
-            topics
-        })
-        .collect();
-    sets.len().max(1)
+/// How many subscribers the config lists (`[[subscribers]]` and `subscribers_file`, read row
+/// by row when the config was loaded without keeping them), and how many distinct digests
+/// their topic sets make (at least one).
+///
+/// # Errors
+/// When `subscribers_file` cannot be read again.
+pub fn audience_counts(config: &Config) -> anyhow::Result<(usize, usize)> {
+    let mut subscribers = 0;
+    let mut sets: std::collections::BTreeSet<Vec<String>> = std::collections::BTreeSet::new();
+    config.for_each_listed(|subscriber| {
+        subscribers += 1;
+        let mut topics = subscriber.topics;
+        topics.sort_unstable();
+        sets.insert(topics);
+        Ok(())
+    })?;
+    Ok((subscribers, sets.len().max(1)))
 }
 
 /// Renders a small built-in digest through every template, to prove they work.
