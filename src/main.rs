@@ -397,10 +397,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             if let Some(shard) = shard
                 && !shard.contains(&email)
             {
-                let own = newsdigest::shard::Shard::of(&email, shard.count);
+                let own = shard.owner_of(&email);
                 anyhow::bail!(
-                    "`{email}` is sent by shard {own}/{}, not {shard}: unsubscribe it there",
-                    shard.count
+                    "`{email}` is sent by shard {own}, not {shard}: unsubscribe it there"
                 );
             }
             let config = sharded(load_config_without_list(cli.config.as_deref(), false)?, shard)?;

@@ -63,6 +63,11 @@ impl Shard {
         u32::try_from(slot).unwrap_or(0) + 1
     }
 
+    /// The shard of the same count that `email` belongs to (this one or another).
+    pub fn owner_of(&self, email: &str) -> Shard {
+        Shard { index: Shard::of(email, self.count), count: self.count }
+    }
+
     /// True when `email` is this shard's to send.
     pub fn contains(&self, email: &str) -> bool {
         Shard::of(email, self.count) == self.index

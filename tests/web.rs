@@ -584,19 +584,7 @@ fn a_sharded_list_links_to_its_shards_service_and_sends_sign_ups_to_their_shard(
     assert!(!mine.is_empty() && mine.len() < readers.len(), "both shards have readers");
 
     // The shard's run: its own readers only, each message linking to the shard's service.
-    let config = web.config.clone();
-    let report = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        runtime.block_on(newsdigest::app::run::run(
-            &config,
-            &FixedClock(now()),
-            newsdigest::app::run::RunOptions { shard: Some(shard), ..Default::default() },
-            &mut (),
-        ))
-    })
-    .join()
-    .unwrap()
-    .unwrap();
+    let report = web.run_shard(shard);
     assert_eq!(report.send.delivery.sent, mine.len(), "{report:?}");
     let shard_base = format!("{}/shard-1-of-2", web.base);
     for reader in &mine {

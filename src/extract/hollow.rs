@@ -22,13 +22,12 @@ use std::borrow::Cow;
 use super::depth::{
     Markup, Tag, each_attribute, element_end, find_end_tag, is_json_ld, next_markup, svg_end,
 };
+use super::html::{DROPPED_NAMES, DROPPED_ROLES};
 
-/// Elements always removed after parsing whose start tag closes an open `<p>` and which are
-/// "special" in the HTML standard's sense (an end tag for something else stops at them).
-const DROPPED_CONTAINERS: &[&str] = &["nav", "footer", "aside", "figure", "figcaption"];
-
-/// Elements removed after parsing when their attributes say so (see [`dropped_by_attributes`])
-/// that close an open `<p>` and are special, as [`DROPPED_CONTAINERS`].
+/// The elements this replay may empty: those whose start tag closes an open `<p>` and which
+/// are special (an end tag for something else stops at them). Emptied when `html.rs` removes
+/// them after parsing by name (`<nav>`, `<footer>`, `<aside>`, `<figure>`, `<figcaption>`)
+/// or by their attributes (see [`dropped_by_attributes`]).
 const CONTAINERS: &[&str] = &[
     "article",
     "aside",
@@ -52,9 +51,6 @@ const CONTAINERS: &[&str] = &[
     "summary",
     "ul",
 ];
-
-/// The `role` values after which an element is removed (as `html::DROPPED_ROLES`).
-const DROPPED_ROLES: &[&str] = &["navigation", "complementary", "dialog", "alert"];
 
 /// The HTML standard's formatting elements, which the parser reopens after they are closed
 /// out of order (`nobr` is refused: its start tag has rules of its own).
@@ -367,10 +363,9 @@ pub(super) fn emptiable(html: &str, tag: &Tag, name: &str, outside: &Outside) ->
     // Most containers carry no such attribute: only one that names one (in lower case, as
     // pages write them; another is merely not emptied) is read.
     let names_one = |name: &[u8]| attributes.as_bytes().windows(name.len()).any(|at| at == name);
-    DROPPED_CONTAINERS.contains(&name)
-        || (listed(CONTAINERS, name)
-            && (names_one(b"hidden") || names_one(b"role"))
-            && dropped_by_attributes(attributes))
+    listed(CONTAINERS, name)
+        && (DROPPED_NAMES.contains(&name)
+            || ((names_one(b"hidden") || names_one(b"role")) && dropped_by_attributes(attributes)))
 }
 
 /// Whether a start tag's attributes (from after its name to after its `>`) mark an element

@@ -310,7 +310,7 @@ const DROPPED_ELEMENTS: &str = "script, style, noscript, template, svg, canvas, 
     [role='complementary'], [role='dialog'], [role='alert']";
 
 /// The element names [`DROPPED_ELEMENTS`] lists, for [`remove_dropped`].
-const DROPPED_NAMES: &[&str] = &[
+pub(super) const DROPPED_NAMES: &[&str] = &[
     "script",
     "style",
     "noscript",
@@ -336,7 +336,7 @@ const DROPPED_NAMES: &[&str] = &[
 ];
 
 /// The `role` values [`DROPPED_ELEMENTS`] lists.
-const DROPPED_ROLES: &[&str] = &["navigation", "complementary", "dialog", "alert"];
+pub(super) const DROPPED_ROLES: &[&str] = &["navigation", "complementary", "dialog", "alert"];
 
 /// Removes every element [`DROPPED_ELEMENTS`] selects, in one walk of the tree that compares
 /// names and three attributes (what the selector would check, selector by selector, on every

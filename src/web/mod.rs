@@ -771,10 +771,7 @@ async fn subscribe(
         && !shard.contains(address)
         && let Some(root) = shard.root_url(service.base())
     {
-        let owner = crate::shard::Shard {
-            index: crate::shard::Shard::of(address, shard.count),
-            count: shard.count,
-        };
+        let owner = shard.owner_of(address);
         let location = format!("{}/subscribe", owner.base_url(root));
         let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
         if let Ok(value) = HeaderValue::from_str(&location) {
@@ -1003,10 +1000,7 @@ async fn send_on(
     if recipient.is_empty() || shard.contains(recipient) {
         return None;
     }
-    let owner = crate::shard::Shard {
-        index: crate::shard::Shard::of(recipient, shard.count),
-        count: shard.count,
-    };
+    let owner = shard.owner_of(recipient);
     if headers.contains_key(FORWARDED) {
         // The shard that sent it on counts shards otherwise: a misconfiguration, said so.
         tracing::warn!(
