@@ -220,7 +220,7 @@ fn strip_bullet(text: &str) -> (bool, String) {
 fn is_prose(text: &str) -> bool {
     // Exact up to 25, which is all the tests below need.
     let words = word_count_over(text, 25);
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = text.chars().filter(|c| crate::text::is_letter(*c)).count();
     // Shouting in capitals is a heading or a teaser. Scripts without case (Korean, Chinese)
     // pass, also when they quote a Latin acronym (`SBS`, `KBS`): capitals must be most of the
     // letters to count as shouting.

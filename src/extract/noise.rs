@@ -486,7 +486,7 @@ pub fn is_shouted_teaser(line: &str) -> bool {
     if line.chars().any(char::is_lowercase) || !(3..=25).contains(&word_count_over(line, 25)) {
         return false;
     }
-    let letters = line.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = line.chars().filter(|c| crate::text::is_letter(*c)).count();
     let upper = line.chars().filter(|c| c.is_uppercase()).count();
     upper * 10 >= letters * 9 && !ends_like_sentence(line)
 }

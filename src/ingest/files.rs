@@ -63,7 +63,12 @@ pub fn collect(
 pub fn read_article(source_id: &str, path: &Path, max_bytes: usize) -> Result<RawArticle, String> {
     let (bytes, modified) = read_capped(path, max_bytes)?;
     let is_html = has_extension(path, &["html", "htm"]);
-    let (text, lossy) = decode(&bytes, is_html);
+    // Plain UTF-8, the usual case, keeps its buffer; anything else goes through `decode`.
+    let (text, lossy) = match String::from_utf8(bytes) {
+        Ok(text) if !text.starts_with('\u{FEFF}') => (text, false),
+        Ok(text) => decode(text.as_bytes(), is_html),
+        Err(err) => decode(err.as_bytes(), is_html),
+    };
     Ok(RawArticle {
         path: path.to_path_buf(),
         source_id: source_id.to_owned(),
@@ -234,6 +239,29 @@ mod tests {
         let (text, lossy) = decode(bytes, true);
         assert_eq!(text, "<meta charset=\"windows-1252\"><p>caf\u{e9}</p>");
         assert!(!lossy);
+    }
+
+    #[test]
+    fn read_article_decodes_as_decode_does() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes, want, want_lossy) in [
+            ("plain.txt", &b"caf\xc3\xa9"[..], "caf\u{e9}", false),
+            ("bom.txt", b"\xef\xbb\xbfcaf\xc3\xa9", "caf\u{e9}", false),
+            ("utf16.html", b"\xff\xfec\0a\0f\0\xe9\0", "caf\u{e9}", false),
+            (
+                "latin1.html",
+                b"<meta charset=latin1>caf\xe9",
+                "<meta charset=latin1>caf\u{e9}",
+                false,
+            ),
+            ("latin1.txt", b"caf\xe9", "caf\u{FFFD}", true),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let raw = read_article("local", &path, 1000).unwrap();
+            assert_eq!((raw.text.as_str(), raw.lossy), (want, want_lossy), "{name}");
+            assert_eq!(decode(bytes, name.ends_with(".html")), (want.to_owned(), want_lossy));
+        }
     }
 
     #[test]
