@@ -784,6 +784,11 @@ fn block_text(document: &Document) -> Vec<String> {
 }
 
 fn flush(blocks: &mut Vec<String>, current: &mut String) {
+    // Most flushes come between two blocks, with nothing or only white space between them.
+    if current.bytes().all(|byte| matches!(byte, b'\t'..=b'\r' | b' ')) {
+        current.clear();
+        return;
+    }
     let block = normalize(current);
     current.clear();
     if !block.is_empty() {
@@ -793,25 +798,35 @@ fn flush(blocks: &mut Vec<String>, current: &mut String) {
 
 fn walk(node: &NodeRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
     for child in node.children() {
-        if child.is_text() {
-            current.push_str(&child.text());
+        // The element's name or the text, read in place: no copy of either is made.
+        let mut hidden = false;
+        let mut is_block = false;
+        let mut is_img = false;
+        let element = child.query_or(false, |tree_node| match &tree_node.data {
+            dom_query::NodeData::Text { contents } => {
+                current.push_str(contents);
+                false
+            }
+            dom_query::NodeData::Element(element) => {
+                let name = element.name.local.as_ref();
+                let listed = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
+                hidden = listed(HIDDEN_ELEMENTS);
+                is_block = listed(BLOCK_ELEMENTS);
+                is_img = name.eq_ignore_ascii_case("img");
+                true
+            }
+            _ => false,
+        });
+        if !element || hidden {
             continue;
         }
-        if !child.is_element() {
-            continue;
-        }
-        let name = child.node_name().map(|name| name.to_ascii_lowercase()).unwrap_or_default();
-        if HIDDEN_ELEMENTS.contains(&name.as_str()) {
-            continue;
-        }
-        let is_block = BLOCK_ELEMENTS.contains(&name.as_str());
         if is_block {
             flush(blocks, current);
         }
         walk(&child, blocks, current);
         if is_block {
             flush(blocks, current);
-        } else if matches!(name.as_str(), "img") {
+        } else if is_img {
             current.push(' ');
         }
     }
