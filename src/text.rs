@@ -111,7 +111,9 @@ pub fn word_count_over(text: &str, limit: usize) -> usize {
 
 /// The words of one whitespace-separated token: one, or half its CJK characters.
 fn token_words(token: &str) -> usize {
-    if token.is_ascii() {
+    // Chinese and Japanese (U+3040 on) are written with lead bytes from 0xE3 on: a token
+    // without one (any ASCII, Latin, Cyrillic, Greek, Arabic token) is one word.
+    if token.bytes().all(|byte| byte < 0xE3) {
         return 1;
     }
     let cjk = token.chars().filter(|c| is_cjk(*c)).count();

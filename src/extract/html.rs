@@ -462,20 +462,15 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
         {
             continue;
         }
-        let (mut hover, mut standfirst, mut junk, mut keep) = (false, false, false, false);
+        let mut lists = 0;
         let (class, id) = (node.attr("class"), node.attr("id"));
         class_words(
             class.as_deref().unwrap_or_default(),
             id.as_deref().unwrap_or_default(),
-            |word| {
-                let among =
-                    |list: &[&str]| list.iter().any(|listed| listed.eq_ignore_ascii_case(word));
-                hover |= among(HOVER_WORDS);
-                standfirst |= among(STANDFIRST_WORDS);
-                junk |= among(JUNK_WORDS);
-                keep |= among(KEEP_WORDS);
-            },
+            |word| lists |= class_word_lists(word),
         );
+        let among = |list: usize| lists & (1 << list) != 0;
+        let (hover, standfirst, junk, keep) = (among(0), among(1), among(2), among(3));
         // A hover card (`rollover-people-block`: a photo, the full name, other headlines) is
         // dropped at its innermost element: its wrapper also holds the name the sentence
         // needs (`Gov. <a>Kristi Noem</a><span class="rollover…">…</span>`).
@@ -504,6 +499,33 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
         }
     }
     standfirsts
+}
+
+/// The lists a class or id word is on, ignoring ASCII case: bit 0 [`HOVER_WORDS`], 1
+/// [`STANDFIRST_WORDS`], 2 [`JUNK_WORDS`], 3 [`KEEP_WORDS`]. The words are looked up among
+/// those of their length only: a page has thousands of class words to judge.
+fn class_word_lists(word: &str) -> u8 {
+    static BY_LENGTH: std::sync::OnceLock<Vec<Vec<(&str, u8)>>> = std::sync::OnceLock::new();
+    let by_length = BY_LENGTH.get_or_init(|| {
+        let mut by_length: Vec<Vec<(&str, u8)>> = Vec::new();
+        for (list, words) in
+            [HOVER_WORDS, STANDFIRST_WORDS, JUNK_WORDS, KEEP_WORDS].iter().enumerate()
+        {
+            for &listed in *words {
+                if by_length.len() <= listed.len() {
+                    by_length.resize(listed.len() + 1, Vec::new());
+                }
+                by_length[listed.len()].push((listed, 1 << list));
+            }
+        }
+        by_length
+    });
+    by_length.get(word.len()).map_or(0, |words| {
+        words
+            .iter()
+            .filter(|(listed, _)| listed.eq_ignore_ascii_case(word))
+            .fold(0, |lists, (_, list)| lists | list)
+    })
 }
 
 /// The elements with a `class` or an `id` (what `[class], [id]` selects), in document order,
@@ -856,6 +878,22 @@ mod tests {
             strip_site_suffix("Left - right politics explained", None),
             "Left - right politics explained"
         );
+    }
+
+    #[test]
+    fn class_words_are_found_on_their_lists_whatever_their_case() {
+        let lists: [&[&str]; 4] = [HOVER_WORDS, STANDFIRST_WORDS, JUNK_WORDS, KEEP_WORDS];
+        for (list, words) in lists.iter().enumerate() {
+            for word in *words {
+                assert_ne!(class_word_lists(word) & (1 << list), 0, "{word}");
+                assert_ne!(class_word_lists(&word.to_ascii_uppercase()) & (1 << list), 0);
+            }
+        }
+        assert_eq!(class_word_lists("Share"), 1 << 2);
+        assert_eq!(class_word_lists("article"), 1 << 3);
+        assert_eq!(class_word_lists("shares"), 0);
+        assert_eq!(class_word_lists(""), 0);
+        assert_eq!(class_word_lists("a-word-longer-than-any-listed-one"), 0);
     }
 
     /// The walk of `remove_dropped` removes exactly what the selector it stands for selects.
