@@ -22,6 +22,10 @@ use newsdigest::select::{TopicMatcher, classify};
 
 mod support;
 
+/// The allocator `newsdigest` itself runs with (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROUNDS: usize = 5;
 
 fn main() {

@@ -19,6 +19,14 @@ use newsdigest::clock::{Clock, FixedClock, SystemClock};
 use newsdigest::config::{Config, ListMode};
 use newsdigest::model::{Article, Classified, DateOrigin};
 
+/// mimalloc: extraction allocates and frees a parsed tree's many small nodes and strings for
+/// every page, on every core, and spent about 8 % of its instructions in glibc's allocator;
+/// with mimalloc's thread-local heaps the same pages take 4.5 % fewer instructions in all.
+/// Built without transparent huge pages (`no_thp`), which would keep 2 MiB pages resident
+/// for a small heap (see the README's memory figures).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
