@@ -52,7 +52,7 @@ pub fn parse(html: &str) -> Parsed {
     let h1 = page_h1(&document, 2);
     remove_dropped(&document);
     let mut paragraphs = readability_paragraphs(document, parsed.url.as_deref());
-    if word_count(&paragraphs.join(" ")) < 40 {
+    if words_up_to(&paragraphs, 40) < 40 {
         let cleaned = Document::from(html);
         remove_dropped(&cleaned);
         let page_lines = block_text(&cleaned);
@@ -74,6 +74,19 @@ pub fn parse(html: &str) -> Parsed {
     }
     parsed.paragraphs = paragraphs;
     parsed
+}
+
+/// The words of `paragraphs` as [`word_count`] counts them over their join, counted only as
+/// far as `limit`: exact up to `limit`, over it when there are more.
+fn words_up_to(paragraphs: &[String], limit: usize) -> usize {
+    let mut words = 0;
+    for paragraph in paragraphs {
+        words += word_count_over(paragraph, limit.saturating_sub(words));
+        if words > limit {
+            break;
+        }
+    }
+    words
 }
 
 /// Whether `block` is another wording of the headline `title`: no sentence ending, at most
@@ -727,7 +740,10 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
             promos.push(block);
             continue;
         }
-        words_so_far += word_count(&block);
+        // Only ever compared with 40: counted that far.
+        if words_so_far < 40 {
+            words_so_far += word_count_over(&block, 40);
+        }
         out.push(block);
     }
     // A standfirst sums the article up over its byline; it is not its first paragraph.
@@ -878,6 +894,23 @@ mod tests {
             strip_site_suffix("Left - right politics explained", None),
             "Left - right politics explained"
         );
+    }
+
+    #[test]
+    fn words_up_to_counts_the_join_as_far_as_the_limit() {
+        let paragraphs: Vec<String> =
+            ["one two three", "四五六七八九", "", "ten eleven"].map(str::to_owned).to_vec();
+        let all = word_count(&paragraphs.join(" "));
+        assert_eq!(all, 8);
+        for limit in 0..12 {
+            let counted = words_up_to(&paragraphs, limit);
+            if all <= limit {
+                assert_eq!(counted, all, "limit {limit}");
+            } else {
+                assert!(counted > limit, "limit {limit}: {counted}");
+            }
+        }
+        assert_eq!(words_up_to(&[], 40), 0);
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn clean(raw: RawArticle) -> Result<Article, ExtractError> {
     let paragraphs = match crate::text::not_prose(&text) {
         _ if paragraphs.is_empty() && story => paragraphs,
         None if feed_item && !paragraphs.is_empty() => paragraphs,
-        None if crate::text::word_count(&text) >= 3 => paragraphs,
+        None if crate::text::word_count_over(&text, 3) >= 3 => paragraphs,
         Some(_) if story => Vec::new(),
         Some(reason) if !paragraphs.is_empty() => return Err(ExtractError::NotProse(reason)),
         None if !paragraphs.is_empty() => {
