@@ -3,13 +3,14 @@
 //!
 //! Reads the dev set's 90 HTML pages and 90 text dumps (`../shared/devset` beside the
 //! repository, or `--devset DIR`) into a temporary folder, then extracts every page the way
-//! `run` does (read, decode, extract, classify), on one core and on every core, best of five
-//! rounds. It also times the HTML pages as trafilatura's figure is taken: the pages' bytes
+//! `run` does (read, decode, extract, classify), on one core and on every core, best of ten
+//! rounds (a round of the dev set takes a tenth of a second, so on a shared machine a few
+//! rounds can all fall on a busy moment). It also times the HTML pages as trafilatura's figure is taken: the pages' bytes
 //! read into memory first, then decoded and extracted, nothing else. With `--python PATH` (a
 //! Python with trafilatura installed, see `scripts/bench_extract.sh`), it first times
 //! `trafilatura.extract` over the same HTML pages in-process (`scripts/trafilatura_pages.py`,
-//! which reads them into memory before its clock starts) and prints each figure as a multiple
-//! of it.
+//! which reads them into memory before its clock starts; best of five rounds of about 1.6 s
+//! each) and prints each figure as a multiple of it.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -26,7 +27,10 @@ mod support;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 10;
+
+/// trafilatura's rounds: each reads the dev set once, in about 1.6 s.
+const TRAFILATURA_ROUNDS: &str = "5";
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -64,6 +68,7 @@ fn main() {
         let out = Command::new(python)
             .arg(root.join("scripts/trafilatura_pages.py"))
             .arg(&html)
+            .args(["--rounds", TRAFILATURA_ROUNDS])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -78,7 +83,8 @@ fn main() {
     let matcher = TopicMatcher::new(&config.select.topics);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "extraction benchmark: the dev set, best of {ROUNDS}\n  \
+        "extraction benchmark: the dev set, best of {ROUNDS} rounds (trafilatura: of \
+         {TRAFILATURA_ROUNDS})\n  \
          (in memory: the pages' bytes read before the clock starts, then decode + extract, as \
          trafilatura's figure is taken;\n   files: read + decode + extract + classify each file, \
          as `run` does)"

@@ -218,9 +218,6 @@ fn headline_from(paragraph: &str) -> String {
     format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
 }
 
-/// A feed item's text as paragraphs: blocks of its HTML, or, when the block rules keep
-/// nothing of a short text ("Example description", a link labelled "Comments"), the text
-/// itself as one paragraph.
 /// A feed item's paragraphs: from its content or its summary, whichever gives more words
 /// (the content on a tie).
 pub fn feed_text(entry: &crate::model::FeedEntry) -> Vec<String> {
@@ -236,6 +233,9 @@ pub fn feed_text(entry: &crate::model::FeedEntry) -> Vec<String> {
     }
 }
 
+/// A feed item's text as paragraphs: blocks of its HTML, or, when the block rules keep
+/// nothing of a short text ("Example description", a link labelled "Comments"), the text
+/// itself as one paragraph.
 fn feed_item_text(content: &str) -> Vec<String> {
     let paragraphs = html::fragment(content);
     if !paragraphs.is_empty() {
