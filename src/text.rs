@@ -12,6 +12,7 @@ pub fn normalize(text: &str) -> String {
     // Most text is in NFC already (all ASCII text is): composing is skipped when the quick
     // check says so, which is most of the time this function takes otherwise.
     if text.is_ascii()
+        || text.chars().all(is_nfc_starter)
         || unicode_normalization::is_nfc_quick(text.chars())
             == unicode_normalization::IsNormalized::Yes
     {
@@ -20,6 +21,29 @@ pub fn normalize(text: &str) -> String {
         fold_blanks(text.nfc(), text.len())
     }
 }
+
+/// A character NFC leaves as it is wherever it stands, by range for the scripts news is mostly
+/// written in: its canonical combining class is 0 and its NFC quick check is Yes, so a text
+/// of such characters is in NFC without looking each up in the normalisation tables.
+fn is_nfc_starter(ch: char) -> bool {
+    NFC_STARTERS.iter().any(|range| range.contains(&ch))
+}
+
+/// The ranges of [`is_nfc_starter`] (a test checks every character in them): Latin to
+/// U+02FF, Cyrillic letters, general punctuation, CJK punctuation, kana, CJK ideographs,
+/// Hangul syllables, full-width forms.
+const NFC_STARTERS: [std::ops::RangeInclusive<char>; 10] = [
+    '\u{0}'..='\u{02FF}',
+    '\u{0400}'..='\u{0482}',
+    '\u{048A}'..='\u{052F}',
+    '\u{2010}'..='\u{206F}',
+    '\u{3000}'..='\u{3029}',
+    '\u{3041}'..='\u{3096}',
+    '\u{30A1}'..='\u{30FA}',
+    '\u{4E00}'..='\u{9FFF}',
+    '\u{AC00}'..='\u{D7A3}',
+    '\u{FF01}'..='\u{FFEE}',
+];
 
 /// `chars` with every run of blanks as one space, trimmed (see [`normalize`]).
 fn fold_blanks(chars: impl Iterator<Item = char>, len: usize) -> String {
@@ -330,6 +354,27 @@ fn has_date_shape(folded: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nfc_starters_are_in_nfc_and_never_reorder() {
+        for range in NFC_STARTERS {
+            for ch in range {
+                let code = u32::from(ch);
+                assert_eq!(
+                    unicode_normalization::char::canonical_combining_class(ch),
+                    0,
+                    "U+{code:04X}"
+                );
+                assert_eq!(
+                    unicode_normalization::is_nfc_quick(std::iter::once(ch)),
+                    unicode_normalization::IsNormalized::Yes,
+                    "U+{code:04X}"
+                );
+            }
+        }
+        assert!(!is_nfc_starter('\u{0301}'), "a combining accent is looked up");
+        assert_eq!(normalize("Cafe\u{0301} \u{0439}"), "Caf\u{e9} \u{0439}");
+    }
 
     #[test]
     fn is_letter_is_is_alphabetic_for_every_character() {

@@ -835,7 +835,9 @@ fn flush(blocks: &mut Vec<String>, current: &mut String) {
 }
 
 fn walk(node: &NodeRef<'_>, blocks: &mut Vec<String>, current: &mut String) {
-    for child in node.children() {
+    let mut next = node.first_child();
+    while let Some(child) = next {
+        next = child.next_sibling();
         // The element's name or the text, read in place: no copy of either is made.
         let mut hidden = false;
         let mut is_block = false;
