@@ -696,7 +696,8 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
     while idx < blocks.len() {
         let block = blocks[idx].clone();
         idx += 1;
-        if is_end_marker(&block) && words_so_far >= 40 {
+        let end_marker = is_end_marker(&block);
+        if end_marker && words_so_far >= 40 {
             // A box inside the article: its links are skipped and the article goes on.
             match prose_resumes(&blocks[idx..]) {
                 Some(skip) => {
@@ -722,7 +723,7 @@ fn filter_paragraphs(blocks: Vec<String>) -> Vec<String> {
         if is_credit(&block)
             || is_caption_label(&block)
             || is_boilerplate(&block)
-            || is_end_marker(&block)
+            || end_marker
             || byline
             || is_shouted_teaser(&block)
             || (out.is_empty() && is_stray_label(&block))
