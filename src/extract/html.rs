@@ -48,8 +48,9 @@ pub struct Parsed {
 pub fn parse(html: &str) -> Parsed {
     let html = &*super::depth::prepare_page(html);
     let document = Document::from(html);
-    let mut parsed = metadata(&document);
-    let h1 = page_h1(&document, 2);
+    let readables = Readables::of(&document);
+    let mut parsed = metadata(&readables);
+    let h1 = page_h1(&readables, 2);
     remove_dropped(&document);
     let mut paragraphs = readability_paragraphs(document, parsed.url.as_deref());
     if words_up_to(&paragraphs, 40) < 40 {
@@ -167,10 +168,10 @@ enum Key {
 }
 
 impl Metas {
-    fn read(document: &Document) -> Metas {
+    fn read(readables: &Readables<'_>) -> Metas {
         Metas(
-            document
-                .select("meta[content]")
+            readables
+                .meta
                 .iter()
                 .filter_map(|node| {
                     Some(Meta {
@@ -209,9 +210,62 @@ impl Metas {
     }
 }
 
-fn metadata(document: &Document) -> Parsed {
-    let metas = Metas::read(document);
-    let json_ld = json_ld_article(document);
+/// The elements the metadata reads, by name and in document order: `<meta>`, `<script>`,
+/// `<title>`, `<h1>`, `<time>` and `<link>`, found in one walk of the page instead of a
+/// selector's walk each (each use then checks the element's attributes as its selector did).
+struct Readables<'a> {
+    meta: Vec<NodeRef<'a>>,
+    script: Vec<NodeRef<'a>>,
+    title: Vec<NodeRef<'a>>,
+    h1: Vec<NodeRef<'a>>,
+    time: Vec<NodeRef<'a>>,
+    link: Vec<NodeRef<'a>>,
+}
+
+impl<'a> Readables<'a> {
+    fn of(document: &'a Document) -> Readables<'a> {
+        let mut found = Readables {
+            meta: Vec::new(),
+            script: Vec::new(),
+            title: Vec::new(),
+            h1: Vec::new(),
+            time: Vec::new(),
+            link: Vec::new(),
+        };
+        for node in document.root().descendants_it() {
+            let bucket = node.qual_name_ref().and_then(|name| match name.local.as_ref() {
+                "meta" => Some(0),
+                "script" => Some(1),
+                "title" => Some(2),
+                "h1" => Some(3),
+                "time" => Some(4),
+                "link" => Some(5),
+                _ => None,
+            });
+            let list = match bucket {
+                Some(0) => &mut found.meta,
+                Some(1) => &mut found.script,
+                Some(2) => &mut found.title,
+                Some(3) => &mut found.h1,
+                Some(4) => &mut found.time,
+                Some(5) => &mut found.link,
+                _ => continue,
+            };
+            list.push(node);
+        }
+        found
+    }
+}
+
+/// What `script[type='application/ld+json']` selects.
+const JSON_LD_SCRIPT: &str = "script[type='application/ld+json']";
+
+/// What `link[rel='canonical']` selects.
+const CANONICAL_LINK: &str = "link[rel='canonical']";
+
+fn metadata(readables: &Readables<'_>) -> Parsed {
+    let metas = Metas::read(readables);
+    let json_ld = json_ld_article(readables);
     let ld_text = |key: &str| -> Option<String> {
         let value = json_ld.as_ref()?.get(key)?;
         let text = match value {
@@ -229,8 +283,8 @@ fn metadata(document: &Document) -> Parsed {
 
     let site_name =
         metas.content(&[Key::Property("og:site_name")]).or_else(|| ld_text("publisher"));
-    let head_title = document.select("title").iter().next().map(|node| normalize(&node.text()));
-    let h1 = page_h1(document, 1);
+    let head_title = readables.title.first().map(|node| normalize(&node.text()));
+    let h1 = page_h1(readables, 1);
     let title = metas
         .content(&[Key::Property("og:title"), Key::Name("twitter:title")])
         .or_else(|| ld_text("headline"))
@@ -251,15 +305,16 @@ fn metadata(document: &Document) -> Parsed {
         ])
         .or_else(|| ld_text("datePublished"))
         .or_else(|| {
-            document
-                .select("time[datetime]")
+            readables
+                .time
                 .iter()
                 .find_map(|node| node.attr("datetime").map(|value| normalize(&value)))
         });
 
-    let url = document
-        .select("link[rel='canonical']")
+    let url = readables
+        .link
         .iter()
+        .filter(|node| node.is(CANONICAL_LINK))
         .find_map(|node| node.attr("href").map(|href| normalize(&href)))
         .or_else(|| metas.content(&[Key::Property("og:url")]))
         .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
@@ -280,7 +335,7 @@ fn metadata(document: &Document) -> Parsed {
 }
 
 /// The first JSON-LD object that describes an article (has a `headline` or `datePublished`).
-fn json_ld_article(document: &Document) -> Option<serde_json::Map<String, Value>> {
+fn json_ld_article(readables: &Readables<'_>) -> Option<serde_json::Map<String, Value>> {
     fn find(value: Value) -> Option<serde_json::Map<String, Value>> {
         match value {
             Value::Object(map) => {
@@ -295,7 +350,7 @@ fn json_ld_article(document: &Document) -> Option<serde_json::Map<String, Value>
             _ => None,
         }
     }
-    document.select("script[type='application/ld+json']").iter().find_map(|node| {
+    readables.script.iter().filter(|node| node.is(JSON_LD_SCRIPT)).find_map(|node| {
         let text = node.text();
         serde_json::from_str::<Value>(text.trim()).ok().and_then(find)
     })
@@ -602,10 +657,9 @@ fn class_words(class: &str, id: &str, mut each: impl FnMut(&str)) {
 
 /// The text of the page's first `<h1>` of at least `min_words` words that is not the
 /// masthead's.
-fn page_h1(document: &Document, min_words: usize) -> Option<String> {
-    document
-        .select("h1")
-        .nodes()
+fn page_h1(readables: &Readables<'_>, min_words: usize) -> Option<String> {
+    readables
+        .h1
         .iter()
         .filter(|node| !is_masthead(node))
         .map(|node| normalize(&node.text()))
@@ -899,6 +953,52 @@ mod tests {
         );
     }
 
+    /// The one walk of `Readables` finds, in the same order, what each selector it stands for
+    /// selects.
+    #[test]
+    fn the_readables_are_what_the_selectors_select() {
+        let tricky = "<html><head><title>T</title><meta content=a><meta name=n>\
+            <SCRIPT TYPE=\"application/LD+JSON\">{}</SCRIPT><script type=application/ld+json>{}</script>\
+            <link rel=Canonical href=/a><link rel=\"canonical stylesheet\" href=/b>\
+            <link rel=canonical href=/c></head><body><h1>One</h1><svg><title>Icon</title></svg>\
+            <template><h1>Inside</h1><meta content=t><time datetime=1></time></template>\
+            <time>no date</time><time datetime=2020>x</time><p><meta content=b><H1>Two</H1>\
+            <math><title>m</title></math></body></html>";
+        let mut pages = page_fixtures();
+        pages.push(tricky.to_owned());
+        for page in &pages {
+            let document = Document::from(page.as_str());
+            let readables = Readables::of(&document);
+            let ids = |nodes: &mut dyn Iterator<Item = &NodeRef<'_>>| -> Vec<dom_query::NodeId> {
+                nodes.map(|node| node.id).collect()
+            };
+            let selected = |selector: &str| ids(&mut document.select(selector).nodes().iter());
+            let has = |name: &'static str| move |node: &&NodeRef<'_>| node.has_attr(name);
+            assert_eq!(
+                ids(&mut readables.meta.iter().filter(has("content"))),
+                selected("meta[content]")
+            );
+            assert_eq!(
+                ids(&mut readables.script.iter().filter(|node| node.is(JSON_LD_SCRIPT))),
+                selected(JSON_LD_SCRIPT)
+            );
+            assert_eq!(ids(&mut readables.title.iter()), selected("title"));
+            assert_eq!(ids(&mut readables.h1.iter()), selected("h1"));
+            assert_eq!(
+                ids(&mut readables.time.iter().filter(has("datetime"))),
+                selected("time[datetime]")
+            );
+            assert_eq!(
+                ids(&mut readables.link.iter().filter(|node| node.is(CANONICAL_LINK))),
+                selected(CANONICAL_LINK)
+            );
+        }
+        let document = Document::from(tricky);
+        let readables = Readables::of(&document);
+        assert_eq!(readables.h1.len(), 2, "{:?}", readables.h1.len());
+        assert_eq!(metadata(&readables).url, None, "relative links are not a page's address");
+    }
+
     #[test]
     fn words_up_to_counts_the_join_as_far_as_the_limit() {
         let paragraphs: Vec<String> =
@@ -1023,7 +1123,8 @@ mod tests {
         {
             node.remove_from_parent();
         }
-        let mut out = format!("{:?}\n{:?}\n", metadata(&document), page_h1(&document, 2));
+        let readables = Readables::of(&document);
+        let mut out = format!("{:?}\n{:?}\n", metadata(&readables), page_h1(&readables, 2));
         remove_dropped(&document);
         let mut text = String::new();
         write(&document.root(), &mut text, &mut out);
