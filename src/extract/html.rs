@@ -522,7 +522,7 @@ fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
 /// text of the standfirsts removed, for the body to leave out where the page repeats them.
 fn remove_junk_by_class(document: &Document) -> Vec<String> {
     let mut standfirsts = Vec::new();
-    let total: usize = document.select("body").nodes().iter().map(non_space_chars).sum();
+    let total = document.body().map_or(0, |body| non_space_chars(&body));
     for node in &named_elements(document) {
         if node
             .qual_name_ref()
@@ -966,6 +966,10 @@ mod tests {
             <math><title>m</title></math></body></html>";
         let mut pages = page_fixtures();
         pages.push(tricky.to_owned());
+        pages.push(
+            "<html><head><title>F</title></head><frameset><frame src=a></frameset></html>"
+                .to_owned(),
+        );
         for page in &pages {
             let document = Document::from(page.as_str());
             let readables = Readables::of(&document);
@@ -983,6 +987,7 @@ mod tests {
                 selected(JSON_LD_SCRIPT)
             );
             assert_eq!(ids(&mut readables.title.iter()), selected("title"));
+            assert_eq!(ids(&mut document.body().iter()), selected("body"), "the page's body");
             assert_eq!(ids(&mut readables.h1.iter()), selected("h1"));
             assert_eq!(
                 ids(&mut readables.time.iter().filter(has("datetime"))),
@@ -1195,6 +1200,10 @@ mod tests {
             "<span><search hidden></span>x</search>y",
         ] {
             pages.push(tricky.to_owned());
+            pages.push(
+                "<html><head><title>F</title></head><frameset><frame src=a></frameset></html>"
+                    .to_owned(),
+            );
         }
         for page in &pages {
             let plain = super::super::depth::limit_depth(page);
