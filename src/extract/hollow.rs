@@ -362,7 +362,7 @@ pub(super) fn emptiable(html: &str, tag: &Tag, name: &str, outside: &Outside) ->
     let attributes = &html[tag.name_end..tag.end];
     // Most containers carry no such attribute: only one that names one (in lower case, as
     // pages write them; another is merely not emptied) is read.
-    let names_one = |name: &[u8]| attributes.as_bytes().windows(name.len()).any(|at| at == name);
+    let names_one = |name: &[u8]| memchr::memmem::find(attributes.as_bytes(), name).is_some();
     listed(CONTAINERS, name)
         && (DROPPED_NAMES.contains(&name)
             || ((names_one(b"hidden") || names_one(b"role")) && dropped_by_attributes(attributes)))
