@@ -522,7 +522,7 @@ fn pre_clean(html: &str) -> Result<String, lol_html::errors::RewritingError> {
 /// text of the standfirsts removed, for the body to leave out where the page repeats them.
 fn remove_junk_by_class(document: &Document) -> Vec<String> {
     let mut standfirsts = Vec::new();
-    let total = document.body().map_or(0, |body| non_space_chars(&body));
+    let total = document.body().map_or(0, |body| non_space_chars(&body, usize::MAX));
     for node in &named_elements(document) {
         if node
             .qual_name_ref()
@@ -559,7 +559,8 @@ fn remove_junk_by_class(document: &Document) -> Vec<String> {
         if !junk || keep {
             continue;
         }
-        if non_space_chars(node) * 4 < total {
+        // `chars * 4 < total`, counted only as far as a quarter of the page.
+        if non_space_chars(node, total.div_ceil(4)) * 4 < total {
             if standfirst {
                 standfirsts.push(normalize(&node.text()));
             }
@@ -607,23 +608,24 @@ fn named_elements(document: &Document) -> Vec<NodeRef<'_>> {
 }
 
 /// How many characters other than white space the text under `node` holds, counted in
-/// place.
-fn non_space_chars(node: &NodeRef<'_>) -> usize {
-    std::iter::once(*node)
-        .chain(node.descendants_it())
-        .filter(NodeRef::is_text)
-        .map(|text| {
-            text.query_or(0, |tree_node| match &tree_node.data {
-                dom_query::NodeData::Text { contents } if contents.is_ascii() => {
-                    contents.bytes().filter(|byte| !matches!(byte, b'\t'..=b'\r' | b' ')).count()
-                }
-                dom_query::NodeData::Text { contents } => {
-                    contents.chars().filter(|c| !c.is_whitespace()).count()
-                }
-                _ => 0,
-            })
-        })
-        .sum()
+/// place, text node by text node until the count reaches `limit` (exact below it).
+fn non_space_chars(node: &NodeRef<'_>, limit: usize) -> usize {
+    let mut count = 0;
+    for text in std::iter::once(*node).chain(node.descendants_it()) {
+        count += text.query_or(0, |tree_node| match &tree_node.data {
+            dom_query::NodeData::Text { contents } if contents.is_ascii() => {
+                contents.bytes().filter(|byte| !matches!(byte, b'\t'..=b'\r' | b' ')).count()
+            }
+            dom_query::NodeData::Text { contents } => {
+                contents.chars().filter(|c| !c.is_whitespace()).count()
+            }
+            _ => 0,
+        });
+        if count >= limit {
+            break;
+        }
+    }
+    count
 }
 
 /// Calls `each` with every word of an element's `class` and `id`, in lower case when they
@@ -1002,6 +1004,17 @@ mod tests {
         let readables = Readables::of(&document);
         assert_eq!(readables.h1.len(), 2, "{:?}", readables.h1.len());
         assert_eq!(metadata(&readables).url, None, "relative links are not a page's address");
+    }
+
+    #[test]
+    fn non_space_chars_is_exact_below_its_limit() {
+        let document =
+            Document::from("<body><p>ab c</p><div>d \u{e9}\u{3000}f<span> g</span></div></body>");
+        let body = document.body().unwrap();
+        assert_eq!(non_space_chars(&body, usize::MAX), 7);
+        assert_eq!(non_space_chars(&body, 8), 7);
+        assert!(non_space_chars(&body, 4) >= 4);
+        assert_eq!(non_space_chars(&body, 0), 0, "the body itself holds no text");
     }
 
     #[test]
