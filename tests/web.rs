@@ -167,18 +167,9 @@ impl Web {
     }
 
     fn post_from(&self, url: &str, body: &str, forwarded_for: Option<&str>) -> (u16, String) {
-        self.runtime.block_on(async {
-            let mut request = self
-                .client
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body.to_owned());
-            if let Some(client) = forwarded_for {
-                request = request.header("x-forwarded-for", client);
-            }
-            let response = request.send().await.unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
-        })
+        let forwarded: Vec<(&str, &str)> =
+            forwarded_for.map(|client| ("x-forwarded-for", client)).into_iter().collect();
+        self.post_typed(url, "application/x-www-form-urlencoded", body, &forwarded)
     }
 
     fn ledger(&self) -> Ledger {
@@ -209,12 +200,20 @@ impl Web {
 
     /// Posts a JSON body (a webhook's) with extra headers; the status and the answer.
     fn post_json(&self, url: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        self.post_typed(url, "application/json", body, headers)
+    }
+
+    /// Posts `body` as `content_type` with extra headers; the status and the answer.
+    fn post_typed(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         self.runtime.block_on(async {
-            let mut request = self
-                .client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.to_owned());
+            let mut request =
+                self.client.post(url).header("content-type", content_type).body(body.to_owned());
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }
