@@ -251,8 +251,9 @@ fn score_elements<'a>(
         let ancestors = element.ancestors(Some(5));
 
         // Count commas in the element's text content without allocating a new StrTendril.
-        // Equivalent to `1 + element.text().split(COMMAS).count()`, but more efficient.
-        let mut content_score = 2 + score_text_content(element);
+        // Equivalent to `1 + element.text().split(COMMAS).count()`, but more efficient:
+        // the cache counted them with the characters.
+        let mut content_score = 2 + cc_cache.commas(element);
         content_score += std::cmp::min(content_len / 100, 3);
         for (level, ancestor) in ancestors.iter().enumerate() {
             if !ancestor.is_element() || ancestor.parent().is_none() {

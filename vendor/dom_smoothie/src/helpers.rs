@@ -7,7 +7,7 @@ use dom_query::{NodeData, NodeId, NodeRef};
 
 use tendril::StrTendril;
 
-use crate::glob::{MINI_ARIA_HIDDEN, MINI_FALLBACK_IMG, PHRASING_ELEMS};
+use crate::glob::{COMMAS, MINI_ARIA_HIDDEN, MINI_FALLBACK_IMG, PHRASING_ELEMS};
 use crate::matching::is_invisible_style;
 
 pub(crate) fn text_similarity(text_a: &str, text_b: &str) -> f64 {
@@ -296,12 +296,15 @@ struct TextRun {
     /// Whether the run's last text node ends in white space (an empty one does not); `None`
     /// when the run has no text node.
     ends_in_space: Option<bool>,
+    /// The commas in the run (any of [`COMMAS`]), which scoring counts too.
+    commas: usize,
 }
 
 impl TextRun {
     /// The run of one text node.
     fn of_text(text: &str) -> Self {
         let mut count = 0;
+        let mut commas = 0;
         let mut prev_space = true;
         let bytes = text.as_bytes();
         let mut i = 0;
@@ -309,6 +312,7 @@ impl TextRun {
             let b = bytes[i];
             let space = if b.is_ascii() {
                 i += 1;
+                commas += usize::from(b == b',');
                 // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed,
                 // carriage return and space.
                 matches!(b, b'\t'..=b'\r' | b' ')
@@ -317,17 +321,17 @@ impl TextRun {
                     break;
                 };
                 i += c.len_utf8();
+                commas += usize::from(COMMAS.contains(&c));
                 c.is_whitespace()
             };
-            if !(prev_space && space) {
-                count += 1;
-            }
+            count += usize::from(!(prev_space && space));
             prev_space = space;
         }
         Self {
             count,
             after_text: usize::from(text.starts_with(char::is_whitespace)),
             ends_in_space: Some(text.ends_with(char::is_whitespace)),
+            commas,
         }
     }
 
@@ -348,6 +352,7 @@ impl TextRun {
                     0
                 },
             ends_in_space: next.ends_in_space.or(self.ends_in_space),
+            commas: self.commas + next.commas,
         }
     }
 
@@ -372,6 +377,11 @@ pub(crate) struct CharCounterCache {
 impl CharCounterCache {
     pub(crate) fn char_count(&mut self, node: &NodeRef) -> usize {
         self.run(node).char_count()
+    }
+
+    /// The commas in `node`'s text.
+    pub(crate) fn commas(&mut self, node: &NodeRef) -> usize {
+        self.run(node).commas
     }
 
     /// The text run of `node`'s subtree, from the cache or read (iteratively: the tree can
@@ -513,6 +523,21 @@ mod tests {
             for node in order {
                 let want = expected[nodes.iter().position(|n| n.id == node.id).unwrap()];
                 assert_eq!(cache.char_count(node), want, "{}", node.html());
+                if !node.is_text() {
+                    // Upstream's count (its `score_text_content`).
+                    let commas: usize = node
+                        .descendants_it()
+                        .filter_map(|n| {
+                            n.query(|n| match n.data {
+                                NodeData::Text { ref contents } => {
+                                    contents.chars().filter(|c| COMMAS.contains(c)).count()
+                                }
+                                _ => 0,
+                            })
+                        })
+                        .sum();
+                    assert_eq!(cache.commas(node), commas, "{}", node.html());
+                }
             }
         }
     }
@@ -527,6 +552,7 @@ mod tests {
             "<div><p></p><p>x</p><br><p> </p></div><!-- comment --> tail",
             "<p>no\u{a0}break\u{a0}\u{a0}space \u{3000}ideographic\u{2028}line</p>",
             "<p>Kyiv — Київ, 東京 ｜ 서울\u{85}next</p><p>\u{200b}zero width</p>",
+            "<p>a, b,c ,, d\u{FF0C}e\u{060C}f<b>,</b></p><p>\u{2E41} \u{FE50}</p>",
             "<table><tr><td> a </td><td>b</td></tr></table><pre>  keep\n\n  </pre>",
             "<ul><li>one<li> two <li><b>three</b> <i> four</i></ul><template> t </template>",
             "text before <div>inside</div> text after\r\n\x0b\x0cend",

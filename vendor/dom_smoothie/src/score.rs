@@ -1,4 +1,4 @@
-use dom_query::{NodeData, NodeRef};
+use dom_query::NodeRef;
 
 #[allow(clippy::wildcard_imports)]
 use crate::glob::*;
@@ -90,20 +90,6 @@ fn determine_attr_weight(attr: &str) -> f32 {
         weight += 25.0;
     }
     weight
-}
-
-pub(crate) fn score_text_content(node: &NodeRef) -> usize {
-    node.descendants_it()
-        .filter_map(|n| {
-            n.query(|tree_node| {
-                if let NodeData::Text { ref contents } = tree_node.data {
-                    contents.chars().filter(|c| COMMAS.contains(c)).count()
-                } else {
-                    0
-                }
-            })
-        })
-        .sum()
 }
 
 #[cfg(test)]
