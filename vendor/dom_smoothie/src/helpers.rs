@@ -271,11 +271,18 @@ pub(crate) fn normalized_char_count(node: &NodeRef) -> usize {
     for n in std::iter::once(*node).chain(node.descendants_it()) {
         n.query(|n| {
             if let NodeData::Text { ref contents } = n.data {
-                run = run.then(TextRun::of_text(contents));
+                run = run.then(TextRun::of_text::<false>(contents));
             }
         });
     }
     run.char_count()
+}
+
+/// Whether a non-ASCII character that starts with `lead` (its first UTF-8 byte) may be
+/// white space or one of [`COMMAS`]: no other lead byte starts one (a test checks every
+/// character).
+fn may_be_space_or_comma(lead: u8) -> bool {
+    matches!(lead, 0xC2 | 0xD8 | 0xE1..=0xE3 | 0xEF)
 }
 
 /// What [`NodeRef::normalized_char_count`] needs to know of a run of text nodes (a node's
@@ -301,28 +308,64 @@ struct TextRun {
 }
 
 impl TextRun {
-    /// The run of one text node.
-    fn of_text(text: &str) -> Self {
+    /// The run of one text node; its commas are counted only when `COUNT_COMMAS`.
+    fn of_text<const COUNT_COMMAS: bool>(text: &str) -> Self {
+        /// Eight bytes in a word.
+        const fn splat(byte: u8) -> u64 {
+            u64::from_le_bytes([byte; 8])
+        }
+        const LOW: u64 = splat(0x7f);
+        const HIGH: u64 = splat(0x80);
+        /// The high bit of each byte of `word` (ASCII) that is zero.
+        fn zero_bytes(word: u64) -> u64 {
+            !(((word & LOW) + LOW) | word) & HIGH
+        }
         let mut count = 0;
         let mut commas = 0;
         let mut prev_space = true;
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            let space = if b.is_ascii() {
+            // Eight ASCII bytes at once: every byte is a character and counts, but a white
+            // space after white space.
+            if let Some(chunk) = bytes.get(i..i + 8) {
+                let mut eight = [0; 8];
+                eight.copy_from_slice(chunk);
+                let word = u64::from_le_bytes(eight);
+                if word & HIGH == 0 {
+                    // `char::is_whitespace` on ASCII: tab to carriage return (9..=13), space.
+                    let tab_to_cr = (word + splat(0x80 - 9)) & !(word + splat(0x80 - 14)) & HIGH;
+                    let spaces = zero_bytes(word ^ splat(b' ')) | tab_to_cr;
+                    let doubled = spaces & ((spaces << 8) | if prev_space { 0x80 } else { 0 });
+                    count += 8 - doubled.count_ones() as usize;
+                    if COUNT_COMMAS {
+                        commas += zero_bytes(word ^ splat(b',')).count_ones() as usize;
+                    }
+                    prev_space = spaces >> 63 != 0;
+                    i += 8;
+                    continue;
+                }
+            }
+            let byte = bytes[i];
+            let space = if byte.is_ascii() {
                 i += 1;
-                commas += usize::from(b == b',');
-                // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed,
-                // carriage return and space.
-                matches!(b, b'\t'..=b'\r' | b' ')
-            } else {
+                commas += usize::from(COUNT_COMMAS && byte == b',');
+                matches!(byte, b'\t'..=b'\r' | b' ')
+            } else if may_be_space_or_comma(byte) {
                 let Some(c) = text[i..].chars().next() else {
                     break;
                 };
                 i += c.len_utf8();
-                commas += usize::from(COMMAS.contains(&c));
+                commas += usize::from(COUNT_COMMAS && COMMAS.contains(&c));
                 c.is_whitespace()
+            } else {
+                // Any other character (Cyrillic, CJK, most punctuation) is neither.
+                i += match byte {
+                    0xC0..=0xDF => 2,
+                    0xE0..=0xEF => 3,
+                    _ => 4,
+                };
+                false
             };
             count += usize::from(!(prev_space && space));
             prev_space = space;
@@ -394,7 +437,7 @@ impl CharCounterCache {
         // The node's own text, when it is a text node, and its first child.
         let Some((own, first)) = tree.query_node(&node.id, |n| {
             let own = match n.data {
-                NodeData::Text { ref contents } => Some(TextRun::of_text(contents)),
+                NodeData::Text { ref contents } => Some(TextRun::of_text::<true>(contents)),
                 _ => None,
             };
             (own, n.first_child)
@@ -429,7 +472,7 @@ impl CharCounterCache {
             }
             let (text, first, next) = tree.query_node_or(&child, (None, None, None), |n| {
                 let text = match n.data {
-                    NodeData::Text { ref contents } => Some(TextRun::of_text(contents)),
+                    NodeData::Text { ref contents } => Some(TextRun::of_text::<true>(contents)),
                     _ => None,
                 };
                 (text, n.first_child, n.next_sibling)
@@ -559,6 +602,16 @@ mod tests {
         ] {
             assert_counts_match(&dom_query::Document::from(html));
         }
+        // Long ASCII runs, read eight bytes at a time: white space of every kind and commas
+        // at every offset, doubled across the words' boundaries, and a non-ASCII character
+        // that breaks the alignment.
+        let mut html = String::from("<p>");
+        for i in 0..64 {
+            html.push_str(&"x".repeat(i % 9));
+            html.push_str(["  ", "\t\n", "\x0b\x0c\r ", ",", ", ,", "\u{a0} ", "é", " "][i % 8]);
+        }
+        html.push_str("</p><p>        </p><p> ,,,,,,,,,,,,,,,,, </p>");
+        assert_counts_match(&dom_query::Document::from(html.as_str()));
     }
 
     #[test]
@@ -572,6 +625,11 @@ mod tests {
         ps[1].prepend_child(&doc.tree.new_text(""));
         ps[2].append_child(&doc.tree.new_text(" \t "));
         ps[2].append_child(&doc.tree.new_text(""));
+        // The parser turns carriage returns into line feeds; an edit can add them.
+        ps[2].append_child(
+            &doc.tree
+                .new_text("carriage\r\rreturns\r \r,\r\r\r\r\r\r\r\r\rend"),
+        );
         assert_counts_match(&doc);
     }
 
@@ -616,6 +674,17 @@ mod tests {
                 html.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
             }
             assert_counts_match(&dom_query::Document::from(html.as_str()));
+        }
+    }
+
+    #[test]
+    fn test_only_listed_lead_bytes_start_spaces_or_commas() {
+        for c in (0x80..=0x10_FFFF).filter_map(char::from_u32) {
+            let mut utf8 = [0; 4];
+            let lead = c.encode_utf8(&mut utf8).as_bytes()[0];
+            if c.is_whitespace() || COMMAS.contains(&c) {
+                assert!(may_be_space_or_comma(lead), "{c:?}");
+            }
         }
     }
 }
