@@ -16,7 +16,7 @@ pub fn normalize(text: &str) -> String {
         || unicode_normalization::is_nfc_quick(text.chars())
             == unicode_normalization::IsNormalized::Yes
     {
-        fold_blanks(text.chars(), text.len())
+        fold_blanks_in(text)
     } else {
         fold_blanks(text.nfc(), text.len())
     }
@@ -45,15 +45,73 @@ const NFC_STARTERS: [std::ops::RangeInclusive<char>; 10] = [
     '\u{FF01}'..='\u{FFEE}',
 ];
 
+/// Whether [`normalize`] reads `ch` as a blank: white space, a control character, or a
+/// zero-width space.
+fn is_blank(ch: char) -> bool {
+    ch.is_whitespace() || ch.is_control() || matches!(ch, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Whether a non-ASCII character whose UTF-8 encoding starts with `lead` may be a blank (see
+/// [`is_blank`]): no other lead byte starts one (a test checks every character), so most
+/// text (accented Latin, Cyrillic, CJK) is copied without decoding it.
+fn may_be_blank(lead: u8) -> bool {
+    matches!(lead, 0xC2 | 0xE1..=0xE3 | 0xEF)
+}
+
+/// The length of the UTF-8 sequence that `lead` starts.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
+/// [`fold_blanks`] over a text's own characters: the runs between blanks are copied whole
+/// instead of a character at a time.
+fn fold_blanks_in(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // Where the run of characters not yet copied starts.
+    let mut run = 0;
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let (len, blank) = if byte.is_ascii() {
+            // ASCII white space and control characters: up to the space, and DEL.
+            (1, byte <= b' ' || byte == 0x7F)
+        } else if may_be_blank(byte) {
+            let ch = text[at..].chars().next().unwrap_or_default();
+            (ch.len_utf8(), is_blank(ch))
+        } else {
+            (utf8_len(byte), false)
+        };
+        if blank {
+            if run < at {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&text[run..at]);
+            }
+            run = at + len;
+        }
+        at += len;
+    }
+    if run < bytes.len() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&text[run..]);
+    }
+    out
+}
+
 /// `chars` with every run of blanks as one space, trimmed (see [`normalize`]).
 fn fold_blanks(chars: impl Iterator<Item = char>, len: usize) -> String {
     let mut out = String::with_capacity(len);
     let mut pending_space = false;
     for ch in chars {
-        let blank = ch.is_whitespace()
-            || ch.is_control()
-            || matches!(ch, '\u{200B}' | '\u{2060}' | '\u{FEFF}');
-        if blank {
+        if is_blank(ch) {
             pending_space = !out.is_empty();
             continue;
         }
@@ -374,6 +432,40 @@ mod tests {
         }
         assert!(!is_nfc_starter('\u{0301}'), "a combining accent is looked up");
         assert_eq!(normalize("Cafe\u{0301} \u{0439}"), "Caf\u{e9} \u{0439}");
+    }
+
+    #[test]
+    fn only_the_listed_lead_bytes_start_blanks() {
+        for ch in ('\u{80}'..=char::MAX).filter(|ch| is_blank(*ch)) {
+            let mut utf8 = [0; 4];
+            let lead = ch.encode_utf8(&mut utf8).as_bytes()[0];
+            assert!(may_be_blank(lead), "{ch:?}");
+        }
+        for ch in ['\u{0}', 'é', 'Ж', '’', '東', '😀'] {
+            let mut utf8 = [0; 4];
+            let lead = ch.encode_utf8(&mut utf8).as_bytes()[0];
+            assert_eq!(utf8_len(lead), ch.len_utf8(), "{ch:?}");
+        }
+    }
+
+    #[test]
+    fn blanks_fold_as_a_character_at_a_time() {
+        let pieces = [
+            "word", " ", "  ", "\t\n", "\u{0}", "\u{7f}", "\u{85}", "\u{a0}", "\u{200b}",
+            "\u{2060}", "\u{feff}", "\u{3000}", "\u{2028}", "é", "’", "東京", "\u{200d}", "x",
+            "\u{9f}", "\u{ff0c}",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..10 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(fold_blanks_in(&text), fold_blanks(text.chars(), text.len()), "{text:?}");
+        }
     }
 
     #[test]
