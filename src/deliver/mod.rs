@@ -206,10 +206,11 @@ impl DeliveryReport {
 /// that lets the ledger keep up with the wire.
 ///
 /// Outcomes are recorded when this many are waiting, or [`RECORD_INTERVAL`] after the
-/// oldest, whichever comes first. A message the relay accepted but whose outcome is not
-/// recorded yet is sent again after a crash (its row is still `sending`), so a killed process
-/// or a power loss can cause at most `RECORD_BATCH + COMPOSE_AHEAD × concurrency` messages to
-/// be sent twice.
+/// oldest, whichever comes first; those waiting when the next batch is marked are recorded
+/// in the marks' transaction (one commit, and one sync, for both). A message the relay
+/// accepted but whose outcome is not recorded yet is sent again after a crash (its row is
+/// still `sending`), so a killed process or a power loss can cause at most
+/// `RECORD_BATCH + COMPOSE_AHEAD × concurrency` messages to be sent twice.
 pub const RECORD_BATCH: usize = 32;
 
 /// The longest an outcome waits before it is recorded (see [`RECORD_BATCH`]).
@@ -278,7 +279,8 @@ pub async fn send_all<S: Sender>(
                 take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
             }
         }
-        if outcomes.due() {
+        // When the next batch is to be marked, the outcomes go with it (one commit for both).
+        if outcomes.due() && !marked.is_empty() {
             outcomes.record(ledger.as_deref_mut(), clock)?;
         }
         if report.stopped.is_some() {
@@ -293,7 +295,9 @@ pub async fn send_all<S: Sender>(
                 Some(ledger) => {
                     let rows: Vec<(NaiveDate, &str)> =
                         batch.iter().map(|job| (job.date, job.email.as_str())).collect();
-                    let due = ledger.mark_sending(&rows, clock.now())?;
+                    // The outcomes waiting go in the same transaction: one commit, and one
+                    // sync, for both.
+                    let due = outcomes.record_and_mark(ledger, &rows, clock)?;
                     for (job, due) in batch.into_iter().zip(due) {
                         if due {
                             marked.push_back(job);
@@ -519,22 +523,38 @@ impl Outcomes {
         if let Some(ledger) = ledger
             && !self.waiting.is_empty()
         {
-            let rows: Vec<Recorded<'_>> = self
-                .waiting
-                .iter()
-                .map(|(job, outcome)| Recorded {
-                    date: job.date,
-                    email: &job.email,
-                    status: outcome.status,
-                    attempts: outcome.attempts,
-                    reply: &outcome.reply,
-                    bytes: Some(outcome.bytes),
-                })
-                .collect();
-            ledger.record(&rows, clock.now())?;
+            ledger.record(&self.rows(), clock.now())?;
         }
         self.waiting.clear();
         Ok(())
+    }
+
+    /// Records the waiting outcomes and marks `rows` `sending` in one transaction (see
+    /// [`Ledger::record_and_mark`]); per row, whether it was marked.
+    fn record_and_mark(
+        &mut self,
+        ledger: &mut Ledger,
+        rows: &[(NaiveDate, &str)],
+        clock: &dyn Clock,
+    ) -> Result<Vec<bool>, LedgerError> {
+        let marked = ledger.record_and_mark(&self.rows(), rows, clock.now())?;
+        self.waiting.clear();
+        Ok(marked)
+    }
+
+    /// The waiting outcomes as the ledger records them.
+    fn rows(&self) -> Vec<Recorded<'_>> {
+        self.waiting
+            .iter()
+            .map(|(job, outcome)| Recorded {
+                date: job.date,
+                email: &job.email,
+                status: outcome.status,
+                attempts: outcome.attempts,
+                reply: &outcome.reply,
+                bytes: Some(outcome.bytes),
+            })
+            .collect()
     }
 }
 

@@ -410,11 +410,26 @@ impl Ledger {
         rows: &[(NaiveDate, &str)],
         now: DateTime<FixedOffset>,
     ) -> Result<Vec<bool>, LedgerError> {
+        self.record_and_mark(&[], rows, now)
+    }
+
+    /// [`Ledger::record`] and [`Ledger::mark_sending`] in one transaction: the outcomes of
+    /// messages sent, and the rows about to be sent, committed (and synced) once.
+    ///
+    /// # Errors
+    /// As [`Ledger::mark_sending`].
+    pub fn record_and_mark(
+        &mut self,
+        outcomes: &[Recorded<'_>],
+        rows: &[(NaiveDate, &str)],
+        now: DateTime<FixedOffset>,
+    ) -> Result<Vec<bool>, LedgerError> {
         // A ledger deleted or replaced under the run must stop it before the next message:
         // what this run records would be lost, and the next run would send it again.
         self.ensure_same_file()?;
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|err| sqlite(&path, err))?;
+        record_in(&tx, &path, outcomes, now)?;
         let mut marked = Vec::with_capacity(rows.len());
         {
             let mut mark = tx
@@ -495,32 +510,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|err| sqlite(&path, err))?;
-        {
-            let mut update = tx
-                .prepare_cached(
-                    "UPDATE deliveries SET status = ?3, attempts = attempts + ?4, last_reply = ?5,
-                         bytes = COALESCE(?6, bytes), updated_at = ?7,
-                         sent_at = COALESCE(?8, sent_at)
-                     WHERE date = ?1 AND email = ?2",
-                )
-                .map_err(|err| sqlite(&path, err))?;
-            let stamp = time_text(now);
-            for outcome in outcomes {
-                let sent_at = (outcome.status == Status::Sent).then_some(stamp.as_str());
-                update
-                    .execute(params![
-                        date_text(outcome.date),
-                        outcome.email,
-                        outcome.status.as_str(),
-                        outcome.attempts,
-                        outcome.reply,
-                        outcome.bytes.map(|b| b as i64),
-                        stamp,
-                        sent_at
-                    ])
-                    .map_err(|err| sqlite(&path, err))?;
-            }
-        }
+        record_in(&tx, &path, outcomes, now)?;
         tx.commit().map_err(|err| sqlite(&path, err))
     }
 
@@ -688,6 +678,43 @@ fn delivery_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
+/// Writes the outcomes of deliveries in `tx` (see [`Ledger::record`]).
+fn record_in(
+    tx: &rusqlite::Transaction<'_>,
+    path: &std::path::Path,
+    outcomes: &[Recorded<'_>],
+    now: DateTime<FixedOffset>,
+) -> Result<(), LedgerError> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let mut update = tx
+        .prepare_cached(
+            "UPDATE deliveries SET status = ?3, attempts = attempts + ?4, last_reply = ?5,
+                 bytes = COALESCE(?6, bytes), updated_at = ?7,
+                 sent_at = COALESCE(?8, sent_at)
+             WHERE date = ?1 AND email = ?2",
+        )
+        .map_err(|err| sqlite(path, err))?;
+    let stamp = time_text(now);
+    for outcome in outcomes {
+        let sent_at = (outcome.status == Status::Sent).then_some(stamp.as_str());
+        update
+            .execute(params![
+                date_text(outcome.date),
+                outcome.email,
+                outcome.status.as_str(),
+                outcome.attempts,
+                outcome.reply,
+                outcome.bytes.map(|b| b as i64),
+                stamp,
+                sent_at
+            ])
+            .map_err(|err| sqlite(path, err))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -773,6 +800,62 @@ mod tests {
         let tomorrow = date.succ_opt().unwrap();
         assert_eq!(ledger.sent_before(tomorrow).unwrap(), BTreeSet::from(["url:a".to_owned()]));
         assert!(ledger.sent_before(date).unwrap().is_empty());
+    }
+
+    #[test]
+    fn outcomes_and_the_next_marks_are_committed_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let date = now().date_naive();
+        let mut ledger = Ledger::open(&path).unwrap();
+        let stored = ledger.create_edition(&edition(date, "all"), &[], now()).unwrap();
+        let emails = ["ana@example.org", "bo@example.org", "cy@example.org", "di@example.org"];
+        let planned: Vec<PlannedDelivery> = emails
+            .iter()
+            .map(|email| PlannedDelivery {
+                email,
+                mailbox: email,
+                edition_id: stored.id,
+                message_id: "<m@x>",
+            })
+            .collect();
+        ledger.plan(date, &planned, now()).unwrap();
+        assert_eq!(
+            ledger.mark_sending(&[(date, emails[0]), (date, emails[1])], now()).unwrap(),
+            [true, true]
+        );
+        ledger.suppress(emails[3], "unsubscribed", now()).unwrap();
+        let outcome = |email, status| Recorded {
+            date,
+            email,
+            status,
+            attempts: 1,
+            reply: "250 ok",
+            bytes: Some(10),
+        };
+        let outcomes =
+            [outcome(emails[0], Status::Sent), outcome(emails[1], Status::FailedPermanent)];
+        let marked = ledger
+            .record_and_mark(&outcomes, &[(date, emails[2]), (date, emails[3])], now())
+            .unwrap();
+        assert_eq!(marked, [true, false], "a suppressed address is not marked");
+        drop(ledger);
+        let ledger = Ledger::open(&path).unwrap();
+        let status: Vec<(String, Status)> = ledger
+            .deliveries(Some(date))
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.email, row.status))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                (emails[0].to_owned(), Status::Sent),
+                (emails[1].to_owned(), Status::FailedPermanent),
+                (emails[2].to_owned(), Status::Sending),
+            ],
+            "both halves committed, the suppressed row removed"
+        );
     }
 
     #[test]
