@@ -265,7 +265,7 @@ impl<'a> BytePatternCheck<'a> {
 }
 
 /// The white-space-normalized character count of `node`'s text: exactly
-/// `NodeRef::normalized_char_count`, reading ASCII text a byte at a time.
+/// `NodeRef::normalized_char_count`, reading ASCII text eight bytes at a time.
 pub(crate) fn normalized_char_count(node: &NodeRef) -> usize {
     let mut run = TextRun::default();
     for n in std::iter::once(*node).chain(node.descendants_it()) {
