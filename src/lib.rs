@@ -22,6 +22,8 @@ pub mod render;
 pub mod select;
 pub mod shard;
 pub mod summarize;
+#[cfg(test)]
+mod test_rng;
 pub mod text;
 pub mod token;
 pub mod web;

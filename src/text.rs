@@ -455,15 +455,9 @@ mod tests {
             "\u{2060}", "\u{feff}", "\u{3000}", "\u{2028}", "é", "’", "東京", "\u{200d}", "x",
             "\u{9f}", "\u{ff0c}",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rng = crate::test_rng::Rng::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2000 {
-            let mut text = String::new();
-            for _ in 0..10 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
+            let text = rng.joined(&pieces, 10);
             assert_eq!(fold_blanks_in(&text), fold_blanks(text.chars(), text.len()), "{text:?}");
         }
     }

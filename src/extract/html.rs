@@ -956,10 +956,7 @@ mod tests {
             <math><title>m</title></math></body></html>";
         let mut pages = page_fixtures();
         pages.push(tricky.to_owned());
-        pages.push(
-            "<html><head><title>F</title></head><frameset><frame src=a></frameset></html>"
-                .to_owned(),
-        );
+        pages.push(FRAMESET_PAGE.to_owned());
         for page in &pages {
             let document = Document::from(page.as_str());
             let readables = Readables::of(&document);
@@ -1147,6 +1144,10 @@ mod tests {
         paths.iter().map(|path| std::fs::read_to_string(path).unwrap()).collect()
     }
 
+    /// A page from before articles had pages: a `<frameset>` where the body would be.
+    const FRAMESET_PAGE: &str =
+        "<html><head><title>F</title></head><frameset><frame src=a></frameset></html>";
+
     /// A page with furniture of every kind `prepare_page` may empty.
     const FURNISHED_PAGE: &str = "<html><head><title>T</title></head><body>\
         <header><a href=/>Site</a><button>Menu</button></header>\
@@ -1201,11 +1202,8 @@ mod tests {
             "<span><search hidden></span>x</search>y",
         ] {
             pages.push(tricky.to_owned());
-            pages.push(
-                "<html><head><title>F</title></head><frameset><frame src=a></frameset></html>"
-                    .to_owned(),
-            );
         }
+        pages.push(FRAMESET_PAGE.to_owned());
         for page in &pages {
             let plain = super::super::depth::limit_depth(page);
             let prepared = super::super::depth::prepare_page(page);
@@ -1305,14 +1303,8 @@ mod tests {
         let mut seeds = page_fixtures();
         seeds.push("<p>One <b>two</b></p><svg><g><path d=1/></g></svg><p>three</p>".to_owned());
         seeds.push(FURNISHED_PAGE.to_owned());
-        // xorshift64*, so that a failure can be replayed.
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |bound: usize| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound as u64) as usize
-        };
+        let mut rng = crate::test_rng::Rng::new(0x9E37_79B9_7F4A_7C15);
+        let mut next = |bound: usize| rng.below(bound);
         // 2,000 rounds here. Seeds of 60,000 rounds found the cases `leave_out`, `svg_end`'s
         // stack of open elements, the `foreign` stop and `find_end_tag`'s end check handle;
         // comparing whole trees, they found those of `tag_end`'s `/` in a value, the `<svg/>`
