@@ -462,6 +462,98 @@ fn max_per_hour_counts_earlier_runs_and_leaves_the_rest_pending() {
     assert_eq!(server.count(), 4);
 }
 
+/// Issue 13: rows are planned a chunk at a time as the run reads them (256 members to a
+/// chunk), so sending starts before the whole list is planned. A run over several chunks
+/// sends everyone exactly once; one that stops at `max_per_hour` plans the rest before it
+/// reports, so `retry` finds them `pending`.
+#[test]
+fn rows_planned_as_the_run_goes_are_all_there_when_it_ends_or_stops() {
+    const N: usize = 600;
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(N), "", "concurrency = 4");
+    let report = site.run().unwrap();
+    assert_eq!((report.send.planned, report.send.delivery.sent), (N, N));
+    assert_eq!(server.count(), N);
+    let mut to: Vec<String> = server.received().iter().map(|m| m.rcpt_to[0].clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), N, "one message each");
+    let rows = site.deliveries();
+    assert_eq!(rows.len(), N);
+    assert!(rows.iter().all(|row| row.status == Status::Sent));
+
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(N), "", "max_per_hour = 3\nconcurrency = 2");
+    let report = site.run().unwrap();
+    let delivery = &report.send.delivery;
+    assert_eq!(delivery.stopped, Some(newsdigest::deliver::Stop::HourlyLimit(3)));
+    assert_eq!((report.send.planned, delivery.sent, delivery.not_attempted), (N, 3, N - 3));
+    let rows = site.deliveries();
+    assert_eq!(rows.len(), N, "every member has a row, planned or not when the run stopped");
+    assert_eq!(rows.iter().filter(|row| row.status == Status::Pending).count(), N - 3);
+    let clock = newsdigest::clock::FixedClock(
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T08:01:00+01:00").unwrap(),
+    );
+    let later = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(newsdigest::app::run::retry(
+            &site.config(),
+            &clock,
+            Some(now().date_naive()),
+            newsdigest::app::run::RunOptions::default(),
+            &mut (),
+        ))
+        .unwrap();
+    assert_eq!((later.planned, later.delivery.sent), (N - 3, 3));
+    assert_eq!(server.count(), 6);
+}
+
+/// Issue 13: the rows `sending` at once, the most messages a crash could cause to be sent
+/// twice, never exceed `deliver::max_sending`, watched from another connection while a run
+/// sends.
+#[test]
+fn rows_sending_at_once_stay_within_the_stated_bound() {
+    const N: usize = 400;
+    const CONCURRENCY: usize = 4;
+    let server = SmtpServer::with_script(Arc::new(|_: usize, step: &Step| match step {
+        Step::DataEnd(_) => Action::Delay(Duration::from_millis(2)),
+        _ => Action::Accept,
+    }));
+    let site = Site::new(server.port, &readers(N), "", &format!("concurrency = {CONCURRENCY}"));
+    let path = site.state_file();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let (report, most) = std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            let report = site.run();
+            finished.store(true, std::sync::atomic::Ordering::SeqCst);
+            report
+        });
+        let mut most = 0usize;
+        while !finished.load(std::sync::atomic::Ordering::SeqCst) {
+            let sending = rusqlite::Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .and_then(|conn| {
+                conn.query_row(
+                    "SELECT COUNT(*) FROM deliveries WHERE status = 'sending'",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            });
+            if let Ok(sending) = sending {
+                most = most.max(usize::try_from(sending).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (run.join().unwrap().unwrap(), most)
+    });
+    assert_eq!(report.send.delivery.sent, N);
+    let bound = newsdigest::deliver::max_sending(CONCURRENCY);
+    assert!(most > 2 * CONCURRENCY, "watched while the run sent: at most {most} rows `sending`");
+    assert!(most <= bound, "{most} rows `sending` at once; at most {bound} may be");
+}
+
 #[test]
 fn rate_spaces_the_messages_out() {
     let server = SmtpServer::start();

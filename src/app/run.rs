@@ -240,17 +240,17 @@ pub async fn run(
     report.index = index;
 
     // Rows of today decide what is sent: a row keeps the edition it was planned with, so a
-    // subscriber whose topics changed since the morning still gets one mail, not two.
-    let scope = if options.dry_run {
-        Scope::AudienceUnplanned
-    } else {
-        plan(config, &mut ledger, date, &editions, now)?;
-        Scope::Audience
-    };
-    let counts = ledger.day_counts(date, scope)?;
+    // subscriber whose topics changed since the morning still gets one mail, not two. A
+    // real run plans the rows as it reads them (see `Planner`), so sending starts at once;
+    // members not planned yet count as due.
+    let counts = ledger.day_counts(date, Scope::AudienceUnplanned)?;
     report.send.already_delivered = counts.sent;
     report.send.failed_before = counts.refused;
+    let scope = if options.dry_run { Scope::AudienceUnplanned } else { Scope::Audience };
     let mut jobs = DueJobs::new(date, scope, &editions, &config.delivery.from);
+    if !options.dry_run {
+        jobs.planner = Some(Planner { after: String::new(), done: false, config, now });
+    }
     if options.dry_run {
         jobs.reader = Some(&ledger);
         send(config, clock, date, (&mut jobs, counts.due), None, true, progress, &mut report.send)
@@ -274,26 +274,39 @@ pub async fn run(
     Ok(report)
 }
 
-/// Plans a ledger row for every member of the audience with an edition, [`PLAN_CHUNK`] to a
-/// transaction, so the rows to insert are never all in memory at once; a run that dies
-/// between two chunks plans the rest next time. A row planned earlier today is kept.
-fn plan(
-    config: &Config,
-    ledger: &mut Ledger,
-    date: NaiveDate,
-    editions: &[Option<Arc<StoredEdition>>],
+/// Plans the day's ledger rows as [`DueJobs`] reads them: a `pending` row for each member
+/// of the audience with an edition, [`PLAN_CHUNK`] members (in address order) to a
+/// transaction, just before their rows are read. Sending starts after the first chunk, not
+/// after the whole list, and the rows to insert are never all in memory at once. A row
+/// planned earlier today is kept; a run that dies part way plans the rest next time, and one
+/// that stops early plans the rest before it reports (so `retry` finds them `pending`).
+struct Planner<'a> {
+    /// The last member planned.
+    after: String,
+    /// Every member is planned.
+    done: bool,
+    config: &'a Config,
     now: chrono::DateTime<chrono::FixedOffset>,
-) -> anyhow::Result<()> {
-    let mut after = String::new();
-    loop {
-        let page = ledger.audience_page(&after, PLAN_CHUNK)?;
-        let Some(last) = page.last() else { break };
-        after.clone_from(&last.email);
+}
+
+impl Planner<'_> {
+    /// Plans the next chunk of members.
+    fn chunk(
+        &mut self,
+        ledger: &mut Ledger,
+        date: NaiveDate,
+        editions: &[Option<Arc<StoredEdition>>],
+    ) -> Result<(), LedgerError> {
+        let page = ledger.audience_page(&self.after, PLAN_CHUNK)?;
+        self.done = page.len() < PLAN_CHUNK;
+        let Some(last) = page.last() else { return Ok(()) };
+        self.after.clone_from(&last.email);
+        let from = &self.config.delivery.from;
         let rows: Vec<(&crate::ledger::Member, &StoredEdition, String)> = page
             .iter()
             .filter_map(|member| {
                 let edition = editions.get(member.topic_set)?.as_deref()?;
-                let id = message_id(date, &edition.digest, &member.email, &config.delivery.from);
+                let id = message_id(date, &edition.digest, &member.email, from);
                 Some((member, edition, id))
             })
             .collect();
@@ -306,9 +319,9 @@ fn plan(
                 message_id,
             })
             .collect();
-        ledger.plan(date, &planned, now)?;
+        ledger.plan(date, &planned, self.now)?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// What the index page says of each digest of the day (by slug) and of the day as a whole,
@@ -361,8 +374,8 @@ fn delivery_notes(
     (notes, status)
 }
 
-/// Ledger rows planned in one transaction (a few in unit tests).
-const PLAN_CHUNK: usize = if cfg!(test) { 6 } else { 10_000 };
+/// Members whose ledger rows are planned in one transaction (a few in unit tests).
+const PLAN_CHUNK: usize = if cfg!(test) { 6 } else { 256 };
 
 /// Days before and after a run's date whose archive folders must name this run's ledger.
 pub const LEDGER_MARK_DAYS: u64 = 30;
@@ -700,6 +713,8 @@ struct DueJobs<'a> {
     from: &'a Mailbox,
     /// The ledger to read when `send_all` has none (dry runs).
     reader: Option<&'a Ledger>,
+    /// Plans the rows before they are read (`run`; `None` when they are all there).
+    planner: Option<Planner<'a>>,
 }
 
 impl<'a> DueJobs<'a> {
@@ -719,6 +734,7 @@ impl<'a> DueJobs<'a> {
             by_set,
             from,
             reader: None,
+            planner: None,
         }
     }
 
@@ -763,14 +779,31 @@ impl<'a> DueJobs<'a> {
 }
 
 impl Jobs for DueJobs<'_> {
-    fn next(&mut self, ledger: Option<&Ledger>, max: usize) -> Result<Vec<Job>, LedgerError> {
-        if self.buffer.len() < max && !self.finished {
-            let Some(ledger) = self.reader.or(ledger) else {
-                self.finished = true;
-                return Ok(Vec::new());
+    fn next(
+        &mut self,
+        mut ledger: Option<&mut Ledger>,
+        max: usize,
+    ) -> Result<Vec<Job>, LedgerError> {
+        while self.buffer.len() < max && !self.finished {
+            // Rows are read up to the last member planned, until every member is.
+            let until = match (&mut self.planner, ledger.as_deref_mut()) {
+                (Some(planner), Some(ledger)) if !planner.done => {
+                    planner.chunk(ledger, self.date, self.by_set)?;
+                    (!planner.done).then(|| planner.after.clone())
+                }
+                _ => None,
             };
-            let rows = ledger.due_page(self.date, self.scope, &self.after, JOB_PAGE)?;
-            self.finished = rows.len() < JOB_PAGE;
+            let Some(ledger) = self.reader.or(ledger.as_deref()) else {
+                self.finished = true;
+                break;
+            };
+            let rows = ledger.due_page(
+                self.date,
+                self.scope,
+                (&self.after, until.as_deref()),
+                JOB_PAGE,
+            )?;
+            self.finished = rows.len() < JOB_PAGE && until.is_none();
             for row in rows {
                 self.after.clone_from(&row.email);
                 let job = self.job(ledger, row)?;
@@ -781,10 +814,16 @@ impl Jobs for DueJobs<'_> {
         Ok(self.buffer.drain(..take).collect())
     }
 
-    fn left(&mut self, ledger: Option<&Ledger>) -> Result<usize, LedgerError> {
+    fn left(&mut self, mut ledger: Option<&mut Ledger>) -> Result<usize, LedgerError> {
+        // The rest is planned, so that it stays `pending` for `retry`.
+        if let (Some(planner), Some(ledger)) = (&mut self.planner, ledger.as_deref_mut()) {
+            while !planner.done {
+                planner.chunk(ledger, self.date, self.by_set)?;
+            }
+        }
         // Counted by the ledger, not built into jobs: a run that stops early may leave most
         // of a long list.
-        let unread = match self.reader.or(ledger) {
+        let unread = match self.reader.or(ledger.as_deref()) {
             Some(ledger) if !self.finished => {
                 ledger.due_after(self.date, self.scope, &self.after)?
             }

@@ -2,27 +2,28 @@
 //! committed as `sending` before its message goes, and its outcome soon after (group commit,
 //! see [`RECORD_BATCH`]).
 //!
-//! [`send_all`] streams the jobs: at most [`COMPOSE_AHEAD`] × `concurrency` send tasks exist
-//! at a time, whatever the list's size; each composes its message, then waits for one of
-//! `concurrency` sessions, looks its address up again (an unsubscribe during the run) and
-//! sends. The ledger's writes stay on the calling task (SQLite connections are not shared);
-//! send tasks report back their outcome. Transient failures are retried inside the task with
-//! exponential backoff and jitter; permanent ones are recorded with the next group. The run
-//! stops cleanly after `max_consecutive_failures` failed messages in a row, or when
-//! `max_per_hour` is reached; the rest stays `pending`.
+//! [`send_all`] streams the jobs through a bounded queue of marked rows to `concurrency`
+//! session tasks, whatever the list's size: each session sends one message while it takes
+//! and composes the next, and looks each address up again just before it goes (an
+//! unsubscribe during the run). The ledger's writes stay on the calling task (SQLite
+//! connections are not shared), which marks the next batch while the sessions send the one
+//! before; sessions report back their outcomes. Transient failures are retried inside the
+//! session with exponential backoff and jitter; permanent ones are recorded with the next
+//! group. The run stops cleanly after `max_consecutive_failures` failed messages in a row, or
+//! when `max_per_hour` is reached; the rest stays `pending`. At most [`max_sending`] rows
+//! are `sending` at once: the most messages a crash can cause to be sent twice.
 
 pub mod message;
 pub mod smtp;
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 use lettre::address::Envelope;
 use lettre::message::Mailbox;
 use sha2::Digest as _;
@@ -99,17 +100,19 @@ pub struct Policy {
 /// never held in memory.
 pub trait Jobs {
     /// Up to `max` more jobs, in order; none when there are no more. `ledger` is the sending
-    /// ledger (`None` in dry runs), for a source that reads its rows between two commits.
+    /// ledger (`None` in dry runs), for a source that plans and reads its rows between two
+    /// commits.
     ///
     /// # Errors
-    /// [`LedgerError`] when the source's rows cannot be read.
-    fn next(&mut self, ledger: Option<&Ledger>, max: usize) -> Result<Vec<Job>, LedgerError>;
+    /// [`LedgerError`] when the source's rows cannot be planned or read.
+    fn next(&mut self, ledger: Option<&mut Ledger>, max: usize) -> Result<Vec<Job>, LedgerError>;
 
-    /// How many jobs are left, without taking them (for the report of a run that stopped).
+    /// How many jobs are left, without taking them (for the report of a run that stopped); a
+    /// source that plans as it goes plans the rest first.
     ///
     /// # Errors
     /// As [`Jobs::next`].
-    fn left(&mut self, ledger: Option<&Ledger>) -> Result<usize, LedgerError>;
+    fn left(&mut self, ledger: Option<&mut Ledger>) -> Result<usize, LedgerError>;
 }
 
 /// One message to send.
@@ -205,27 +208,45 @@ impl DeliveryReport {
 /// Rows marked `sending` in one transaction, and outcomes recorded in one: the group commit
 /// that lets the ledger keep up with the wire.
 ///
-/// Outcomes are recorded when this many are waiting, or [`RECORD_INTERVAL`] after the
-/// oldest, whichever comes first; those waiting when the next batch is marked are recorded
-/// in the marks' transaction (one commit, and one sync, for both). A message the relay
-/// accepted but whose outcome is not recorded yet is sent again after a crash (its row is
-/// still `sending`), so a killed process or a power loss can cause at most
-/// `RECORD_BATCH + COMPOSE_AHEAD × concurrency` messages to be sent twice.
+/// A batch is marked when fewer than this many marked rows wait in the queue for a session,
+/// so the sessions always have a batch ahead while the next one is committed. Outcomes are
+/// recorded with the next batch's marks (one commit, and one sync, for both), or on their own
+/// when this many are waiting or [`RECORD_INTERVAL`] after the oldest, whichever comes first.
+/// A message the relay accepted but whose outcome is not recorded yet is sent again after a
+/// crash (its row is still `sending`); see [`max_sending`] for the bound.
 pub const RECORD_BATCH: usize = 32;
 
 /// The longest an outcome waits before it is recorded (see [`RECORD_BATCH`]).
 pub const RECORD_INTERVAL: Duration = Duration::from_millis(100);
 
+/// The most rows a run with `concurrency` sessions keeps in `sending` at once:
+/// `2 × RECORD_BATCH + 2 × concurrency` (72 with 4 sessions).
+///
+/// Every message the relay accepted whose outcome is not recorded yet is such a row, so this
+/// is also the most messages a killed process or a power loss can cause to be sent twice
+/// (with the same Message-ID): the next run sends every `sending` row again, since it cannot
+/// know whether the relay took it. [`send_all`] enforces it: a batch is marked only when the
+/// rows already `sending` leave room for it, and records the outcomes waiting in the same
+/// commit. The terms: up to two batches queued for the sessions (the next is marked when
+/// fewer than one wait), and each session's message being sent plus the next one composed.
+pub fn max_sending(concurrency: usize) -> usize {
+    2 * RECORD_BATCH + 2 * concurrency.max(1)
+}
+
 /// Sends every job through `sender`, recording each step in `ledger` (`None` for a dry run,
 /// which records nothing).
 ///
-/// Jobs are taken [`RECORD_BATCH`] at a time and marked `sending` together, then launched as
-/// slots free up; outcomes are recorded in groups as well (see [`RECORD_BATCH`]). Up to
-/// [`COMPOSE_AHEAD`] × `concurrency` send tasks exist at once: each composes its message, then
-/// waits for one of `concurrency` sessions, so a session freed while this task commits to
-/// the ledger is taken at once by a message already composed. Just before sending, each
-/// task looks its address up again in a read-only connection to the ledger, so an
-/// unsubscribe committed during the run is honoured up to the last moment.
+/// `concurrency` session tasks each loop over the jobs: take the next marked job from a
+/// shared queue, check it may go (the run has not stopped, `max_per_hour`, the pace of
+/// `rate`, the ledger file, an unsubscribe committed during the run, looked up in a
+/// read-only connection just before sending), send it, and report the outcome back. While
+/// one message is on the wire its session takes and composes the next, so a session never
+/// waits for a message to be built, or for another task to be woken to send it.
+///
+/// This task keeps the ledger (SQLite connections are not shared): it marks the next
+/// [`RECORD_BATCH`] rows `sending` in one transaction whenever the queue runs low, and
+/// records the outcomes in groups (see [`RECORD_BATCH`]); a commit never holds up a session,
+/// which has a batch ahead in the queue.
 ///
 /// # Errors
 /// [`LedgerError`] when a status change cannot be committed: the run stops at once, since
@@ -240,112 +261,141 @@ pub async fn send_all<S: Sender>(
     progress: &mut dyn Progress,
 ) -> Result<DeliveryReport, LedgerError> {
     let mut report = DeliveryReport::default();
-    let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
-    let mut next_slot = Instant::now();
     let sent_last_hour = match (policy.max_per_hour, ledger.as_deref()) {
         (Some(_), Some(ledger)) => ledger.sent_since(clock.now() - TimeDelta::hours(1))?,
         _ => 0,
     };
-    let mut launched = 0usize;
     let concurrency = policy.concurrency.max(1);
-    // Paced runs compose no further ahead than they send, so that a burst of messages
-    // composed while the sessions were busy cannot break the rate.
-    let tasks_at_once =
-        if policy.rate.is_some() { concurrency } else { COMPOSE_AHEAD * concurrency };
+    let cap = max_sending(concurrency);
     let gate = Arc::new(Gate {
-        sessions: tokio::sync::Semaphore::new(concurrency),
         streak: AtomicUsize::new(0),
         stopped_at: AtomicUsize::new(0),
         max_streak: policy.max_consecutive_failures.max(1),
+        hourly: policy.max_per_hour.map(|limit| (limit, sent_last_hour)),
+        launched: AtomicUsize::new(0),
+        hourly_stop: AtomicBool::new(false),
+        pace: policy.rate.map(|rate| {
+            (std::sync::Mutex::new(Instant::now()), Duration::from_secs_f64(1.0 / rate))
+        }),
         reader: match ledger.as_deref() {
             Some(ledger) => Some(std::sync::Mutex::new(ledger.reader()?)),
             None => None,
         },
+        composer,
+        policy: policy.clone(),
     });
-    // Marked `sending`, not launched yet.
-    let mut marked: VecDeque<Job> = VecDeque::new();
+    // Marked rows waiting for a session: two batches' room, so a batch always fits when the
+    // queue runs low.
+    let (queue, queue_out) = tokio::sync::mpsc::channel::<Queued>(2 * RECORD_BATCH);
+    let queue_out = Arc::new(tokio::sync::Mutex::new(queue_out));
+    let reports = Arc::new(Reports {
+        list: std::sync::Mutex::new(Vec::new()),
+        wake: tokio::sync::Notify::new(),
+        running: AtomicUsize::new(concurrency),
+    });
+    let mut sessions = JoinSet::new();
+    for _ in 0..concurrency {
+        let session = Session {
+            gate: Arc::clone(&gate),
+            sender: Arc::clone(&sender),
+            queue: Arc::clone(&queue_out),
+            reports: Arc::clone(&reports),
+        };
+        sessions.spawn(session.run());
+    }
+    let mut queue = Some(queue);
     let mut outcomes = Outcomes::new();
-    // Tasks that came back unsent because the run stopped while they waited for a session.
+    // Rows marked (or queued, in a dry run), and of those, how many the sessions reported
+    // back (an outcome, unsent or withdrawn). The rows that may have been sent without a
+    // record are the `marked - returned` not reported yet and the outcomes waiting; a batch
+    // is marked, and the outcomes waiting recorded, in one commit, only when
+    // `marked - returned` leaves room for it under `cap`.
+    let (mut marked, mut returned) = (0usize, 0usize);
     let mut unsent: Vec<Job> = Vec::new();
-
     loop {
-        while let Some(done) = tasks.try_join_next() {
+        // Read before the reports are taken: when no session runs, none can report after.
+        let ended = reports.running.load(Ordering::SeqCst) == 0;
+        for done in reports.take() {
+            returned += 1;
             take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
         }
-        // The bound on messages in existence: a JoinSet of at most `tasks_at_once` tasks,
-        // which keeps every outcome on this task, beside the ledger.
-        while tasks.len() >= tasks_at_once {
-            if let Some(done) = tasks.join_next().await {
-                take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
-            }
-        }
-        // When the next batch is to be marked, the outcomes go with it (one commit for both).
-        if outcomes.due() && !marked.is_empty() {
-            outcomes.record(ledger.as_deref_mut(), clock)?;
-        }
-        if report.stopped.is_some() {
+        if ended {
             break;
         }
-        if marked.is_empty() {
-            let batch: Vec<Job> = jobs.next(ledger.as_deref(), RECORD_BATCH)?;
+        // Once stopped, the sessions return what they take as unsent; nothing more is marked.
+        if report.stopped.is_some() {
+            queue = None;
+        }
+        // The queue runs low: the next batch is marked, if the rows `sending` leave room.
+        let low = queue
+            .as_ref()
+            .is_some_and(|queue| queue.max_capacity() - queue.capacity() < RECORD_BATCH);
+        if low && marked - returned + RECORD_BATCH <= cap {
+            let batch: Vec<Job> = jobs.next(ledger.as_deref_mut(), RECORD_BATCH)?;
             if batch.is_empty() {
-                break;
+                // The sessions end once the queue is empty.
+                queue = None;
             }
-            match ledger.as_deref_mut() {
+            let due = match ledger.as_deref_mut() {
                 Some(ledger) => {
                     let rows: Vec<(NaiveDate, &str)> =
                         batch.iter().map(|job| (job.date, job.email.as_str())).collect();
                     // The outcomes waiting go in the same transaction: one commit, and one
                     // sync, for both.
-                    let due = outcomes.record_and_mark(ledger, &rows, clock)?;
-                    for (job, due) in batch.into_iter().zip(due) {
-                        if due {
-                            marked.push_back(job);
-                        } else {
-                            // Unsubscribed while the run was under way: not sent, not due.
-                            report.suppressed += 1;
-                        }
-                    }
+                    outcomes.record_and_mark(ledger, &rows, clock)?
                 }
-                None => marked.extend(batch),
+                None => vec![true; batch.len()],
+            };
+            let now = clock.now();
+            for (job, due) in batch.into_iter().zip(due) {
+                if !due {
+                    // Unsubscribed while the run was under way: not sent, not due.
+                    report.suppressed += 1;
+                    continue;
+                }
+                marked += 1;
+                let queued = match queue.as_ref() {
+                    Some(queue) => {
+                        queue.try_send(Queued { job, now }).map_err(|err| err.into_inner().job)
+                    }
+                    None => Err(job),
+                };
+                if let Err(job) = queued {
+                    // Cannot happen (the queue had room for the batch, and the sessions
+                    // only end once it is closed); kept for the next run rather than lost.
+                    unsent.push(job);
+                    returned += 1;
+                }
             }
             continue;
         }
-        if let Some(limit) = policy.max_per_hour
-            && sent_last_hour + launched >= limit
-        {
-            report.stopped = Some(Stop::HourlyLimit(limit));
-            break;
+        if outcomes.due() {
+            outcomes.record(ledger.as_deref_mut(), clock)?;
         }
-        let Some(job) = marked.pop_front() else { continue };
-        if let Some(ledger) = ledger.as_deref() {
-            // A ledger deleted or replaced under the run stops it before the next message.
-            ledger.ensure_same_file()?;
+        // Woken by the sessions (see `Reports`), or when the oldest outcome is due.
+        let due_at = if outcomes.waiting.is_empty() { Instant::now() } else { outcomes.since }
+            + RECORD_INTERVAL;
+        tokio::select! {
+            () = reports.wake.notified() => {}
+            () = tokio::time::sleep_until(due_at) => {}
         }
-        if let Some(rate) = policy.rate {
-            tokio::time::sleep_until(next_slot).await;
-            next_slot = next_slot.max(Instant::now()) + Duration::from_secs_f64(1.0 / rate);
-        }
-        launched += 1;
-        let now = clock.now();
-        let sender = Arc::clone(&sender);
-        let composer = Arc::clone(&composer);
-        let gate = Arc::clone(&gate);
-        let policy = policy.clone();
-        // Composing runs in the task, so messages are built on every core while this task
-        // keeps the ledger.
-        tasks.spawn(async move {
-            let composed =
-                composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
-            let done = gate.send(sender.as_ref(), &job, composed, &policy).await;
-            (job, done)
-        });
     }
-    while let Some(done) = tasks.join_next().await {
-        take(done, &gate, &mut outcomes, &mut unsent, &mut ledger, progress, &mut report)?;
+    while let Some(ended) = sessions.join_next().await {
+        if ended.is_err() {
+            tracing::error!("a send session ended without reporting its messages");
+        }
     }
-    // Marked but never sent (the run stopped): pending again, for the next run.
-    unsent.extend(marked);
+    // Queued but never taken (every session failed): pending again, like the unsent.
+    {
+        let mut queue_out = queue_out.lock().await;
+        while let Ok(Queued { job, .. }) = queue_out.try_recv() {
+            returned += 1;
+            unsent.push(job);
+        }
+    }
+    // Rows handed to a session that never reported them stay `sending`: the next run sends
+    // them (at most `max_sending`, as after a crash).
+    report.lost = marked - returned.min(marked);
     if let Some(ledger) = ledger.as_deref_mut()
         && !unsent.is_empty()
     {
@@ -353,68 +403,106 @@ pub async fn send_all<S: Sender>(
             unsent.iter().map(|job| (job.date, job.email.as_str())).collect();
         ledger.unmark_sending(&rows)?;
     }
-    report.not_attempted += unsent.len() + jobs.left(ledger.as_deref())?;
+    report.not_attempted += unsent.len() + jobs.left(ledger.as_deref_mut())?;
     outcomes.record(ledger, clock)?;
     sender.finish().await;
     Ok(report)
 }
 
-/// How many send tasks may exist for each session: one sending, the others composed and
-/// waiting for it. A killed process or a power loss can cause at most
-/// `RECORD_BATCH + COMPOSE_AHEAD × concurrency` messages to be sent twice.
-pub const COMPOSE_AHEAD: usize = 2;
+/// A marked job waiting for a session, with the time its message is dated.
+struct Queued {
+    job: Job,
+    now: DateTime<FixedOffset>,
+}
 
-/// What a send task comes back with.
+/// What a session reports of a job.
 enum Done {
     /// Sent, or failed after its attempts.
     Tried(Outcome),
-    /// Not sent: the run stopped while it waited for a session.
+    /// Not sent: the run stopped before its turn.
     Unsent,
-    /// Not sent: the address was unsubscribed while it waited.
+    /// Not sent: the address was unsubscribed during the run.
     Withdrawn,
-    /// Not sent: the ledger could not be read to check the address.
+    /// Not sent: the ledger could not be read to check the address, or was replaced.
     Unreadable(LedgerError),
 }
 
-/// What the send tasks share: the sessions, the run of failures that stops a run, and the
-/// ledger to check an address in just before its message goes.
+/// What the sessions share: the run of failures that stops a run, the hourly limit and the
+/// pace, the ledger to check an address in just before its message goes, and the composer.
 struct Gate {
-    /// One permit a session: at most `concurrency` messages are being sent at once.
-    sessions: tokio::sync::Semaphore,
     /// Failed messages in a row, in the order they finished.
     streak: AtomicUsize,
     /// The streak that stopped the run (0 while it goes on).
     stopped_at: AtomicUsize,
     /// `max_consecutive_failures`.
     max_streak: usize,
+    /// `max_per_hour`, and the messages sent in the hour before the run.
+    hourly: Option<(usize, usize)>,
+    /// Messages let go so far.
+    launched: AtomicUsize,
+    /// `max_per_hour` was reached.
+    hourly_stop: AtomicBool,
+    /// `rate`: the next message's slot, and the interval between two.
+    pace: Option<(std::sync::Mutex<Instant>, Duration)>,
     /// A read-only connection to the ledger (`None` in dry runs).
     reader: Option<std::sync::Mutex<Ledger>>,
+    composer: Arc<Composer>,
+    policy: Policy,
 }
 
 impl Gate {
-    /// Waits for a session, then sends `composed` unless the run has stopped or the address
-    /// has left since it was marked.
-    async fn send<S: Sender>(
-        &self,
-        sender: &S,
-        job: &Job,
-        composed: Result<Composed, message::ComposeError>,
-        policy: &Policy,
-    ) -> Done {
-        let Ok(_session) = self.sessions.acquire().await else { return Done::Unsent };
-        if self.stopped_at.load(Ordering::SeqCst) > 0 {
-            return Done::Unsent;
+    fn stopped(&self) -> bool {
+        self.stopped_at.load(Ordering::SeqCst) > 0 || self.hourly_stop.load(Ordering::SeqCst)
+    }
+
+    /// Whether `job` may go now: `None` when it may (after waiting for its slot under
+    /// `rate`), or why not.
+    async fn clear(&self, job: &Job) -> Option<Done> {
+        if self.stopped() {
+            return Some(Done::Unsent);
+        }
+        if let Some((limit, before)) = self.hourly
+            && before + self.launched.fetch_add(1, Ordering::SeqCst) >= limit
+        {
+            self.hourly_stop.store(true, Ordering::SeqCst);
+            return Some(Done::Unsent);
+        }
+        if let Some((next, interval)) = &self.pace {
+            let slot = {
+                let mut next = next.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let slot = (*next).max(Instant::now());
+                *next = slot + *interval;
+                slot
+            };
+            tokio::time::sleep_until(slot).await;
+            if self.stopped() {
+                return Some(Done::Unsent);
+            }
         }
         if let Some(reader) = &self.reader {
             let reader = reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A ledger deleted or replaced under the run stops it before the next message.
+            if let Err(err) = reader.ensure_same_file() {
+                return Some(Done::Unreadable(err));
+            }
             match reader.is_suppressed(&job.email) {
                 Ok(false) => {}
-                Ok(true) => return Done::Withdrawn,
-                Err(err) => return Done::Unreadable(err),
+                Ok(true) => return Some(Done::Withdrawn),
+                Err(err) => return Some(Done::Unreadable(err)),
             }
         }
+        None
+    }
+
+    /// Sends `composed` (with retries), and counts the outcome in the run of failures.
+    async fn deliver<S: Sender>(
+        &self,
+        sender: &S,
+        job: Job,
+        composed: Result<Composed, message::ComposeError>,
+    ) -> (Job, Outcome) {
         let outcome = match composed {
-            Ok(composed) => attempt(sender, job, composed, policy).await,
+            Ok(composed) => attempt(sender, &job, composed, &self.policy).await,
             Err(err) => Outcome {
                 email: job.email.clone(),
                 digest: job.edition.digest.clone(),
@@ -425,8 +513,8 @@ impl Gate {
                 html_bytes: 0,
             },
         };
-        // Counted while the session is still held, so that a task waiting for it sees the
-        // stop before it sends.
+        // Counted before the session takes its next message, so that every session sees
+        // the stop before it sends again.
         if outcome.status == Status::Sent {
             self.streak.store(0, Ordering::SeqCst);
         } else {
@@ -436,15 +524,114 @@ impl Gate {
                     self.stopped_at.compare_exchange(0, streak, Ordering::SeqCst, Ordering::SeqCst);
             }
         }
-        Done::Tried(outcome)
+        (job, outcome)
     }
 }
 
-/// Takes a finished task: an outcome is counted and waits for the next group commit, a
+/// A job taken from the queue with its message composed.
+type Ready = (Job, Result<Composed, message::ComposeError>);
+
+/// What the sessions report back to [`send_all`]'s task, and when they wake it: not for
+/// every message (a thread woken per message costs more than the message's own work), but
+/// when [`WAKE_EVERY`] reports wait, for anything but a message sent (a failure may stop
+/// the run), when the queue runs low, and when a session ends.
+struct Reports {
+    list: std::sync::Mutex<Vec<(Job, Done)>>,
+    wake: tokio::sync::Notify,
+    /// Sessions still running.
+    running: AtomicUsize,
+}
+
+/// Reports that wake [`send_all`]'s task (see [`Reports`]).
+const WAKE_EVERY: usize = RECORD_BATCH / 2;
+
+impl Reports {
+    fn push(&self, job: Job, done: Done) {
+        let urgent = !matches!(&done, Done::Tried(outcome) if outcome.status == Status::Sent);
+        let waiting = {
+            let mut list = self.list.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            list.push((job, done));
+            list.len()
+        };
+        if urgent || waiting >= WAKE_EVERY {
+            self.wake.notify_one();
+        }
+    }
+
+    fn take(&self) -> Vec<(Job, Done)> {
+        std::mem::take(&mut *self.list.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+/// One of the `concurrency` session tasks of [`send_all`].
+struct Session<S> {
+    gate: Arc<Gate>,
+    sender: Arc<S>,
+    queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Queued>>>,
+    reports: Arc<Reports>,
+}
+
+impl<S> Drop for Session<S> {
+    // Also when the task panics: `send_all` must not wait for a session that is gone.
+    fn drop(&mut self) {
+        self.reports.running.fetch_sub(1, Ordering::SeqCst);
+        self.reports.wake.notify_one();
+    }
+}
+
+impl<S: Sender> Session<S> {
+    /// Sends jobs until the queue is closed and empty; while a message is on the wire, takes
+    /// and composes the next.
+    async fn run(self) {
+        let mut next = self.next().await;
+        while let Some((job, composed)) = next.take() {
+            if let Some(not_sent) = self.gate.clear(&job).await {
+                self.reports.push(job, not_sent);
+                next = self.next().await;
+                continue;
+            }
+            let sending = self.gate.deliver(self.sender.as_ref(), job, composed);
+            let taking = self.next();
+            tokio::pin!(sending, taking);
+            let mut taken = None;
+            let (job, outcome) = loop {
+                tokio::select! {
+                    biased;
+                    done = &mut sending => break done,
+                    ready = &mut taking, if taken.is_none() => taken = Some(ready),
+                }
+            };
+            // Reported as soon as it is known, whether or not the next job is there yet.
+            self.reports.push(job, Done::Tried(outcome));
+            next = match taken {
+                Some(ready) => ready,
+                None => taking.await,
+            };
+        }
+    }
+
+    /// The next job from the queue, composed; `None` once the queue is closed and empty.
+    async fn next(&self) -> Option<Ready> {
+        let Queued { job, now } = {
+            let mut queue = self.queue.lock().await;
+            let queued = queue.recv().await?;
+            if queue.len() < RECORD_BATCH {
+                // Time to mark the next batch.
+                self.reports.wake.notify_one();
+            }
+            queued
+        };
+        let composed =
+            self.gate.composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
+        Some((job, composed))
+    }
+}
+
+/// Takes a session's report: an outcome is counted and waits for the next group commit, a
 /// withdrawn row is removed, an unsent one is kept to be put back to `pending`.
 #[allow(clippy::too_many_arguments, reason = "the state of send_all, borrowed apart")]
 fn take(
-    done: Result<(Job, Done), tokio::task::JoinError>,
+    (job, done): (Job, Done),
     gate: &Gate,
     outcomes: &mut Outcomes,
     unsent: &mut Vec<Job>,
@@ -453,23 +640,25 @@ fn take(
     report: &mut DeliveryReport,
 ) -> Result<(), LedgerError> {
     match done {
-        Err(_) => {
-            tracing::error!("a send task ended without an outcome; its row stays `sending`");
-            report.lost += 1;
-        }
-        Ok((job, Done::Tried(outcome))) => outcomes.push(job, outcome, progress, report),
-        Ok((job, Done::Unsent)) => unsent.push(job),
-        Ok((job, Done::Withdrawn)) => {
+        Done::Tried(outcome) => outcomes.push(job, outcome, progress, report),
+        Done::Unsent => unsent.push(job),
+        Done::Withdrawn => {
             if let Some(ledger) = ledger.as_deref_mut() {
                 ledger.withdraw(job.date, &job.email)?;
             }
             report.suppressed += 1;
         }
-        Ok((_, Done::Unreadable(err))) => return Err(err),
+        Done::Unreadable(err) => return Err(err),
     }
     let stopped_at = gate.stopped_at.load(Ordering::SeqCst);
     if stopped_at > 0 && report.stopped.is_none() {
         report.stopped = Some(Stop::RelayRejecting(stopped_at));
+    }
+    if let Some((limit, _)) = gate.hourly
+        && gate.hourly_stop.load(Ordering::SeqCst)
+        && report.stopped.is_none()
+    {
+        report.stopped = Some(Stop::HourlyLimit(limit));
     }
     Ok(())
 }

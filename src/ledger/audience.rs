@@ -105,14 +105,16 @@ const DUE: &str = "('pending', 'sending', 'failed-transient')";
 
 /// The rows still to send in `scope`, for [`Ledger::due_page`] and [`Ledger::due_after`]:
 /// the columns a [`DueRow`] reads, the `FROM … WHERE …` clause (the date is `?1`, the
-/// address to start after `?2`) and the address column they are ordered by.
+/// address to start after `?2`, the last address to read `?3`, none when `NULL`) and the
+/// address column they are ordered by.
 fn due_rows(scope: Scope) -> (&'static str, String, &'static str) {
     match scope {
         Scope::Audience => (
             "d.email, a.mailbox, a.subscriber, d.edition_id, a.topic_set, d.message_id",
             format!(
                 "FROM deliveries d JOIN temp.audience a ON a.email = d.email
-                 WHERE d.date = ?1 AND d.email > ?2 AND d.status IN {DUE}"
+                 WHERE d.date = ?1 AND d.email > ?2 AND (?3 IS NULL OR d.email <= ?3)
+                   AND d.status IN {DUE}"
             ),
             "d.email",
         ),
@@ -120,7 +122,8 @@ fn due_rows(scope: Scope) -> (&'static str, String, &'static str) {
             "a.email, a.mailbox, a.subscriber, d.edition_id, a.topic_set, d.message_id",
             format!(
                 "FROM temp.audience a LEFT JOIN deliveries d ON d.date = ?1 AND d.email = a.email
-                 WHERE a.email > ?2 AND (d.status IS NULL OR d.status IN {DUE})"
+                 WHERE a.email > ?2 AND (?3 IS NULL OR a.email <= ?3)
+                   AND (d.status IS NULL OR d.status IN {DUE})"
             ),
             "a.email",
         ),
@@ -128,7 +131,8 @@ fn due_rows(scope: Scope) -> (&'static str, String, &'static str) {
             "d.email, d.mailbox, s.id, d.edition_id, NULL, d.message_id",
             format!(
                 "FROM deliveries d LEFT JOIN subscribers s ON s.email = d.email
-                 WHERE d.date = ?1 AND d.email > ?2 AND d.status IN {DUE}
+                 WHERE d.date = ?1 AND d.email > ?2 AND (?3 IS NULL OR d.email <= ?3)
+                   AND d.status IN {DUE}
                    AND d.email NOT IN (SELECT email FROM suppressions)"
             ),
             "d.email",
@@ -333,9 +337,9 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(|err| self.err(err))
     }
 
-    /// The rows of `date` in `scope` still to send, after `after` in address order, at most
-    /// `limit`. Rows of suppressed addresses are left out (they are counted by
-    /// [`Ledger::day_counts`]).
+    /// The rows of `date` in `scope` still to send, after `after` and up to `until` (to the
+    /// end when `None`) in address order, at most `limit`. Rows of suppressed addresses are
+    /// left out (they are counted by [`Ledger::day_counts`]).
     ///
     /// # Errors
     /// [`LedgerError`] on a database failure.
@@ -343,14 +347,14 @@ impl Ledger {
         &self,
         date: NaiveDate,
         scope: Scope,
-        after: &str,
+        (after, until): (&str, Option<&str>),
         limit: usize,
     ) -> Result<Vec<DueRow>, LedgerError> {
         let (columns, rows, key) = due_rows(scope);
-        let sql = format!("SELECT {columns} {rows} ORDER BY {key} LIMIT ?3");
+        let sql = format!("SELECT {columns} {rows} ORDER BY {key} LIMIT ?4");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|err| self.err(err))?;
         let rows = stmt
-            .query_map(params![date_text(date), after, sql_int(limit)], |row| {
+            .query_map(params![date_text(date), after, until, sql_int(limit)], |row| {
                 Ok(DueRow {
                     email: row.get(0)?,
                     mailbox: row.get(1)?,
@@ -376,9 +380,12 @@ impl Ledger {
         after: &str,
     ) -> Result<usize, LedgerError> {
         let (_, rows, _) = due_rows(scope);
+        let until: Option<&str> = None;
         self.conn
             .prepare_cached(&format!("SELECT COUNT(*) {rows}"))
-            .and_then(|mut stmt| stmt.query_row(params![date_text(date), after], |row| row.get(0)))
+            .and_then(|mut stmt| {
+                stmt.query_row(params![date_text(date), after, until], |row| row.get(0))
+            })
             .map(count)
             .map_err(|err| self.err(err))
     }
@@ -496,12 +503,12 @@ mod tests {
             let mut read = 0;
             loop {
                 let left = ledger.due_after(date, scope, &after).unwrap();
-                let page = ledger.due_page(date, scope, &after, 2).unwrap();
+                let page = ledger.due_page(date, scope, (&after, None), 2).unwrap();
                 let rest: usize = {
                     let mut n = page.len();
                     let mut from = page.last().map(|row| row.email.clone());
                     while let Some(start) = from {
-                        let more = ledger.due_page(date, scope, &start, 2).unwrap();
+                        let more = ledger.due_page(date, scope, (&start, None), 2).unwrap();
                         n += more.len();
                         from = more.last().map(|row| row.email.clone());
                     }

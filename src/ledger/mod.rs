@@ -9,8 +9,8 @@
 //! committed as `sending` before its message is sent and its outcome soon after (in groups,
 //! see [`crate::deliver::RECORD_BATCH`]), so a crash loses nothing: a row left in `sending`
 //! was in flight or not yet recorded when the process died, and is sent again by the next
-//! `run` or `retry` (the only case of a possible duplicate, bounded by the group's size plus
-//! the messages in flight).
+//! `run` or `retry` (the only case of a possible duplicate, bounded by the rows `sending` at
+//! once, [`crate::deliver::max_sending`]).
 //!
 //! It also keeps, per feed source, the ETag and Last-Modified of the last fetch and the items
 //! fetched, until they were sent or left the window, so a 304 never hides an item.
@@ -410,7 +410,7 @@ impl Ledger {
     }
 
     /// A second, read-only connection to this ledger's file, for readers on other threads:
-    /// the send tasks look their address up in it just before sending, while this
+    /// the send sessions look their address up in it just before sending, while this
     /// connection writes. Under WAL a reader never waits for the writer, and sees every
     /// commit made before its query began.
     ///
