@@ -520,6 +520,14 @@ mod tests {
                 after.clone_from(&last.email);
             }
             assert_eq!(read, due, "{scope:?}");
+            // A page bounded by `until` is the unbounded one cut after that address.
+            let until = emails[3].as_str();
+            let all = ledger.due_page(date, scope, ("", None), 100).unwrap();
+            let bounded = ledger.due_page(date, scope, ("", Some(until)), 100).unwrap();
+            let cut: Vec<DueRow> =
+                all.into_iter().filter(|row| row.email.as_str() <= until).collect();
+            assert!(!cut.is_empty(), "{scope:?}");
+            assert_eq!(bounded, cut, "{scope:?}");
         }
     }
 }
