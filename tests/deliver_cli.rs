@@ -360,6 +360,54 @@ fn starttls_with_a_private_ca_and_a_login() {
     );
 }
 
+/// Issue 13: on a connection, each message's MAIL, RCPT and DATA go in the same write as the
+/// previous message's content (RFC 2920 lets content begin a pipelined group): one round
+/// trip a message. Every message still arrives once.
+#[test]
+fn the_next_envelope_goes_with_the_previous_content() {
+    const N: usize = 6;
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(N), "", "concurrency = 1");
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!((server.count(), server.transactions(), server.connections()), (N, N, 1));
+    assert!(server.announced() > 0, "no MAIL came with a message's content");
+    let mut recipients: Vec<String> =
+        server.received().iter().map(|message| message.rcpt_to[0].clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), N);
+    eprintln!("{} of {N} messages announced with the content before them", server.announced());
+}
+
+/// Issue 13: a message announced with the previous one's content is delivered only when its
+/// own content follows: here the second message's content is refused, which stops the run
+/// (`max_consecutive_failures = 1`); the connection is closed in the middle of the third
+/// message's transaction, announced with the second's content, so the relay drops it, and
+/// its row stays `pending` with the fourth.
+#[test]
+fn an_announced_message_whose_turn_never_comes_is_not_delivered() {
+    const N: usize = 4;
+    let server = SmtpServer::with_script(Arc::new(|txn: usize, step: &Step| match (txn, step) {
+        (2, Step::DataEnd(_)) => Action::Reply("554 5.6.0 content refused".to_owned()),
+        _ => Action::Accept,
+    }));
+    let site =
+        Site::new(server.port, &readers(N), "max_consecutive_failures = 1", "concurrency = 1");
+    let out = site.binary(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(server.announced() >= 1, "the third message's MAIL came with the second content");
+    assert_eq!(server.transactions(), 3, "the fourth message never started");
+    let received = server.received();
+    assert_eq!(received.len(), 1, "only the first message was delivered");
+    let rows = site.deliveries();
+    let count = |status| rows.iter().filter(|row| row.status == status).count();
+    let counts = (count(Status::Sent), count(Status::FailedPermanent), count(Status::Pending));
+    assert_eq!(counts, (1, 1, N - 2));
+    let sent = rows.iter().find(|row| row.status == Status::Sent).unwrap();
+    assert_eq!(received[0].rcpt_to, std::slice::from_ref(&sent.email));
+}
+
 /// Issue 13: to a relay that offers PIPELINING, MAIL, RCPT and DATA go in one write (two
 /// round trips a message instead of four), and every message still arrives once.
 #[test]

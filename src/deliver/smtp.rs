@@ -5,6 +5,12 @@
 //! names; it never appears in a log line or an error. A failure or a timeout in the middle of
 //! a transaction drops that connection instead of returning it to the pool, so a poisoned
 //! session never fails the next message: it starts on a fresh one.
+//!
+//! A run's sessions each keep their own connection (a lane, [`Sender::send_on`]); on it the
+//! next message's MAIL, RCPT and DATA are written with the content before it (RFC 2920), and
+//! the lane remembers that envelope, so the next message only reads their replies. A lane
+//! whose announced message does not come is closed in the middle of that transaction,
+//! never finished: the relay drops it.
 
 use std::path::Path;
 use std::pin::Pin;
@@ -87,6 +93,17 @@ struct Relay {
     hello: ClientId,
     max_idle: usize,
     idle: Mutex<Vec<(Session, Instant)>>,
+    /// One connection per sending session of a run, for [`Sender::send_on`].
+    lanes: Vec<Mutex<Lane>>,
+}
+
+/// A run's sending session's connection, and the envelope already written on it whose
+/// replies are not read yet (its MAIL, RCPT and DATA went with the previous message's
+/// content, RFC 2920).
+#[derive(Default)]
+struct Lane {
+    held: Option<(Session, Instant)>,
+    announced: Option<Envelope>,
 }
 
 /// A connection to the relay, and whether the relay takes pipelined commands (RFC 2920).
@@ -164,6 +181,7 @@ impl SmtpSender {
                 hello: ClientId::default(),
                 max_idle: config.concurrency,
                 idle: Mutex::new(Vec::new()),
+                lanes: (0..config.concurrency.max(1)).map(|_| Mutex::default()).collect(),
             }),
         })
     }
@@ -297,7 +315,8 @@ impl Sender for SmtpSender {
             Some(conn) => conn,
             None => relay.connect().await?,
         };
-        match tokio::time::timeout(relay.timeout, transact(&mut conn, envelope, message)).await {
+        let sending = transact(&mut conn, envelope, message, false, None);
+        match tokio::time::timeout(relay.timeout, sending).await {
             Ok(Ok(response)) => {
                 let text: Vec<&str> = response.message().collect();
                 relay.put_idle(conn);
@@ -315,12 +334,74 @@ impl Sender for SmtpSender {
         }
     }
 
+    async fn send_on(
+        &self,
+        lane: usize,
+        envelope: &Envelope,
+        message: &[u8],
+        next: Option<(&Envelope, &[u8])>,
+    ) -> Result<String, Failure> {
+        let relay = &self.inner;
+        let Some(slot) = relay.lanes.get(lane) else { return self.send(envelope, message).await };
+        let Lane { held, announced } = match slot.lock() {
+            Ok(mut lane) => std::mem::take(&mut *lane),
+            Err(_) => Lane::default(),
+        };
+        // A connection whose announced envelope is not this message's is in the middle of
+        // another transaction (its message was not sent after all): it is dropped.
+        let (mut session, announced) = match held {
+            Some((session, since))
+                if !session.conn.has_broken()
+                    && since.elapsed() < MAX_IDLE_AGE
+                    && announced.as_ref().is_none_or(|announced| announced == envelope) =>
+            {
+                (session, announced.is_some())
+            }
+            _ => (relay.connect().await?, false),
+        };
+        // Only a message that takes the fast path in `transact` is announced.
+        let next = next
+            .filter(|(next, message)| {
+                session.pipelining && ascii_envelope(next) && message.is_ascii()
+            })
+            .map(|(next, _)| next);
+        let sending = transact(&mut session, envelope, message, announced, next);
+        match tokio::time::timeout(relay.timeout, sending).await {
+            Ok(Ok(response)) => {
+                let text: Vec<&str> = response.message().collect();
+                if let Ok(mut lane) = slot.lock() {
+                    *lane =
+                        Lane { held: Some((session, Instant::now())), announced: next.cloned() };
+                }
+                Ok(format!("{} {}", response.code(), text.join(" ")))
+            }
+            // Dropped with the connection: the lane starts afresh.
+            Ok(Err(err)) => Err(classify(&err)),
+            Err(_) => Err(Failure {
+                kind: FailureKind::Transient,
+                reply: format!(
+                    "timed out after {:?} waiting for {}:{}",
+                    relay.timeout, relay.host, relay.port
+                ),
+            }),
+        }
+    }
+
     async fn finish(&self) {
-        let idle: Vec<_> = match self.inner.idle.lock() {
-            Ok(mut idle) => idle.drain(..).collect(),
+        let mut idle: Vec<_> = match self.inner.idle.lock() {
+            Ok(mut idle) => idle.drain(..).map(|(session, _)| session).collect(),
             Err(_) => Vec::new(),
         };
-        for (mut session, _) in idle {
+        for lane in &self.inner.lanes {
+            let Ok(mut lane) = lane.lock() else { continue };
+            let Lane { held, announced } = std::mem::take(&mut *lane);
+            // One with an envelope announced is in the middle of a transaction whose message
+            // is not coming: closing it makes the relay drop the transaction.
+            if let (Some((session, _)), None) = (held, announced) {
+                idle.push(session);
+            }
+        }
+        for mut session in idle {
             let _ = session.conn.quit().await;
         }
     }
@@ -335,20 +416,33 @@ impl Sender for SmtpSender {
 /// byte what lettre writes; to a relay that offers PIPELINING, MAIL, RCPT and DATA go in one
 /// write and their replies are read after it (RFC 2920), two round trips a message instead
 /// of four. Anything else goes through lettre's `send`.
+///
+/// `announced`: this envelope's commands were already written after the previous message's
+/// content, so only their replies are read. `next`: the next message's envelope is written
+/// right after this content, in the same write (RFC 2920 lets message content begin a
+/// pipelined group), and its replies are left for that message: one round trip a message.
+/// Only the reply to this message's content is read here.
 async fn transact(
     session: &mut Session,
     envelope: &Envelope,
     message: &[u8],
+    announced: bool,
+    next: Option<&Envelope>,
 ) -> Result<Response, lettre::transport::smtp::Error> {
     let conn = &mut session.conn;
     let text = match std::str::from_utf8(message) {
         Ok(text) if text.is_ascii() && ascii_envelope(envelope) => text,
+        // Never announced (see `send_on`): lettre writes its own MAIL, RCPT and DATA.
         _ => return conn.send(envelope, message).await,
     };
     if session.pipelining {
         // The reply to MAIL, then one to each RCPT and the one to DATA; the first refusal
         // ends the transaction, and the caller drops the connection with the rest unread.
-        conn.command(Pipelined(envelope)).await?;
+        if announced {
+            conn.read_response().await?;
+        } else {
+            conn.command(Pipelined(envelope)).await?;
+        }
         for _ in envelope.to() {
             conn.read_response().await?;
         }
@@ -360,7 +454,19 @@ async fn transact(
         }
         conn.command(Data).await?;
     }
-    conn.command(Content(text)).await
+    match next {
+        Some(next) if session.pipelining => conn.command(ContentThen(text, next)).await,
+        _ => conn.command(Content(text)).await,
+    }
+}
+
+/// A message's content, then the next message's MAIL, RCPT and DATA: one pipelined group.
+struct ContentThen<'a>(&'a str, &'a Envelope);
+
+impl std::fmt::Display for ContentThen<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", Content(self.0), Pipelined(self.1))
+    }
 }
 
 /// MAIL, each RCPT and DATA as one pipelined group (RFC 2920).

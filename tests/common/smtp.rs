@@ -67,6 +67,7 @@ struct Shared {
     open: AtomicUsize,
     most_open: AtomicUsize,
     pipelined: AtomicUsize,
+    announced: AtomicUsize,
     logins: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
 }
@@ -188,6 +189,12 @@ impl SmtpServer {
     /// Transactions whose RCPT arrived with their MAIL, before MAIL was answered.
     pub fn pipelined(&self) -> usize {
         self.shared.pipelined.load(Ordering::SeqCst)
+    }
+
+    /// Messages whose content came with the next message's MAIL, before the content was
+    /// answered (RFC 2920 lets content begin a pipelined group).
+    pub fn announced(&self) -> usize {
+        self.shared.announced.load(Ordering::SeqCst)
     }
 
     /// Logins seen (user, password).
@@ -348,6 +355,9 @@ fn session(
                 send(&mut reader, "354 end data with <CR><LF>.<CR><LF>")?;
                 let data = read_data(&mut reader)?;
                 let data_len = data.len() as u64;
+                if reader.buffer().windows(4).any(|word| word.eq_ignore_ascii_case(b"MAIL")) {
+                    shared.announced.fetch_add(1, Ordering::SeqCst);
+                }
                 match act(script(txn, &Step::DataEnd(rcpt_to.clone()))) {
                     Some(reply) => {
                         if reply.starts_with("250") {
