@@ -141,12 +141,13 @@ fn transient_replies_are_retried_on_a_fresh_connection() {
     assert_eq!(server.transactions(), 7, "three refused transactions, four accepted");
     let rows = site.deliveries();
     // The first message is refused twice (421, then 451 after its content). The 450 of the
-    // third transaction answers the second message's envelope, announced with the first
-    // one's content on the connection the 451 closed: the second message starts afresh on
-    // the next connection and is accepted at its first attempt.
+    // third transaction answers either the first message's third attempt, or the second
+    // message's envelope, announced with the first one's content on the connection the 451
+    // closed, when the relay read it before it saw the close: then the second message
+    // starts afresh on the next connection and is accepted at its first attempt.
     let mut attempts: Vec<u32> = rows.iter().map(|row| row.attempts).collect();
     attempts.sort_unstable();
-    assert_eq!(attempts, [1, 1, 1, 3]);
+    assert!(attempts == [1, 1, 1, 4] || attempts == [1, 1, 1, 3], "{attempts:?}");
     assert!(rows.iter().all(|row| row.status == Status::Sent));
 }
 

@@ -679,34 +679,39 @@ impl<S: Sender> Session<S> {
 
     /// The next job from the queue if one is there now, composed.
     fn try_next(&self) -> Option<Ready> {
-        let Queued { job, now } = {
+        let queued = {
             let mut queue = self.queue.try_lock().ok()?;
             let queued = queue.try_recv().ok()?;
-            if queue.len() < RECORD_BATCH {
-                // Time to mark the next batch.
-                self.reports.wake.notify_one();
-            }
+            self.took(queue.len());
             queued
         };
-        let composed =
-            self.gate.composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
-        Some((job, composed))
+        Some(self.compose(queued))
     }
 
     /// The next job from the queue, composed; `None` once the queue is closed and empty.
     async fn next(&self) -> Option<Ready> {
-        let Queued { job, now } = {
+        let queued = {
             let mut queue = self.queue.lock().await;
             let queued = queue.recv().await?;
-            if queue.len() < RECORD_BATCH {
-                // Time to mark the next batch.
-                self.reports.wake.notify_one();
-            }
+            self.took(queue.len());
             queued
         };
+        Some(self.compose(queued))
+    }
+
+    /// A job was taken and `left` wait in the queue: below a batch, it is time to mark the
+    /// next one.
+    fn took(&self, left: usize) {
+        if left < RECORD_BATCH {
+            self.reports.wake.notify_one();
+        }
+    }
+
+    /// Composes a taken job's message (after the queue is let go: composing is the work).
+    fn compose(&self, Queued { job, now }: Queued) -> Ready {
         let composed =
             self.gate.composer.compose(&job.edition, &job.to, job.subscriber, &job.message_id, now);
-        Some((job, composed))
+        (job, composed)
     }
 }
 

@@ -299,6 +299,27 @@ impl Relay {
         None
     }
 
+    /// A transaction's reply as the ledger records it, its error sorted, or a timeout.
+    async fn within_timeout(
+        &self,
+        sending: impl Future<Output = Result<Response, lettre::transport::smtp::Error>>,
+    ) -> Result<String, Failure> {
+        match tokio::time::timeout(self.timeout, sending).await {
+            Ok(Ok(response)) => {
+                let text: Vec<&str> = response.message().collect();
+                Ok(format!("{} {}", response.code(), text.join(" ")))
+            }
+            Ok(Err(err)) => Err(classify(&err)),
+            Err(_) => Err(Failure {
+                kind: FailureKind::Transient,
+                reply: format!(
+                    "timed out after {:?} waiting for {}:{}",
+                    self.timeout, self.host, self.port
+                ),
+            }),
+        }
+    }
+
     fn put_idle(&self, conn: Session) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.max_idle
@@ -315,23 +336,12 @@ impl Sender for SmtpSender {
             Some(conn) => conn,
             None => relay.connect().await?,
         };
-        let sending = transact(&mut conn, envelope, message, false, None);
-        match tokio::time::timeout(relay.timeout, sending).await {
-            Ok(Ok(response)) => {
-                let text: Vec<&str> = response.message().collect();
-                relay.put_idle(conn);
-                Ok(format!("{} {}", response.code(), text.join(" ")))
-            }
-            // lettre marks the connection broken on any error; it is dropped, never reused.
-            Ok(Err(err)) => Err(classify(&err)),
-            Err(_) => Err(Failure {
-                kind: FailureKind::Transient,
-                reply: format!(
-                    "timed out after {:?} waiting for {}:{}",
-                    relay.timeout, relay.host, relay.port
-                ),
-            }),
+        let sent = relay.within_timeout(transact(&mut conn, envelope, message, false, None)).await;
+        if sent.is_ok() {
+            relay.put_idle(conn);
         }
+        // lettre marks the connection broken on any error; it is dropped, never reused.
+        sent
     }
 
     async fn send_on(
@@ -366,25 +376,14 @@ impl Sender for SmtpSender {
             })
             .map(|(next, _)| next);
         let sending = transact(&mut session, envelope, message, announced, next);
-        match tokio::time::timeout(relay.timeout, sending).await {
-            Ok(Ok(response)) => {
-                let text: Vec<&str> = response.message().collect();
-                if let Ok(mut lane) = slot.lock() {
-                    *lane =
-                        Lane { held: Some((session, Instant::now())), announced: next.cloned() };
-                }
-                Ok(format!("{} {}", response.code(), text.join(" ")))
-            }
-            // Dropped with the connection: the lane starts afresh.
-            Ok(Err(err)) => Err(classify(&err)),
-            Err(_) => Err(Failure {
-                kind: FailureKind::Transient,
-                reply: format!(
-                    "timed out after {:?} waiting for {}:{}",
-                    relay.timeout, relay.host, relay.port
-                ),
-            }),
+        let sent = relay.within_timeout(sending).await;
+        // On a failure the connection is dropped: the lane starts afresh.
+        if sent.is_ok()
+            && let Ok(mut lane) = slot.lock()
+        {
+            *lane = Lane { held: Some((session, Instant::now())), announced: next.cloned() };
         }
+        sent
     }
 
     async fn finish(&self) {
