@@ -560,6 +560,41 @@ fn rows_sending_at_once_stay_within_the_stated_bound() {
     assert!(most <= bound, "{most} rows `sending` at once; at most {bound} may be");
 }
 
+/// Issue 13: a lane whose announced message is not the one it sends next (its turn never
+/// came) is closed in the middle of that transaction, never finished: the announced message
+/// is not delivered, and the next one goes on a fresh connection.
+#[test]
+fn a_lane_drops_an_announced_message_that_does_not_come() {
+    use newsdigest::deliver::Sender as _;
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(1), "", "concurrency = 1");
+    let config = site.config();
+    let sender =
+        newsdigest::deliver::smtp::SmtpSender::new(config.delivery.smtp.as_ref().unwrap()).unwrap();
+    let envelope = |to: &str| {
+        lettre::address::Envelope::new(
+            Some("digest@example.org".parse().unwrap()),
+            vec![to.parse().unwrap()],
+        )
+        .unwrap()
+    };
+    let message = |to: &str| format!("To: <{to}>\r\nSubject: test\r\n\r\nFor {to}.\r\n");
+    let (a, b, c) = ("a@example.org", "b@example.org", "c@example.org");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (b_envelope, b_message) = (envelope(b), message(b));
+        let next = Some((&b_envelope, b_message.as_bytes()));
+        sender.send_on(0, &envelope(a), message(a).as_bytes(), next).await.unwrap();
+        // The lane's next message is c, not the announced b.
+        sender.send_on(0, &envelope(c), message(c).as_bytes(), None).await.unwrap();
+        sender.finish().await;
+    });
+    assert_eq!(server.announced(), 1, "b's MAIL came with a's content");
+    let to: Vec<String> = server.received().iter().map(|m| m.rcpt_to[0].clone()).collect();
+    assert_eq!(to, [a, c], "b was never delivered");
+    assert_eq!(server.connections(), 2, "c went on a fresh connection");
+}
+
 #[test]
 fn rate_spaces_the_messages_out() {
     let server = SmtpServer::start();
