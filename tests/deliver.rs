@@ -595,6 +595,19 @@ fn a_lane_drops_an_announced_message_that_does_not_come() {
     assert_eq!(server.connections(), 2, "c went on a fresh connection");
 }
 
+/// The sink of `examples/smtp_sink.rs` takes messages as they come and keeps none: left
+/// running under a list of a million it once held every message and was killed for memory.
+#[test]
+fn the_sink_gives_each_message_once_and_keeps_none() {
+    let server = SmtpServer::start();
+    let site = Site::new(server.port, &readers(3), "", "concurrency = 1");
+    site.run().unwrap();
+    assert_eq!(server.take_received().len(), 3);
+    assert!(server.take_received().is_empty(), "each message is given once");
+    assert!(server.received().is_empty(), "and not kept");
+    assert_eq!(server.count(), 3, "still counted");
+}
+
 #[test]
 fn rate_spaces_the_messages_out() {
     let server = SmtpServer::start();

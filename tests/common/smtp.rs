@@ -161,6 +161,12 @@ impl SmtpServer {
         self.shared.received.lock().unwrap().clone()
     }
 
+    /// The messages accepted since the last call, no longer kept (a sink that runs for
+    /// long must not hold every message).
+    pub fn take_received(&self) -> Vec<Received> {
+        std::mem::take(&mut *self.shared.received.lock().unwrap())
+    }
+
     /// How many messages were accepted.
     pub fn count(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
